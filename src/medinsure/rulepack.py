@@ -1,0 +1,313 @@
+"""Rule packs: a jurisdiction's rules as one data file.
+
+A rule pack is YAML (or JSON, or an equivalent mapping) that declares a jurisdiction, lists
+its sources and gives its tables, benefits, eligibility rules and combined caps, every value
+with its dates, source and ``verified`` flag. A plugin's hook implementations load it; a
+publisher who must not ship code can ship the file alone. Unknown keys are errors, and every
+error names the plugin, jurisdiction, rule, value and the file and line.
+
+The format is documented in ``docs/rule-packs.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from medinsure._yaml import ReadError, line_of, read_data_file
+from medinsure.errors import InvalidInput, RuleError
+from medinsure.money import amount, rate
+from medinsure.rules import (
+    Benefit,
+    CombinedCap,
+    EligibilityRule,
+    Match,
+    ParameterTable,
+    Provenance,
+    Row,
+    Schedule,
+    Source,
+    Tier,
+    Version,
+)
+
+if TYPE_CHECKING:
+    from medinsure.registry import RegistryScope
+
+__all__ = ["load_rule_pack"]
+
+TOP_KEYS = ("format", "jurisdiction", "sources", "tables", "benefits", "eligibility", "combined_caps")
+FORMAT = "medinsure-rule-pack/1"
+
+
+class _Pack:
+    def __init__(self, scope: RegistryScope, origin: str) -> None:
+        self.scope = scope
+        self.origin = origin
+        self.code: str | None = None
+        self.sources: dict[str, Source] = {}
+
+    def fail(self, message: str, rule: str, data: Any = None, key: str | None = None, value: Any = None) -> RuleError:
+        line = line_of(data, key)
+        where = f"{self.origin}:{line}" if line else self.origin
+        return RuleError(
+            f"{message} ({where})", plugin=self.scope.plugin, jurisdiction=self.code, rule=rule, value=value
+        )
+
+    def mapping(
+        self, data: Any, rule: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> Mapping[str, Any]:
+        if not isinstance(data, Mapping):
+            raise self.fail("expected a mapping", rule, value=data)
+        for key in data:
+            if key not in allowed:
+                raise self.fail(f"unknown key {key!r} (allowed: {', '.join(allowed)})", rule, data, key, key)
+        for key in required:
+            if key not in data or data[key] is None:
+                raise self.fail(f"missing key {key!r}", rule, data, value=None)
+        return data
+
+    def listing(self, data: Any, rule: str) -> list[Any]:
+        if not isinstance(data, list) or not data:
+            raise self.fail("expected a non-empty list", rule, value=data)
+        return data
+
+    def date(self, data: Mapping[str, Any], key: str, rule: str) -> dt.date | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self.fail(f"{key}: expected a date YYYY-MM-DD", rule, data, key, value)
+
+    def money(self, data: Mapping[str, Any], key: str, rule: str) -> Decimal:
+        try:
+            return amount(data[key], key)
+        except InvalidInput as exc:
+            raise self.fail(f"{key}: {exc.reason}", rule, data, key, data[key]) from None
+
+    def ratio(self, data: Mapping[str, Any], key: str, rule: str) -> Decimal:
+        try:
+            return rate(data[key], key)
+        except InvalidInput as exc:
+            raise self.fail(f"{key}: {exc.reason}", rule, data, key, data[key]) from None
+
+    def match(self, data: Mapping[str, Any], rule: str) -> Match:
+        try:
+            return Match.from_mapping(data.get("when"))
+        except InvalidInput as exc:
+            raise self.fail(f"{exc.field}: {exc.reason}", rule, data.get("when") or data, None, exc.value) from None
+
+    def provenance(self, data: Mapping[str, Any], rule: str) -> Provenance:
+        source_id = data.get("source")
+        if source_id not in self.sources:
+            raise self.fail(
+                f"source {source_id!r} is not listed under sources: (known: {', '.join(self.sources) or 'none'})",
+                rule,
+                data,
+                "source",
+                source_id,
+            )
+        verified = data.get("verified")
+        if not isinstance(verified, bool):
+            raise self.fail(
+                "verified: expected true or false (every value says whether it is verified)",
+                rule,
+                data,
+                "verified",
+                verified,
+            )
+        note = data.get("note") or ""
+        if not verified and not note:
+            raise self.fail("an unverified value needs a note explaining the choice", rule, data, "note", None)
+        return Provenance(self.sources[source_id], verified, str(note))
+
+    # -- sections --------------------------------------------------------------------------
+
+    def read_sources(self, data: Any) -> None:
+        if not isinstance(data, Mapping) or not data:
+            raise self.fail("sources: expected a mapping of source ids", "sources", value=data)
+        for sid, item in data.items():
+            rule = f"sources.{sid}"
+            m = self.mapping(item, rule, ("publication", "date", "document", "url"), ("publication",))
+            self.sources[sid] = Source(
+                id=sid,
+                publication=str(m["publication"]),
+                date=self.date(m, "date", rule),
+                document=m.get("document"),
+                url=m.get("url"),
+            )
+
+    def rows(self, data: Any, rule: str, kind: str) -> tuple[Row[Any], ...]:
+        rows = []
+        for i, raw_row in enumerate(self.listing(data, rule)):
+            row_rule = f"{rule}[{i}]"
+            m = self.mapping(raw_row, row_rule, ("when", "label", "versions"), ("versions",))
+            versions = []
+            for j, raw in enumerate(self.listing(m["versions"], f"{row_rule}.versions")):
+                versions.append(self.version(raw, f"{row_rule}.versions[{j}]", kind))
+            rows.append(Row(when=self.match(m, row_rule), versions=tuple(versions), label=str(m.get("label") or "")))
+        return tuple(rows)
+
+    def version(self, raw: Any, rule: str, kind: str) -> Version[Any]:
+        common = ("from", "to", "source", "verified", "note")
+        value: Any
+        if kind == "schedule":
+            m = self.mapping(
+                raw, rule, (*common, "threshold", "basis", "tiers", "cap"), ("from", "threshold", "tiers", "source")
+            )
+            tiers = []
+            for k, raw_tier in enumerate(self.listing(m["tiers"], f"{rule}.tiers")):
+                t = self.mapping(raw_tier, f"{rule}.tiers[{k}]", ("from", "to", "rate"), ("from", "rate"))
+                tiers.append(
+                    Tier(
+                        start=self.money(t, "from", f"{rule}.tiers[{k}]"),
+                        end=None if t.get("to") is None else self.money(t, "to", f"{rule}.tiers[{k}]"),
+                        rate=self.ratio(t, "rate", f"{rule}.tiers[{k}]"),
+                    )
+                )
+            value = Schedule(
+                threshold=self.money(m, "threshold", rule),
+                tiers=tuple(tiers),
+                basis=str(m.get("basis") or "above_threshold"),
+                cap=None if m.get("cap") is None else self.money(m, "cap", rule),
+            )
+        else:
+            m = self.mapping(raw, rule, (*common, "value"), ("from", "value", "source"))
+            if kind == "amount":
+                value = self.money(m, "value", rule)
+            elif kind == "rate":
+                value = self.ratio(m, "value", rule)
+            else:
+                value = m["value"]
+        start = self.date(m, "from", rule)
+        assert start is not None
+        return Version(value=value, start=start, end=self.date(m, "to", rule), provenance=self.provenance(m, rule))
+
+    def table(self, name: str, data: Any, kind: str | None = None) -> ParameterTable[Any]:
+        rule = f"tables.{name}"
+        m = self.mapping(data, rule, ("kind", "description", "rows"), ("rows",) if kind else ("kind", "rows"))
+        kind = kind or str(m["kind"])
+        if kind not in ("amount", "rate", "months"):
+            raise self.fail(f"kind: expected amount, rate or months, got {kind!r}", rule, m, "kind", kind)
+        return ParameterTable(
+            name=name, kind=kind, rows=self.rows(m["rows"], rule, kind), description=str(m.get("description") or "")
+        )
+
+    def benefit(self, key: str, data: Any) -> Benefit:
+        rule = f"benefits.{key}"
+        m = self.mapping(
+            data,
+            rule,
+            ("component", "base", "schemes", "counts", "description", "schedules"),
+            ("component", "schemes", "counts", "schedules"),
+        )
+        schedules = ParameterTable(
+            name=f"{key}.schedule", kind="schedule", rows=self.rows(m["schedules"], f"{rule}.schedules", "schedule")
+        )
+        return Benefit(
+            key=key,
+            component=str(m["component"]),
+            base=str(m.get("base") or "self_pay"),
+            schemes=tuple(m["schemes"]),
+            counts=tuple(m["counts"]),
+            schedules=schedules,
+            description=str(m.get("description") or ""),
+        )
+
+    def eligibility(self, rid: str, data: Any) -> EligibilityRule:
+        rule = f"eligibility.{rid}"
+        m = self.mapping(
+            data,
+            rule,
+            ("check", "applies_to", "when", "reason", "from", "to", "source", "verified", "note"),
+            ("check", "reason", "source"),
+        )
+        applies = m.get("applies_to", "claim")
+        if applies != "claim":
+            if isinstance(applies, str):
+                applies = [applies]
+            if not isinstance(applies, list) or not all(isinstance(a, str) for a in applies):
+                raise self.fail(
+                    "applies_to: expected 'claim' or a list of benefit keys and 'basic'", rule, m, "applies_to", applies
+                )
+            applies = tuple(applies)
+        return EligibilityRule(
+            id=rid,
+            check=str(m["check"]),
+            reason=str(m["reason"]),
+            provenance=self.provenance(m, rule),
+            applies_to=applies,
+            when=self.match(m, rule),
+            start=self.date(m, "from", rule),
+            end=self.date(m, "to", rule),
+        )
+
+    def combined_cap(self, cid: str, data: Any) -> CombinedCap:
+        rule = f"combined_caps.{cid}"
+        m = self.mapping(data, rule, ("components", "reduce", "description", "rate"), ("components", "reduce", "rate"))
+        rate_data = self.mapping(m["rate"], f"{rule}.rate", ("rows",), ("rows",))
+        return CombinedCap(
+            id=cid,
+            components=tuple(m["components"]),
+            reduce=tuple(m["reduce"]),
+            rate=ParameterTable(
+                name=f"{cid}.rate", kind="rate", rows=self.rows(rate_data["rows"], f"{rule}.rate", "rate")
+            ),
+            description=str(m.get("description") or ""),
+        )
+
+
+def load_rule_pack(
+    scope: RegistryScope, source: str | Path | Mapping[str, Any], *, declare: bool = True, rules: bool = True
+) -> list[str]:
+    """Register a rule pack's jurisdiction (``declare``) and its rules (``rules``) through ``scope``."""
+    if isinstance(source, Mapping):
+        data: Any = source
+        origin = "<rule pack>"
+    else:
+        path = Path(source)
+        origin = str(path)
+        try:
+            data = read_data_file(path)
+        except ReadError as exc:
+            where = f"{origin}:{exc.line}" if exc.line else origin
+            raise RuleError(f"{exc} ({where})", plugin=scope.plugin) from None
+    pack = _Pack(scope, origin)
+    top = pack.mapping(data, "rule pack", TOP_KEYS, ("jurisdiction",))
+    if top.get("format", FORMAT) != FORMAT:
+        raise pack.fail(f"format: expected {FORMAT!r}", "format", top, "format", top.get("format"))
+    j = pack.mapping(
+        top["jurisdiction"], "jurisdiction", ("code", "name", "name_en", "parent", "description"), ("code", "name")
+    )
+    pack.code = str(j["code"])
+    if declare:
+        scope.add_jurisdiction(
+            pack.code,
+            str(j["name"]),
+            name_en=str(j.get("name_en") or ""),
+            parent=j.get("parent"),
+            description=str(j.get("description") or ""),
+        )
+    if not rules:
+        return [pack.code]
+    pack.read_sources(top.get("sources"))
+    for _sid, src in pack.sources.items():
+        scope.add_source(pack.code, src)
+    for name, raw in (top.get("tables") or {}).items():
+        scope.add_table(pack.code, pack.table(name, raw))
+    for key, raw in (top.get("benefits") or {}).items():
+        scope.add_benefit(pack.code, pack.benefit(key, raw))
+    for rid, raw in (top.get("eligibility") or {}).items():
+        scope.add_eligibility(pack.code, pack.eligibility(rid, raw))
+    for cid, raw in (top.get("combined_caps") or {}).items():
+        scope.add_combined_cap(pack.code, pack.combined_cap(cid, raw))
+    return [pack.code]

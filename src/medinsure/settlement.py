@@ -1,0 +1,222 @@
+"""The result of settling one claim: components, the lines that produced them, provenance."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from medinsure.accumulator import Accumulator, Amounts, Delta
+from medinsure.model import Claim
+from medinsure.rules import Provenance
+
+__all__ = ["COMPONENTS", "BenefitResult", "Line", "Refusal", "RuleRef", "Settlement"]
+
+#: The components of a settlement, named as in the scenario-file contract.
+COMPONENTS = (
+    "deductible",
+    "basic_pool",
+    "in_scope_self_pay",
+    "critical_illness",
+    "burden_subsidy",
+    "large_amount",
+    "medical_assistance",
+    "fund_total",
+    "patient_total",
+)
+#: The components that are fund payments.
+FUNDS = ("basic_pool", "critical_illness", "burden_subsidy", "large_amount", "medical_assistance")
+
+
+@attrs.frozen
+class RuleRef:
+    """A rule version used for a settlement: which value, from which source."""
+
+    rule_id: str
+    version: str
+    value: str
+    provenance: Provenance
+    carried_forward: bool = False
+
+    @property
+    def version_id(self) -> str:
+        return f"{self.rule_id}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        src = self.provenance.source
+        return {
+            "rule": self.rule_id,
+            "version": self.version,
+            "value": self.value,
+            "source": {
+                "publication": src.publication,
+                "document": src.document,
+                "date": src.date.isoformat() if src.date else None,
+                "url": src.url,
+            },
+            "verified": self.provenance.verified,
+            "note": self.provenance.note,
+            "carried_forward": self.carried_forward,
+        }
+
+
+@attrs.frozen
+class Line:
+    """One step of a settlement: the amount it gives a component and the rules behind it."""
+
+    component: str
+    amount: Decimal
+    text: str
+    rules: tuple[RuleRef, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "amount": str(self.amount),
+            "text": self.text,
+            "rules": [r.to_dict() for r in self.rules],
+        }
+
+
+@attrs.frozen
+class Refusal:
+    """An eligibility rule that refused the claim (``applies_to="claim"``) or part of it."""
+
+    rule_id: str
+    applies_to: str | tuple[str, ...]
+    reason: str
+    provenance: Provenance
+
+
+@attrs.frozen
+class BenefitResult:
+    """What one benefit did for a claim: the base it added and what it paid."""
+
+    key: str
+    component: str
+    base_added: Decimal
+    base_before: Decimal
+    target: Decimal
+    paid_before: Decimal
+    paid: Decimal
+
+
+@attrs.frozen
+class Settlement:
+    """A settled claim.
+
+    ``components`` holds every component of the scenario contract (``deductible``,
+    ``basic_pool``, ``in_scope_self_pay``, ``critical_illness``, ``burden_subsidy``,
+    ``large_amount``, ``medical_assistance``, ``fund_total``, ``patient_total``); the amounts
+    are also attributes (``settlement.basic_pool``). ``fund_total + patient_total == total``
+    exactly. ``rule_versions`` lists every rule version used, ``carried_forward`` those used
+    after the last date their source speaks for.
+    """
+
+    claim: Claim
+    patient_id: str
+    jurisdiction: str
+    plugin: str
+    plugin_version: str
+    components: Amounts
+    lines: tuple[Line, ...]
+    refusals: tuple[Refusal, ...]
+    benefits: tuple[BenefitResult, ...]
+    rules: tuple[RuleRef, ...]
+    accumulator_before: Accumulator
+    accumulator_after: Accumulator
+    delta: Delta
+    overrides: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> Decimal:
+        if name in COMPONENTS:
+            return self.components[name]
+        raise AttributeError(name)
+
+    def __getitem__(self, component: str) -> Decimal:
+        if component not in COMPONENTS:
+            raise KeyError(component)
+        return self.components[component]
+
+    @property
+    def total(self) -> Decimal:
+        return self.claim.total
+
+    @property
+    def eligible(self) -> bool:
+        """False when an eligibility rule refused the whole claim."""
+        return not any(r.applies_to == "claim" for r in self.refusals)
+
+    @property
+    def rule_versions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.version_id for r in self.rules))
+
+    @property
+    def carried_forward(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.version_id for r in self.rules if r.carried_forward))
+
+    def amounts(self) -> dict[str, Decimal]:
+        """Every component of the contract, zero where nothing was paid."""
+        return {name: self.components[name] for name in COMPONENTS}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: amounts as decimal strings."""
+        return {
+            "claim_id": self.claim.id,
+            "patient_id": self.patient_id,
+            "jurisdiction": self.jurisdiction,
+            "plugin": self.plugin,
+            "plugin_version": self.plugin_version,
+            "year": self.claim.year,
+            "total": str(self.claim.total),
+            **{name: str(value) for name, value in self.amounts().items()},
+            "eligible": self.eligible,
+            "refusals": [{"rule": r.rule_id, "reason": r.reason} for r in self.refusals],
+            "lines": [line.to_dict() for line in self.lines],
+            "rule_versions": list(self.rule_versions),
+            "carried_forward": list(self.carried_forward),
+            "overrides": list(self.overrides),
+            "accumulator_before": self.accumulator_before.to_dict(),
+            "accumulator_after": self.accumulator_after.to_dict(),
+        }
+
+    def explain(self) -> str:
+        """A readable settlement sheet: every line with its rule and source."""
+        c = self.claim
+        out = [
+            f"Claim {c.id} ({c.kind}, {c.hospital_level or 'level n/a'}, discharged {c.discharged.isoformat()}),"
+            f" patient {self.patient_id}",
+            f"Settled by jurisdiction {self.jurisdiction} with plugin {self.plugin} {self.plugin_version}"
+            + (f"; overridden: {', '.join(self.overrides)}" if self.overrides else ""),
+            f"Total {_fmt(c.total)} = in-scope {_fmt(c.in_scope)} + class-B first self-pay"
+            f" {_fmt(c.class_b_self_pay)} + out-of-scope {_fmt(c.out_of_scope)}",
+        ]
+        for refusal in self.refusals:
+            target = "whole claim" if refusal.applies_to == "claim" else ", ".join(refusal.applies_to)
+            out.append(f"  REFUSED ({target}) by {refusal.rule_id}: {refusal.reason}")
+            out.append(f"      source: {refusal.provenance.cite()}")
+        out.append("")
+        for line in self.lines:
+            out.append(f"  {line.component:<20}{_fmt(line.amount):>16}   {line.text}")
+            for ref in line.rules:
+                carried = " — carried forward past its source's date" if ref.carried_forward else ""
+                out.append(f"      rule {ref.version_id} = {ref.value}{carried}")
+                out.append(f"      source: {ref.provenance.cite()}")
+        out.append("")
+        for name in COMPONENTS:
+            out.append(f"  {name:<20}{_fmt(self.components[name]):>16}")
+        before, after = self.accumulator_before, self.accumulator_after
+        out.append("")
+        out.append(f"Year {before.year} accumulator, before → after:")
+        out.append(f"  in-scope cost        {_fmt(before.in_scope):>16} → {_fmt(after.in_scope)}")
+        out.append(f"  basic pool paid      {_fmt(before.basic_pool):>16} → {_fmt(after.basic_pool)}")
+        for key in sorted(set(before.bases) | set(after.bases)):
+            out.append(f"  base {key:<15} {_fmt(before.bases[key]):>16} → {_fmt(after.bases[key])}")
+        for key in sorted(set(before.paid) | set(after.paid)):
+            out.append(f"  paid {key:<15} {_fmt(before.paid[key]):>16} → {_fmt(after.paid[key])}")
+        return "\n".join(out)
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value:,.2f}"
