@@ -27,7 +27,7 @@ ZERO = Decimal("0.00")
 def _to_decimal(value: object, field: str) -> Decimal:
     if isinstance(value, (bool, float)):
         raise InvalidInput(
-            field, value, f"{type(value).__name__} is not accepted for money; give a str, int or Decimal"
+            field, value, f"{type(value).__name__} is not accepted (floats are inexact); give a str, int or Decimal"
         )
     if isinstance(value, Decimal):
         dec = value

@@ -121,7 +121,7 @@ def collect_registry(pm: pluggy.PluginManager) -> Registry:
     registry = Registry()
     for hook_name in ("medinsure_register_jurisdictions", "medinsure_register_rules"):
         hook = getattr(pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):
+        for impl in hook.get_hookimpls():  # in order of registration
             name = impl.plugin_name
             scope = registry.scoped(name, _plugin_version(pm, name, impl.plugin))
             kwargs: dict[str, Any] = {arg: scope for arg in impl.argnames}

@@ -60,13 +60,46 @@ class JurisdictionRules:
         """The table ``name`` and the code of the jurisdiction that defined it."""
         return self.tables.get(name)
 
+    def table_names(self) -> list[str]:
+        """Every table that can be overridden: parameters, benefit schedules, combined-cap rates."""
+        names = set(self.tables)
+        names.update(b.schedules.name for _, b in self.benefits)
+        names.update(c.rate.name for _, c in self.combined_caps)
+        return sorted(names)
+
+    def find_table(self, name: str) -> ParameterTable[Any]:
+        """The table ``name``, wherever it is held (see :meth:`table_names`)."""
+        if name in self.tables:
+            return self.tables[name][1]
+        for _, b in self.benefits:
+            if b.schedules.name == name:
+                return b.schedules
+        for _, c in self.combined_caps:
+            if c.rate.name == name:
+                return c.rate
+        raise RuleError(f"no table named {name!r}", jurisdiction=self.code, rule=name)
+
     def with_table(self, table: ParameterTable[Any], label: str = "override") -> JurisdictionRules:
         """A copy in which ``table`` replaces the table of the same name (a what-if reform)."""
-        if table.name not in self.tables:
-            raise RuleError(f"no table named {table.name!r} to override", jurisdiction=self.code, rule=table.name)
+        known = self.table_names()
+        if table.name not in known:
+            raise RuleError(
+                f"no table named {table.name!r} to override (tables: {', '.join(known)})",
+                jurisdiction=self.code,
+                rule=table.name,
+            )
+        kind = self.find_table(table.name).kind
+        if table.kind != kind:
+            raise RuleError(
+                f"an override of a {kind!r} table must be of kind {kind!r}",
+                jurisdiction=self.code,
+                rule=table.name,
+                value=table.kind,
+            )
         table.validate(self.code, label)
         tables = dict(self.tables)
-        tables[table.name] = (self.code, table)
+        if table.name in tables:
+            tables[table.name] = (self.code, table)
         benefits = tuple(
             (owner, attrs.evolve(b, schedules=table) if b.schedules.name == table.name else b)
             for owner, b in self.benefits

@@ -1,0 +1,331 @@
+"""Hand-computed settlements through the whole pipeline, on the test-only jurisdictions.
+
+Figures of testland (tests/data/testland.yaml): inpatient deductible tertiary 1,000,
+secondary 600, other 300; resident ratio tertiary 60% in 2020 and 65% in 2021, other levels
+70%, minors at tertiary 75%; employees 80%, retired 90%; pool cap resident 100,000, employee
+200,000. Critical illness (residents): 20,000 threshold, 60/65/70% on 0–50,000–100,000 above
+it, cap 300,000; minimum_living: 10,000 and 70%. Over-burden subsidy (employees): 10,000 and
+40%. Large amount (employees): 90% of cost above the pool cap. Assistance (minimum_living
+residents): 50% of the residual, cap 10,000.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import D, claim, patient, presettled
+from medinsure import Accumulator, InvalidInput, RuleNotInForce, UnknownJurisdiction
+
+
+def amounts(s):
+    return {k: v for k, v in s.amounts().items() if v}
+
+
+def test_raw_resident_claims_accumulate_into_critical_illness(engine):
+    p = patient()
+    first, second = engine.settle(
+        p,
+        [
+            claim(total=50000, in_scope=45000),
+            claim(total=30000, in_scope=30000, hospital_level="secondary", discharged="2020-09-01"),
+        ],
+        jurisdiction="testland",
+    )
+    # (45,000 − 1,000) × 60% = 26,400; self-pay 18,600 < 20,000 threshold
+    assert amounts(first) == {
+        "deductible": D(1000),
+        "basic_pool": D(26400),
+        "in_scope_self_pay": D(18600),
+        "fund_total": D(26400),
+        "patient_total": D(23600),
+    }
+    # (30,000 − 600) × 70% = 20,580; self-pay 9,420; year 28,020: (28,020 − 20,000) × 60% = 4,812
+    assert amounts(second) == {
+        "deductible": D(600),
+        "basic_pool": D(20580),
+        "in_scope_self_pay": D(9420),
+        "critical_illness": D(4812),
+        "fund_total": D(25392),
+        "patient_total": D(4608),
+    }
+    after = second.accumulator_after
+    assert after.basic_pool == D(46980)
+    assert after.bases["critical_illness"] == D(28020)
+    assert after.paid["critical_illness"] == D(4812)
+    assert after.admissions == 2
+    assert after.in_scope == D(75000)
+
+
+def test_presettled_claims_use_the_given_basic_result(engine):
+    # Like domain example 1: self-pay 15,000 then 60,000 then 80,000 (threshold 20,000 here)
+    p = patient()
+    cs = [
+        presettled(15000, 21000, discharged="2021-02-01"),
+        presettled(60000, 10000, discharged="2021-05-01"),
+        presettled(80000, 5000, discharged="2021-08-01"),
+    ]
+    results = engine.settle(p, cs, jurisdiction="testland")
+    assert [s.critical_illness for s in results] == [D(0), D(33250), D(53750)]
+    assert results[1].basic_pool == D(10000)
+    assert results[1].in_scope_self_pay == D(60000)
+    assert results[1].patient_total == D(60000) - D(33250)
+    assert sum(s.critical_illness for s in results) == D(87000)
+
+
+def test_employee_large_amount_above_the_pool_cap(engine):
+    p = patient(scheme="employee", status="in_service")
+    (s,) = engine.settle(p, [claim(total=300000, in_scope=300000, discharged="2021-03-01")], jurisdiction="testland")
+    # pool: (300,000 − 1,000) × 80% = 239,200, capped at 200,000
+    # over-cap cost: 299,000 − 200,000 / 80% = 49,000; large amount 90% = 44,100
+    # subsidy: self-pay 100,000 − 10,000 = 90,000 × 40% = 36,000
+    assert amounts(s) == {
+        "deductible": D(1000),
+        "basic_pool": D(200000),
+        "in_scope_self_pay": D(100000),
+        "burden_subsidy": D(36000),
+        "large_amount": D(44100),
+        "fund_total": D(280100),
+        "patient_total": D(19900),
+    }
+    assert s.accumulator_after.bases["large_amount"] == D(49000)
+
+
+def test_retired_employee_ratio_and_outpatient_dialysis(engine):
+    p = patient(scheme="employee", status="retired")
+    (s,) = engine.settle(p, [claim(kind="outpatient_dialysis", total=5000, in_scope=5000)], jurisdiction="testland")
+    # outpatient deductible 0; 5,000 × 90% = 4,500
+    assert s.deductible == D(0)
+    assert s.basic_pool == D(4500)
+    assert s.accumulator_after.bases["burden_subsidy"] == D(500)
+    assert s.accumulator_after.admissions == 0
+
+
+def test_minor_gets_the_minor_ratio(engine):
+    p = patient(birth_date="2010-06-01")
+    (s,) = engine.settle(p, [claim(total=11000, in_scope=11000, discharged="2020-03-01")], jurisdiction="testland")
+    assert s.basic_pool == D(7500)  # (11,000 − 1,000) × 75%
+    assert "testland/basic.ratio[resident minors tertiary]@2020-01-01" in s.rule_versions
+
+
+def test_poor_resident_gets_special_schedule_and_medical_assistance(engine):
+    p = patient(categories=["minimum_living"])
+    (s,) = engine.settle(p, [claim(total=40000, in_scope=40000)], jurisdiction="testland")
+    # pool (40,000 − 1,000) × 60% = 23,400; self-pay 16,600; CI (16,600 − 10,000) × 70% = 4,620
+    # residual 16,600 − 4,620 = 11,980; assistance 50% = 5,990
+    assert amounts(s) == {
+        "deductible": D(1000),
+        "basic_pool": D(23400),
+        "in_scope_self_pay": D(16600),
+        "critical_illness": D(4620),
+        "medical_assistance": D(5990),
+        "fund_total": D(34010),
+        "patient_total": D(5990),
+    }
+
+
+def test_combined_cap_cuts_critical_illness_across_claims(engine):
+    p = patient()
+    first, second = engine.settle(
+        p,
+        [
+            claim(total=300000, in_scope=300000, discharged="2021-01-10"),
+            claim(total=10000, in_scope=10000, discharged="2021-02-10"),
+        ],
+        jurisdiction="testcity",
+    )
+    # testcity: pool cap 150,000; CI absolute from 10,000: 60/70/80%; pool + CI ≤ 80% of in-scope
+    # pool min((300,000 − 1,000) × 65%, 150,000) = 150,000; self-pay 150,000
+    # CI 40,000×60% + 50,000×70% + 50,000×80% = 99,000; limit 240,000 → cut 9,000
+    assert first.basic_pool == D(150000)
+    assert first.critical_illness == D(90000)
+    assert first.fund_total == D(240000)
+    # pool 0 (cap used); CI F(160,000) = 107,000, paid 90,000 → due 17,000, owed 10,000
+    # limit 80% × 310,000 = 248,000 − 240,000 → 8,000
+    assert second.basic_pool == D(0)
+    assert second.critical_illness == D(8000)
+    assert second.patient_total == D(2000)
+    assert any("eighty" in line.text for line in second.lines)
+
+
+def test_child_inherits_parent_rules(engine):
+    rules = engine.rules("testcity")
+    assert rules.table("basic.ratio")[0] == "testland"
+    assert rules.table("basic.pool_cap")[0] == "testcity"
+    assert dict(rules.benefits)  # non-empty
+    owners = {b.key: owner for owner, b in rules.benefits}
+    assert owners["critical_illness"] == "testcity"
+    assert owners["burden_subsidy"] == "testland"
+
+
+def test_not_designated_is_refused_with_zero_funds(engine):
+    p = patient()
+    acc = Accumulator.empty("P1", 2020)
+    s = engine.settle_claim(
+        p, claim(total=5000, in_scope=4000, designated=False), jurisdiction="testland", accumulator=acc
+    )
+    assert not s.eligible
+    assert s.fund_total == D(0)
+    assert s.patient_total == D(5000)
+    assert s.refusals[0].reason == "the institution is not designated"
+    assert s.refusals[0].rule_id == "testland/eligibility.designated"
+    assert s.accumulator_after.bases == acc.bases
+    assert s.accumulator_after.in_scope == D(0)
+    assert "REFUSED (whole claim) by testland/eligibility.designated" in s.explain()
+
+
+def test_referral_out_neither_counts_nor_pays_the_subsidy(engine):
+    p = patient(scheme="employee")
+    first, second = engine.settle(
+        p,
+        [
+            claim(total=50000, in_scope=50000, referral="referred_out"),
+            claim(total=5000, in_scope=5000, discharged="2020-07-01"),
+        ],
+        jurisdiction="testland",
+    )
+    assert first.basic_pool == D(39200)  # basic still pays: (50,000 − 1,000) × 80%
+    assert first.burden_subsidy == D(0)
+    assert "burden_subsidy" not in first.accumulator_after.bases
+    # second: (5,000 − 1,000) × 80% = 3,200; self-pay 1,800 < 10,000
+    assert second.burden_subsidy == D(0)
+
+
+def test_first_enrolment_starts_the_month_after_payment(engine):
+    p = patient(contributions=[{"paid_on": "2020-03-10", "from": "2020-01-01", "to": "2020-12-31"}])
+    before = engine.settle(p, [claim(in_scope=2000, discharged="2020-03-31")], jurisdiction="testland")[0]
+    after = engine.settle(p, [claim(in_scope=2000, discharged="2020-04-01")], jurisdiction="testland")[0]
+    assert not before.eligible
+    assert before.refusals[0].reason == "not insured with contributions paid up on the service date"
+    assert after.eligible
+    assert after.basic_pool == D(600)  # (2,000 − 1,000) × 60%
+    assert "testland/coverage.start_delay_months[any claim]@2020-01-01" in after.rule_versions
+
+
+def test_lapse_brings_a_six_month_waiting_period(engine):
+    p = patient(
+        contributions=[
+            {"paid_on": "2019-12-01", "from": "2020-01-01", "to": "2020-12-31"},
+            {"paid_on": "2022-02-15", "from": "2022-01-01", "to": "2022-12-31"},
+        ]
+    )
+    gap = engine.settle(p, [claim(in_scope=2000, discharged="2021-05-01")], jurisdiction="testland")[0]
+    waiting = engine.settle(p, [claim(in_scope=2000, discharged="2022-08-31")], jurisdiction="testland")[0]
+    covered = engine.settle(p, [claim(in_scope=2000, discharged="2022-09-01")], jurisdiction="testland")[0]
+    continuous = engine.settle(p, [claim(in_scope=2000, discharged="2020-01-01")], jurisdiction="testland")[0]
+    assert (gap.eligible, waiting.eligible, covered.eligible) == (False, False, True)
+    # the first enrolment was paid on 2019-12-01: covered from the first day of the next month
+    assert continuous.eligible
+
+
+def test_out_of_area_without_filing_is_refused(engine):
+    s = engine.settle(
+        patient(), [claim(in_scope=2000, location="out_of_province", filed=False)], jurisdiction="testland"
+    )[0]
+    assert s.refusals[0].rule_id == "testland/eligibility.filed"
+    filed = engine.settle(patient(), [claim(in_scope=2000, location="out_of_province")], jurisdiction="testland")[0]
+    assert filed.eligible
+
+
+def test_value_carried_forward_past_its_source_is_flagged(engine):
+    (s,) = engine.settle(patient(), [claim(in_scope=11000, discharged="2023-05-01")], jurisdiction="testland")
+    assert s.basic_pool == D(6500)  # (11,000 − 1,000) × 65%, the 2021 value
+    assert s.carried_forward == ("testland/basic.ratio[scheme=resident, hospital_level=tertiary]@2021-01-01",)
+    assert "carried forward past its source's date" in s.explain()
+
+
+def test_claim_before_the_first_value_is_refused_with_a_clear_error(engine):
+    with pytest.raises(
+        RuleNotInForce, match=r"no version in force on 2019-12-31: the first known value starts 2020-01-01"
+    ):
+        engine.settle(patient(), [claim(in_scope=1000, discharged="2019-12-31")], jurisdiction="testland")
+
+
+def test_unknown_jurisdiction(engine):
+    with pytest.raises(
+        UnknownJurisdiction, match=r"jurisdiction='nowhere': unknown jurisdiction \(installed: testcity, testland\)"
+    ):
+        engine.settle(patient(), [claim(in_scope=1000)], jurisdiction="nowhere")
+
+
+def test_unknown_category_is_invalid_input(engine):
+    with pytest.raises(InvalidInput, match=r"patient.categories='minimum_livng': unknown term"):
+        engine.settle(patient(categories=["minimum_livng"]), [claim(in_scope=1000)], jurisdiction="testland")
+
+
+def test_raw_claim_without_hospital_level_is_invalid(engine):
+    with pytest.raises(InvalidInput, match=r"claim.hospital_level=None: required to settle basic insurance"):
+        engine.settle(patient(), [claim(in_scope=1000, hospital_level=None)], jurisdiction="testland")
+
+
+def test_accumulator_of_another_person_year_is_refused(engine):
+    with pytest.raises(InvalidInput, match=r"accumulator='P2/2020': belongs to another person-year"):
+        engine.settle_claim(
+            patient(), claim(in_scope=1000), jurisdiction="testland", accumulator=Accumulator.empty("P2", 2020)
+        )
+
+
+def test_duplicate_claim_ids_in_one_call(engine):
+    c = claim(in_scope=1000)
+    with pytest.raises(InvalidInput, match=r"claims\[1\].id='C\d+': claim id given twice"):
+        engine.settle(patient(), [c, c], jurisdiction="testland")
+
+
+def test_accumulators_reset_each_calendar_year(engine):
+    results = engine.settle(
+        patient(),
+        [presettled(30000, discharged="2020-12-31"), presettled(30000, discharged="2021-01-01")],
+        jurisdiction="testland",
+    )
+    assert [s.critical_illness for s in results] == [D(6000), D(6000)]
+    assert results[1].accumulator_before.year == 2021
+    assert results[1].accumulator_before.bases["critical_illness"] == D(0)
+
+
+def test_accumulator_apply_replays_a_settlement(engine):
+    (s,) = engine.settle(patient(), [presettled(30000)], jurisdiction="testland")
+    assert s.accumulator_before.apply(s) == s.accumulator_after
+    with pytest.raises(InvalidInput, match="computed against a different accumulator state"):
+        s.accumulator_after.apply(s)
+
+
+def test_explain_names_every_rule_and_source(engine):
+    (s,) = engine.settle(patient(), [claim(total=60000, in_scope=40000)], jurisdiction="testland")
+    sheet = s.explain()
+    assert "Settled by jurisdiction testland with plugin testplugin 9.9.9" in sheet
+    for version in s.rule_versions:
+        assert f"rule {version}" in sheet
+    assert "source: medinsure test suite, invented figures, 2020-01-01 [verified]" in sheet
+    assert "(40,000.00 − 1,000.00) × 60% = 23,400.00" in sheet
+    data = s.to_dict()
+    assert data["critical_illness"] == "0.00"
+    assert data["rule_versions"] == list(s.rule_versions)
+    assert data["plugin_version"] == "9.9.9"
+
+
+def test_overrides_replace_a_table_and_are_reported(engine):
+    from medinsure import ParameterTable, Provenance, Row, Schedule, Source, Tier, Version
+    from medinsure.rules import Match
+
+    src = Source("reform", "what-if: threshold 15,000")
+    table = ParameterTable(
+        "critical_illness.schedule",
+        "schedule",
+        (
+            Row(
+                Match(),
+                (
+                    Version(
+                        Schedule(D(15000), (Tier(D(0), None, D("0.6")),)),
+                        __import__("datetime").date(2020, 1, 1),
+                        Provenance(src, False, "a reform"),
+                    ),
+                ),
+            ),
+        ),
+    )
+    reformed = engine.with_overrides("testland", table)
+    (s,) = reformed.settle(patient(), [presettled(20000)], jurisdiction="testland")
+    assert s.critical_illness == D(3000)  # (20,000 − 15,000) × 60%
+    assert s.overrides == ("critical_illness.schedule",)
+    (base,) = engine.settle(patient(), [presettled(20000)], jurisdiction="testland")
+    assert base.critical_illness == D(0)

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from medinsure import Claim, InvalidInput, Patient
+from medinsure.money import amount, pct, rate, round_fen
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(12345, "12345.00"), ("12345.6", "12345.60"), (Decimal("0.01"), "0.01"), (" 7 ", "7.00")]
+)
+def test_amount_accepts_int_str_decimal(value, expected):
+    assert amount(value) == Decimal(expected)
+    assert str(amount(value)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (1.5, "float is not accepted"),
+        (True, "bool is not accepted"),
+        ("NaN", "not a finite number"),
+        (Decimal("Infinity"), "not a finite number"),
+        ("12.345", "more than two decimals"),
+        ("abc", "not a number"),
+        (-1, "must not be negative"),
+        ([], "expected a number, got list"),
+    ],
+)
+def test_amount_refuses_with_a_clear_reason(value, reason):
+    with pytest.raises(InvalidInput, match=reason) as info:
+        amount(value, "claim.total")
+    assert info.value.field == "claim.total"
+
+
+def test_round_half_up_to_the_fen():
+    assert round_fen(Decimal("0.005")) == Decimal("0.01")
+    assert round_fen(Decimal("0.0049")) == Decimal("0.00")
+    assert round_fen(Decimal("2.675")) == Decimal("2.68")
+    assert round_fen(Decimal("-0.005")) == Decimal("-0.01")
+
+
+def test_rate_bounds_and_display():
+    assert rate("0.65") == Decimal("0.65")
+    with pytest.raises(InvalidInput, match="within"):
+        rate("1.01")
+    assert pct(Decimal("0.65")) == "65%"
+    assert pct(Decimal("0.075")) == "7.5%"
+
+
+def test_claim_from_mapping_defaults_and_derived_costs():
+    c = Claim.from_mapping(
+        {
+            "id": "C1",
+            "kind": "inpatient",
+            "discharged": "2021-03-15",
+            "total": 40000,
+            "in_scope": "36000",
+            "class_b_self_pay": 1000,
+        }
+    )
+    assert c.out_of_scope == Decimal("3000.00")
+    assert (c.referral, c.location, c.filed, c.designated) == ("none", "local", True, True)
+    assert c.year == 2021
+    assert c.service_date == dt.date(2021, 3, 15)
+
+
+def test_claim_with_basic_defaults_in_scope_and_total():
+    c = Claim.from_mapping(
+        {
+            "id": "C1",
+            "kind": "inpatient",
+            "discharged": "2021-03-15",
+            "basic": {"pool": 21000, "in_scope_self_pay": 15000},
+        }
+    )
+    assert c.in_scope == Decimal("36000.00")
+    assert c.total == Decimal("36000.00")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"in_scope": 50000}, "claim.in_scope='50000.00': above claim.total 40000.00"),
+        ({"total": -1}, "claim.total=-1: must not be negative"),
+        ({"total": 1.5}, "claim.total=1.5: float is not accepted"),
+        ({"kind": "dental"}, "claim.kind='dental': expected one of inpatient"),
+        ({"discharged": "2021-02-30"}, "claim.discharged='2021-02-30': expected a date"),
+        ({"admitted": "2021-04-01"}, "claim.discharged='2021-03-15': before admitted 2021-04-01"),
+        ({"hospital_level": "quaternary"}, "claim.hospital_level='quaternary'"),
+        ({"filed": "yes"}, "claim.filed='yes': expected true or false"),
+        ({"colour": "red"}, "claim.colour='red': unknown key"),
+        ({"id": ""}, "claim.id='': must not be empty"),
+        ({"basic": {"pool": 1, "in_scope_self_pay": 2}}, "does not add up to claim.in_scope"),
+        ({"basic": {"pool": 1, "self_pay": 2}}, "claim.basic.self_pay=2: unknown key"),
+    ],
+)
+def test_bad_claim_names_field_and_value(changes, message):
+    data = {"id": "C1", "kind": "inpatient", "discharged": "2021-03-15", "total": 40000, "in_scope": 36000}
+    data.update(changes)
+    with pytest.raises(InvalidInput) as info:
+        Claim.from_mapping(data)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"scheme": "private"}, "patient.scheme='private': expected one of resident, employee"),
+        ({"status": "retired"}, "patient.status='retired': only employees have a status"),
+        ({"categories": ["Poor"]}, "patient.categories='Poor'"),
+        ({"birth_date": "1980-13-01"}, "patient.birth_date='1980-13-01'"),
+        (
+            {"contributions": [{"paid_on": "2020-01-01", "from": "2020-02-01"}]},
+            "patient.contributions[0].to=None: required",
+        ),
+        (
+            {"contributions": [{"paid_on": "2020-01-01", "from": "2020-02-01", "to": "2020-01-01"}]},
+            "patient.contributions[0].end",
+        ),
+        ({"name": "Li"}, "patient.name='Li': unknown key"),
+    ],
+)
+def test_bad_patient_names_field_and_value(changes, message):
+    data = {"id": "P1", "scheme": "resident"}
+    data.update(changes)
+    with pytest.raises(InvalidInput) as info:
+        Patient.from_mapping(data)
+    assert message in str(info.value)
+
+
+def test_age_on_a_date():
+    p = Patient.from_mapping({"id": "P1", "scheme": "resident", "birth_date": "2004-03-01"})
+    assert p.age_on(dt.date(2022, 2, 28)) == 17
+    assert p.age_on(dt.date(2022, 3, 1)) == 18
+    assert Patient.from_mapping({"id": "P", "scheme": "employee"}).employee_status == "in_service"

@@ -1,0 +1,223 @@
+"""Registration errors: each names the culprit (plugin, jurisdiction, rule, value)."""
+
+from __future__ import annotations
+
+import copy
+import types
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import testplugin
+from medinsure import Engine, PluginError, RuleError, hookimpl, list_plugins, make_plugin_manager
+from medinsure import plugins as plugins_module
+from medinsure._yaml import read_data_file
+
+PACK = read_data_file(Path(testplugin.DATA) / "testland.yaml")
+
+
+def pack_plugin(pack: dict, name: str = "packplugin") -> types.ModuleType:
+    module = types.ModuleType(name)
+
+    @hookimpl
+    def medinsure_register_jurisdictions(registry):
+        registry.declare_from_rule_pack(pack)
+
+    @hookimpl
+    def medinsure_register_rules(registry):
+        registry.load_rule_pack_rules(pack)
+
+    module.medinsure_register_jurisdictions = medinsure_register_jurisdictions
+    module.medinsure_register_rules = medinsure_register_rules
+    return module
+
+
+def test_a_valid_pack_loads():
+    engine = Engine.from_plugins(pack_plugin(copy.deepcopy(PACK)))
+    assert engine.jurisdictions == ["testland"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda p: p["tables"]["basic.ratio"]["rows"][0]["versions"][0].update(value=Decimal("1.5")),
+            "plugin 'packplugin', jurisdiction 'testland', rule 'tables.basic.ratio[0].versions[0]': value: a rate must be within [0, 1]",
+        ),
+        (
+            lambda p: p["tables"]["basic.deductible"]["rows"][0]["versions"][0].update(value=-5),
+            "rule 'tables.basic.deductible[0].versions[0]': value: must not be negative",
+        ),
+        (
+            lambda p: p["benefits"]["critical_illness"]["schedules"][1]["versions"][0]["tiers"][1].update(
+                {"from": 60000}
+            ),
+            "tiers[1] starts at 60000.00 but must start at 50000.00: tiers are contiguous",
+        ),
+        (
+            lambda p: p["benefits"]["critical_illness"]["schedules"][1]["versions"][0]["tiers"][1].pop("to"),
+            "tiers[1] has no upper bound but is not the last tier",
+        ),
+        (
+            lambda p: p["tables"]["basic.ratio"]["rows"][0]["versions"][0].update(value=0.75),
+            "value: float is not accepted",
+        ),
+        (
+            lambda p: p["tables"]["basic.ratio"]["rows"][1]["versions"][0].update(to="2021-06-30"),
+            "overlapping dates: 2020-01-01–2021-06-30 and 2021-01-01–",
+        ),
+        (
+            lambda p: p["tables"]["basic.ratio"]["rows"][0]["versions"][0].pop("verified"),
+            "verified: expected true or false",
+        ),
+        (
+            lambda p: p["tables"]["basic.ratio"]["rows"][0]["versions"][0].update(source="nowhere"),
+            "source 'nowhere' is not listed under sources",
+        ),
+        (
+            lambda p: p["tables"]["basic.ratio"]["rows"][0]["versions"][0].update(verified=False),
+            "an unverified value needs a note explaining the choice",
+        ),
+        (lambda p: p["tables"]["basic.ratio"].update(colour="red"), "unknown key 'colour'"),
+        (lambda p: p["benefits"]["critical_illness"].update(component="lottery"), "unknown component 'lottery'"),
+        (lambda p: p["benefits"]["critical_illness"].update(counts=["dental"]), "unknown claim kind 'dental'"),
+        (lambda p: p["eligibility"]["insured"].update(check="is_nice"), "unknown built-in check 'is_nice'"),
+        (
+            lambda p: p["tables"]["basic.ratio"]["rows"][0].update(when={"colour": "red"}),
+            "when.colour: unknown key",
+        ),
+    ],
+)
+def test_bad_rule_table_gives_one_clear_error(mutate, message):
+    pack = copy.deepcopy(PACK)
+    mutate(pack)
+    with pytest.raises(RuleError) as info:
+        Engine.from_plugins(pack_plugin(pack))
+    assert message in str(info.value)
+    assert "plugin 'packplugin'" in str(info.value)
+
+
+def test_bad_rule_pack_file_names_file_and_line(tmp_path):
+    text = (Path(testplugin.DATA) / "testland.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("value: 0.75", "value: 7.5"), encoding="utf-8")
+    line = next(i for i, row in enumerate(bad.read_text().splitlines(), 1) if "value: 7.5" in row)
+    with pytest.raises(RuleError, match=rf"a rate must be within \[0, 1\] \({bad}:{line}\)"):
+        Engine.from_plugins(pack_plugin(bad))  # type: ignore[arg-type]
+
+
+def test_duplicate_jurisdiction_code_is_refused():
+    with pytest.raises(
+        RuleError,
+        match="plugin 'second', jurisdiction 'testland': jurisdiction code 'testland' is already provided by plugin 'first'",
+    ):
+        Engine.from_plugins(pack_plugin(copy.deepcopy(PACK), "first"), pack_plugin(copy.deepcopy(PACK), "second"))
+
+
+def test_misspelled_hook_is_an_error_naming_plugin_and_hook():
+    module = types.ModuleType("typo")
+
+    @hookimpl
+    def medinsure_regster_rules(registry):
+        pass
+
+    module.medinsure_regster_rules = medinsure_regster_rules
+    with pytest.raises(
+        PluginError,
+        match="plugin 'typo': 'medinsure_regster_rules' is not a medinsure hook; did you mean 'medinsure_register_rules'",
+    ):
+        make_plugin_manager(plugins=[module], entry_points=False)
+
+
+def test_unmarked_misspelled_hook_is_caught_too():
+    module = types.ModuleType("typo2")
+    module.medinsure_register_jurisdiction = lambda registry: None
+    with pytest.raises(PluginError, match="did you mean 'medinsure_register_jurisdictions'"):
+        make_plugin_manager(plugins=[module], entry_points=False)
+
+
+def test_rules_for_another_plugins_jurisdiction_are_refused():
+    module = types.ModuleType("intruder")
+
+    @hookimpl
+    def medinsure_register_rules(registry):
+        registry.load_rule_pack_rules(Path(testplugin.DATA) / "testcity.yaml")
+
+    module.medinsure_register_rules = medinsure_register_rules
+    with pytest.raises(RuleError, match="plugin 'intruder', jurisdiction 'testcity'.*belongs to plugin 'testplugin'"):
+        Engine.from_plugins(testplugin, module)
+
+
+def test_missing_parent_is_a_clear_error():
+    pack = read_data_file(Path(testplugin.DATA) / "testcity.yaml")
+    with pytest.raises(RuleError, match="jurisdiction 'testcity': parent jurisdiction 'testland' is not installed"):
+        Engine.from_plugins(pack_plugin(pack, "orphan"))
+
+
+def test_exception_inside_a_hook_names_the_plugin():
+    module = types.ModuleType("broken")
+
+    @hookimpl
+    def medinsure_register_jurisdictions(registry):
+        raise KeyError("oops")
+
+    module.medinsure_register_jurisdictions = medinsure_register_jurisdictions
+    with pytest.raises(PluginError, match="plugin 'broken': medinsure_register_jurisdictions raised KeyError"):
+        Engine.from_plugins(module)
+
+
+class FakeDist:
+    def __init__(self, name: str, version: str) -> None:
+        self.name = name
+        self.version = version
+
+
+class FakeEntryPoint:
+    def __init__(self, name: str, obj: object, dist: FakeDist, fail: bool = False) -> None:
+        self.name = name
+        self._obj = obj
+        self.dist = dist
+        self._fail = fail
+
+    def load(self) -> object:
+        if self._fail:
+            raise ImportError("No module named 'medinsure_broken'")
+        return self._obj
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch):
+    eps: list[FakeEntryPoint] = []
+
+    def entry_points(group: str):
+        assert group == "medinsure"
+        return list(eps)
+
+    monkeypatch.setattr(plugins_module.metadata, "entry_points", entry_points)
+    return eps
+
+
+def test_entry_points_are_loaded_with_their_distribution_version(fake_entry_points):
+    fake_entry_points.append(FakeEntryPoint("testland", testplugin, FakeDist("medinsure-testland", "1.2.3")))
+    infos = list_plugins()
+    assert [(i.name, i.version, i.jurisdictions) for i in infos] == [("testland", "1.2.3", ("testcity", "testland"))]
+    engine = Engine.from_installed()
+    assert engine.rules("testcity").plugin_version == "1.2.3"
+
+
+def test_allow_and_block_lists(fake_entry_points):
+    fake_entry_points.append(FakeEntryPoint("testland", testplugin, FakeDist("medinsure-testland", "1.0")))
+    fake_entry_points.append(FakeEntryPoint("broken", None, FakeDist("medinsure-broken", "0.1"), fail=True))
+    with pytest.raises(PluginError, match=r"plugin 'broken' \(distribution medinsure-broken\) failed to load"):
+        Engine.from_installed()
+    assert Engine.from_installed(block=["broken"]).jurisdictions == ["testcity", "testland"]
+    assert Engine.from_installed(allow=["testland"]).jurisdictions == ["testcity", "testland"]
+    assert Engine.from_installed(allow=[]).jurisdictions == []
+
+
+def test_each_manager_is_fresh():
+    a = make_plugin_manager(plugins=[testplugin], entry_points=False)
+    b = make_plugin_manager(entry_points=False)
+    assert a.get_plugin("testplugin") is not None
+    assert b.get_plugin("testplugin") is None
