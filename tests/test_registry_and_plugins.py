@@ -145,7 +145,7 @@ def test_rules_for_another_plugins_jurisdiction_are_refused():
         registry.load_rule_pack_rules(Path(testplugin.DATA) / "testcity.yaml")
 
     module.medinsure_register_rules = medinsure_register_rules
-    with pytest.raises(RuleError, match="plugin 'intruder', jurisdiction 'testcity'.*belongs to plugin 'testplugin'"):
+    with pytest.raises(RuleError, match=r"plugin 'intruder', jurisdiction 'testcity'.*belongs to plugin 'testplugin'"):
         Engine.from_plugins(testplugin, module)
 
 
