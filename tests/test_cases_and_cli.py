@@ -117,7 +117,7 @@ def test_check_reports_each_failure_with_exit_1(tmp_path):
 )
 def test_check_refuses_bad_files_with_exit_2(tmp_path, text, message):
     path = write(tmp_path, text)
-    code, out, err = run("check", *ARGS, str(path))
+    code, _out, err = run("check", *ARGS, str(path))
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
