@@ -157,22 +157,27 @@ def test_missing_path_and_no_files(tmp_path):
     assert run("check", *ARGS, str(tmp_path))[2].strip() == "medinsure check: no scenario files found"
 
 
-def test_settle_prints_explain_sheets_and_json():
-    code, out, _ = run("settle", *ARGS, str(GOOD))
-    assert code == 2  # the file holds a case that is meant to be refused
+def test_settle_refuses_a_file_whose_claim_is_invalid():
+    code, _, err = run("settle", *ARGS, str(GOOD))
+    assert code == 2  # the file holds claims that are meant to be refused
+    assert "no version in force on 2019-12-31" in err
+
+
+def test_settle_prints_a_table_and_json():
     code, out, err = run("settle", *ARGS, str(HERE / "data" / "settle-example.yaml"))
     assert (code, err) == (0, "")
-    assert "Settled by jurisdiction testland with plugin testplugin 9.9.9" in out
+    assert out.splitlines()[0].split()[:3] == ["claim_id", "patient", "year"]
     code, out, _ = run("settle", *ARGS, "--format", "json", str(HERE / "data" / "settle-example.yaml"))
     data = json.loads(out)
     assert [d["critical_illness"] for d in data] == ["0.00", "4812.00"]
     assert data[1]["fund_total"] == "25392.00"
+    assert data[1]["plugin"] == "testplugin"
 
 
 def test_plugins_and_rules_commands():
     code, out, _ = run("plugins", *ARGS)
     assert code == 0
-    assert "testcity      测试市           testland    testplugin            9.9.9" in out
+    assert out.splitlines()[1].split() == ["testcity", "测试市", "testland", "testplugin", "9.9.9", "2020–2021"]
     code, out, _ = run("rules", *ARGS, "testcity")
     assert "basic.ratio (rate, defined by testland)" in out
     assert "UNVERIFIED" in out

@@ -1,8 +1,18 @@
 """The ``medinsure`` command line.
 
+Each command is one documented Python call as well:
+
+| command | Python |
+| --- | --- |
+| ``settle FILE`` | :func:`medinsure.files.settle_file` + :func:`medinsure.files.write_settlements` |
+| ``explain FILE`` | :func:`medinsure.files.settle_file` + :func:`medinsure.sheet.render_text` / ``render_html`` |
+| ``check PATH...`` | :func:`medinsure.cases.check_paths` |
+| ``plugins`` | :func:`medinsure.plugins.list_plugins` |
+| ``rules CODE`` | :func:`medinsure.docgen.rules_as_dict` |
+
 Exit codes: 0 success; 1 a scenario expectation failed (``check``); 2 bad input, bad rule
-data or a plugin that cannot be loaded, with a one-line reason naming the file, case, field
-and value (add ``--debug`` for a traceback).
+data or a plugin that cannot be loaded, with a one-line reason naming the file, row or case,
+field and value (add ``--debug`` for a traceback).
 """
 
 from __future__ import annotations
@@ -10,21 +20,32 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
 
 from medinsure import __version__
-from medinsure.cases import check_paths, load_cases
+from medinsure.cases import check_paths
 from medinsure.engine import Engine
-from medinsure.errors import InvalidInput, MedinsureError, ScenarioError
-from medinsure.model import Claim, Patient
+from medinsure.errors import MedinsureError
 
 __all__ = ["main"]
 
 
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{self.prog}: {message}")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="medinsure", description="Settle Chinese public medical-insurance claims.")
+    parser = _Parser(prog="medinsure", description="Settle Chinese public medical-insurance claims.")
     parser.add_argument("--version", action="version", version=f"medinsure {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -39,22 +60,34 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--allow", metavar="NAMES", help="load only these installed plugins (comma-separated)")
     common.add_argument("--block", metavar="NAMES", help="never load these installed plugins (comma-separated)")
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    settle = sub.add_parser("settle", parents=[common], help="settle the claims of a scenario or CSV file")
+    settle.add_argument("file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat CSV (.csv)")
+    settle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
+    settle.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    settle.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
+    settle.add_argument("-o", "--output", metavar="OUT", help="write to OUT (created only when every claim settles)")
+    settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+
+    explain = sub.add_parser("explain", parents=[common], help="print the discharge settlement sheet of each claim")
+    explain.add_argument("file", metavar="FILE")
+    explain.add_argument("--jurisdiction", metavar="CODE")
+    explain.add_argument("--claim", metavar="ID", help="only this claim (the claims before it still accumulate)")
+    explain.add_argument("--lang", choices=("zh", "en"), default="zh")
+    explain.add_argument("--html", metavar="OUT", help="write an HTML sheet to OUT instead")
+    explain.add_argument("--show-ids", action="store_true", help="do not mask person ids")
 
     check = sub.add_parser("check", parents=[common], help="run scenario files and compare expected amounts")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     check.add_argument("-v", "--verbose", action="store_true", help="also list the cases that pass")
 
-    settle = sub.add_parser("settle", parents=[common], help="settle the claims of a scenario file")
-    settle.add_argument("file", metavar="FILE")
-    settle.add_argument("--jurisdiction", metavar="CODE", help="settle every case under this jurisdiction")
-    settle.add_argument("--format", choices=("text", "json"), default="text")
-
     sub.add_parser("plugins", parents=[common], help="list the installed plugins and their jurisdictions")
 
     rules = sub.add_parser("rules", parents=[common], help="print a jurisdiction's rule tables with sources")
     rules.add_argument("code", metavar="CODE")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--year", type=int, metavar="Y", help="only the values in force during year Y")
+    rules.add_argument("--format", choices=("table", "json"), default="table")
     return parser
 
 
@@ -73,46 +106,108 @@ def _engine(args: argparse.Namespace) -> Engine:
     )
 
 
-def _settle(args: argparse.Namespace, out: TextIO) -> int:
+class _Progress:
+    """A count on the terminal's standard error; silent when it is not a terminal."""
+
+    def __init__(self, err: TextIO, every: int = 1000) -> None:
+        self.err = err
+        self.every = every
+        self.active = err.isatty()
+        self.last = 0
+
+    def __call__(self, count: int) -> None:
+        if self.active and count % self.every == 0:
+            self.last = count
+            self.err.write(f"\rsettled {count:,} claims")
+            self.err.flush()
+
+    def close(self) -> None:
+        if self.active and self.last:
+            self.err.write("\r\033[K")
+            self.err.flush()
+
+
+def _write_atomically(path: str, write: Callable[[TextIO], None]) -> None:
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from medinsure.files import settle_file, write_settlements
+
     engine = _engine(args)
-    cases = load_cases(args.file)
-    results: list[dict[str, Any]] = []
-    for case in cases:
-        code = args.jurisdiction or case.jurisdiction
-        try:
-            patient = Patient.from_mapping(case.patient)
-            claims = []
-            for i, raw in enumerate(case.claims):
-                try:
-                    claims.append(Claim.from_mapping(raw))
-                except InvalidInput as exc:
-                    raise exc.within(f"claims[{i}]") from None
-            settlements = engine.settle(patient, claims, jurisdiction=code)
-        except MedinsureError as exc:
-            raise ScenarioError(case.file, str(exc), case=case.name, line=case.line) from None
-        for s in settlements:
-            if args.format == "json":
-                results.append(s.to_dict())
-            else:
-                print(s.explain(), file=out)
-                print(file=out)
-    if args.format == "json":
-        json.dump(results, out, ensure_ascii=False, indent=2)
-        print(file=out)
+    settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction)
+    progress = _Progress(err)
+
+    def write(handle: TextIO) -> None:
+        write_settlements(
+            settlements,
+            handle,
+            format=args.format,
+            national=args.national_fields,
+            mask=not args.show_ids,
+            progress=progress,
+        )
+
+    try:
+        if args.output:
+            _write_atomically(args.output, write)
+        else:
+            write(out)
+    finally:
+        progress.close()
     return 0
 
 
+def _explain(args: argparse.Namespace, out: TextIO) -> int:
+    from medinsure.files import settle_file
+    from medinsure.sheet import render_html, render_text
+
+    engine = _engine(args)
+    chosen = []
+    for settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction):
+        if args.claim is None or settlement.claim.id == args.claim:
+            chosen.append(settlement)
+    if args.claim is not None and not chosen:
+        raise MedinsureError(f"--claim {args.claim!r}: no claim with this id in {args.file}")
+    mask = not args.show_ids
+    if args.html:
+        pages = [render_html(s, lang=args.lang, mask=mask) for s in chosen]
+        page = pages[0] if len(pages) == 1 else _join_pages(pages)
+        _write_atomically(args.html, lambda handle: handle.write(page))
+        return 0
+    print("\n\n".join(render_text(s, lang=args.lang, mask=mask) for s in chosen), file=out)
+    return 0
+
+
+def _join_pages(pages: list[str]) -> str:
+    head, _, _ = pages[0].partition("<body>")
+    bodies = [p.partition("<body>")[2].rpartition("</body>")[0] for p in pages]
+    return head + "<body>" + '<hr style="margin:32px 0">'.join(bodies) + "</body></html>"
+
+
 def _plugins(args: argparse.Namespace, out: TextIO) -> int:
+    from medinsure.docgen import rule_years
+
     engine = _engine(args)
     reg = engine.registry
     if not reg.codes:
         print("no jurisdiction plugins installed", file=out)
         return 0
-    print(f"{'jurisdiction':<14}{'name':<14}{'parent':<12}{'plugin':<22}version", file=out)
+    print(f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}rule years", file=out)
     for code in reg.codes:
         j = reg.jurisdiction(code)
         plugin, version = reg.plugin_of(code)
-        print(f"{code:<14}{j.name:<14}{j.parent or '-':<12}{plugin:<22}{version}", file=out)
+        first, last = rule_years(engine.rules(code))
+        years = f"{first}–{last}" if first != last else str(first)
+        print(f"{code:<14}{j.name:<12}{j.parent or '-':<12}{plugin:<22}{version:<10}{years}", file=out)
     return 0
 
 
@@ -122,10 +217,10 @@ def _rules(args: argparse.Namespace, out: TextIO) -> int:
     engine = _engine(args)
     rules = engine.rules(args.code)
     if args.format == "json":
-        json.dump(rules_as_dict(rules), out, ensure_ascii=False, indent=2)
+        json.dump(rules_as_dict(rules, year=args.year), out, ensure_ascii=False, indent=2)
         print(file=out)
     else:
-        print(rules_as_text(rules), file=out)
+        print(rules_as_text(rules, year=args.year), file=out)
     return 0
 
 
@@ -133,12 +228,20 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except _UsageError as exc:
+        print(exc, file=err)
+        return 2
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
     try:
         if args.command == "check":
             return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
         if args.command == "settle":
-            return _settle(args, out)
+            return _settle(args, out, err)
+        if args.command == "explain":
+            return _explain(args, out)
         if args.command == "plugins":
             return _plugins(args, out)
         if args.command == "rules":
@@ -147,6 +250,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         if args.debug:
             raise
         print(f"medinsure {args.command}: {exc}", file=err)
+        return 2
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"medinsure {args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=err)
         return 2
     return 2  # pragma: no cover - argparse requires a command
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from medinsure.money import pct
 from medinsure.registry import JurisdictionRules
 from medinsure.rules import ParameterTable, Schedule, Version
 
-__all__ = ["rules_as_dict", "rules_as_text"]
+__all__ = ["rule_years", "rules_as_dict", "rules_as_text"]
 
 
 def _value(kind: str, value: Any) -> str:
@@ -33,20 +34,51 @@ def _version(kind: str, v: Version[Any]) -> dict[str, Any]:
     }
 
 
-def _table(owner: str, table: ParameterTable[Any]) -> dict[str, Any]:
+def _in_year(row_versions: tuple[Version[Any], ...], index: int, year: int | None) -> bool:
+    """Whether version ``index`` of a row is in force at some time during ``year``."""
+    if year is None:
+        return True
+    version = row_versions[index]
+    if version.start.year > year:
+        return False
+    following = row_versions[index + 1] if index + 1 < len(row_versions) else None
+    return following is None or following.start > dt.date(year, 1, 1)
+
+
+def _table(owner: str, table: ParameterTable[Any], year: int | None = None) -> dict[str, Any]:
     return {
         "name": table.name,
         "kind": table.kind,
         "defined_by": owner,
         "rows": [
-            {"row": row.name, "when": row.when.describe(), "versions": [_version(table.kind, v) for v in row.versions]}
+            {
+                "row": row.name,
+                "when": row.when.describe(),
+                "versions": [
+                    _version(table.kind, v) for i, v in enumerate(row.versions) if _in_year(row.versions, i, year)
+                ],
+            }
             for row in table.rows
         ],
     }
 
 
-def rules_as_dict(rules: JurisdictionRules) -> dict[str, Any]:
-    """Every table, benefit, eligibility rule and combined cap in force for a jurisdiction."""
+def _all_tables(rules: JurisdictionRules) -> list[ParameterTable[Any]]:
+    return [rules.find_table(name) for name in rules.table_names()]
+
+
+def rule_years(rules: JurisdictionRules) -> tuple[int, int]:
+    """The first year any value takes effect, and the last year any value is stated for."""
+    starts = [v.start.year for t in _all_tables(rules) for row in t.rows for v in row.versions]
+    ends = [(v.end or v.start).year for t in _all_tables(rules) for row in t.rows for v in row.versions]
+    return min(starts), max(ends + starts)
+
+
+def rules_as_dict(rules: JurisdictionRules, *, year: int | None = None) -> dict[str, Any]:
+    """Every table, benefit, eligibility rule and combined cap of a jurisdiction.
+
+    With ``year``, only the versions in force at some time during that year.
+    """
     j = rules.jurisdiction
     return {
         "jurisdiction": j.code,
@@ -55,7 +87,9 @@ def rules_as_dict(rules: JurisdictionRules) -> dict[str, Any]:
         "parent": j.parent,
         "plugin": rules.plugin,
         "plugin_version": rules.plugin_version,
-        "tables": [_table(owner, t) for name, (owner, t) in sorted(rules.tables.items())],
+        "year": year,
+        "overrides": list(rules.overrides),
+        "tables": [_table(owner, t, year) for name, (owner, t) in sorted(rules.tables.items())],
         "benefits": [
             {
                 "key": b.key,
@@ -65,7 +99,7 @@ def rules_as_dict(rules: JurisdictionRules) -> dict[str, Any]:
                 "counts": list(b.counts),
                 "defined_by": owner,
                 "description": b.description,
-                "schedules": _table(owner, b.schedules),
+                "schedules": _table(owner, b.schedules, year),
             }
             for owner, b in rules.benefits
         ],
@@ -89,15 +123,16 @@ def rules_as_dict(rules: JurisdictionRules) -> dict[str, Any]:
                 "components": list(c.components),
                 "reduce": list(c.reduce),
                 "defined_by": owner,
-                "rate": _table(owner, c.rate),
+                "rate": _table(owner, c.rate, year),
             }
             for owner, c in rules.combined_caps
         ],
     }
 
 
-def rules_as_text(rules: JurisdictionRules) -> str:
-    data = rules_as_dict(rules)
+def rules_as_text(rules: JurisdictionRules, *, year: int | None = None) -> str:
+    """The same as :func:`rules_as_dict`, as a readable table."""
+    data = rules_as_dict(rules, year=year)
     out = [
         f"{data['jurisdiction']} — {data['name']} {data['name_en']}".rstrip(),
         f"plugin {data['plugin']} {data['plugin_version']}"

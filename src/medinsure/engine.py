@@ -183,8 +183,8 @@ class _Run:
         owner, table = entry
         return self.lookup_table(table, owner)
 
-    def line(self, component: str, amount: Decimal, text: str, *refs: RuleRef) -> None:
-        self.lines.append(Line(component, amount, text, tuple(refs)))
+    def line(self, component: str, amount: Decimal, text: str, zh: str, *refs: RuleRef) -> None:
+        self.lines.append(Line(component, amount, text, tuple(refs), zh))
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -230,17 +230,32 @@ class _Run:
 
         deductible = pool = over_cap = ZERO
         if refused_all:
-            self.line("basic_pool", ZERO, f"not paid: {refusals[0].reason}")
+            self.line("basic_pool", ZERO, f"not paid: {refusals[0].reason}", f"不予支付：{refusals[0].reason}")
         elif claim.basic is not None:
             pool, deductible = claim.basic.pool, claim.basic.deductible
-            self.line("deductible", deductible, "basic settlement made elsewhere: deductible as given")
-            self.line("basic_pool", pool, "basic settlement made elsewhere: pool payment as given")
+            self.line(
+                "deductible",
+                deductible,
+                "basic settlement made elsewhere: deductible as given",
+                "基本医保已另行结算：起付线按所给",
+            )
+            self.line(
+                "basic_pool",
+                pool,
+                "basic settlement made elsewhere: pool payment as given",
+                "基本医保已另行结算：统筹支付按所给",
+            )
         elif (r := refused("basic")) is not None:
-            self.line("basic_pool", ZERO, f"not paid: {r.reason}")
+            self.line("basic_pool", ZERO, f"not paid: {r.reason}", f"不予支付：{r.reason}")
         else:
             deductible, pool, over_cap = self.basic()
         in_scope_self_pay = claim.in_scope - pool
-        self.line("in_scope_self_pay", in_scope_self_pay, f"in-scope {claim.in_scope:,.2f} − basic pool {pool:,.2f}")
+        self.line(
+            "in_scope_self_pay",
+            in_scope_self_pay,
+            f"in-scope {claim.in_scope:,.2f} − basic pool {pool:,.2f}",
+            f"政策范围内费用 {claim.in_scope:,.2f} − 统筹基金支付 {pool:,.2f}",
+        )
 
         # benefits, stage by stage; each is limited to what the patient still owes in scope
         owed = in_scope_self_pay
@@ -253,7 +268,12 @@ class _Run:
                     continue
                 r = refused(benefit.key) or refused(benefit.component)
                 if r is not None:
-                    self.line(benefit.component, ZERO, f"{benefit.key}: not counted, not paid: {r.reason}")
+                    self.line(
+                        benefit.component,
+                        ZERO,
+                        f"{benefit.key}: not counted, not paid: {r.reason}",
+                        f"{benefit.key}：不计入累计，不予支付：{r.reason}",
+                    )
                     continue
                 base_added = {"self_pay": in_scope_self_pay, "over_cap": over_cap, "residual": owed}[stage]
                 result = self.benefit(owner, benefit, base_added, owed)
@@ -315,7 +335,10 @@ class _Run:
         ratio_found = self.lookup("basic.ratio")
         if ratio_found is None:
             self.line(
-                "basic_pool", ZERO, f"basic insurance has no ratio for this claim ({_describe(self.patient, claim)})"
+                "basic_pool",
+                ZERO,
+                f"basic insurance has no ratio for this claim ({_describe(self.patient, claim)})",
+                f"基本医保对此类费用无支付比例（{_describe(self.patient, claim)}）",
             )
             return ZERO, ZERO, ZERO
         ratio: Decimal = ratio_found.value
@@ -331,6 +354,7 @@ class _Run:
             "deductible",
             deductible,
             f"deductible {ded_found.value:,.2f} (at most the in-scope cost)",
+            f"起付标准 {ded_found.value:,.2f}（不超过政策范围内费用）",
             self.ref(ded_found),
         )
         base = claim.in_scope - deductible
@@ -343,6 +367,7 @@ class _Run:
                 "basic_pool",
                 pool,
                 f"({claim.in_scope:,.2f} − {deductible:,.2f}) × {pct(ratio)}, no annual cap",
+                f"（{claim.in_scope:,.2f} − {deductible:,.2f}）× {pct(ratio)}，无年度限额",
                 ratio_ref,
             )
             return deductible, pool, ZERO
@@ -353,7 +378,11 @@ class _Run:
             f"({claim.in_scope:,.2f} − {deductible:,.2f}) × {pct(ratio)} = {uncapped:,.2f},"
             f" within the annual cap {cap_found.value:,.2f} of which {remaining:,.2f} remained"
         )
-        self.line("basic_pool", pool, text, ratio_ref, cap_ref)
+        zh = (
+            f"（{claim.in_scope:,.2f} − {deductible:,.2f}）× {pct(ratio)} = {uncapped:,.2f}，"
+            f"年度最高支付限额 {cap_found.value:,.2f}，本年尚余 {remaining:,.2f}"
+        )
+        self.line("basic_pool", pool, text, zh, ratio_ref, cap_ref)
         over_cap = ZERO
         if pool < uncapped:
             over_cap = base if ratio == 0 else max(ZERO, round_fen(base - pool / ratio))
@@ -374,9 +403,14 @@ class _Run:
             f"{benefit.key}: annual base {base_before:,.2f} + {base_added:,.2f} = {base_before + base_added:,.2f};"
             f" F = {target:,.2f}, already paid {paid_before:,.2f}"
         )
+        zh = (
+            f"{benefit.key}：年度累计 {base_before:,.2f} + {base_added:,.2f} = {base_before + base_added:,.2f}；"
+            f"按年度累计应付 {target:,.2f}，已付 {paid_before:,.2f}"
+        )
         if paid < due:
             text += f"; limited to the {owed:,.2f} the patient still owes in scope"
-        self.line(benefit.component, paid, text, ref)
+            zh += f"；以个人尚需负担的政策范围内费用 {owed:,.2f} 为限"
+        self.line(benefit.component, paid, text, zh, ref)
         return BenefitResult(benefit.key, benefit.component, base_added, base_before, target, paid_before, paid)
 
     def combined_caps(self, results: list[BenefitResult], pool: Decimal) -> list[BenefitResult]:
@@ -409,6 +443,8 @@ class _Run:
                     -cut,
                     f"{cap.id}: the year's {' + '.join(cap.components)} may not exceed {pct(found.value)}"
                     f" of the year's in-scope cost {year_in_scope:,.2f} = {limit:,.2f}; {r.key} cut by {cut:,.2f}",
+                    f"{cap.id}：本年 {' + '.join(cap.components)} 不超过年度政策范围内费用 {year_in_scope:,.2f} 的"
+                    f" {pct(found.value)}，即 {limit:,.2f}；{r.key} 减少 {cut:,.2f}",
                     ref,
                 )
             results = revised

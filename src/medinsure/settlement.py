@@ -69,12 +69,14 @@ class Line:
     amount: Decimal
     text: str
     rules: tuple[RuleRef, ...] = ()
+    text_zh: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "component": self.component,
             "amount": str(self.amount),
             "text": self.text,
+            "text_zh": self.text_zh,
             "rules": [r.to_dict() for r in self.rules],
         }
 

@@ -1,0 +1,135 @@
+"""Settle a claim file and write the results: what ``medinsure settle`` does, as Python calls.
+
+:func:`settle_file` reads a scenario file or a flat CSV (see :mod:`medinsure.inputs`) and
+yields one :class:`~medinsure.settlement.Settlement` per claim, in file order, keeping one
+accumulator per person and policy year: memory grows with the number of distinct persons,
+never with the number of rows. Claim ids are not checked for repeats across a file (that
+would keep every id in memory); settle through a ledger for that. :func:`write_settlements` writes them as a table, JSON or CSV,
+one at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from medinsure.accumulator import Accumulator
+from medinsure.engine import Engine
+from medinsure.errors import MedinsureError
+from medinsure.inputs import ClaimRecord, InputError, read_records
+from medinsure.model import Claim, Patient
+from medinsure.national import NATIONAL_FIELDS, national_fields
+from medinsure.settlement import Settlement
+
+__all__ = ["FORMATS", "load_schema", "settle_file", "settle_records", "settlement_record", "write_settlements"]
+
+FORMATS = ("table", "json", "csv")
+
+
+def settle_records(
+    engine: Engine, records: Iterable[ClaimRecord], *, jurisdiction: str | None = None
+) -> Iterator[Settlement]:
+    """Settle records in order; ``jurisdiction`` overrides the records' own."""
+    state: dict[tuple[str, int], Accumulator] = {}
+    for record in records:
+        code = jurisdiction or record.jurisdiction
+        if not code:
+            raise InputError(record.where, "no jurisdiction: give a jurisdiction column or --jurisdiction")
+        try:
+            patient = Patient.from_mapping(record.patient)
+            claim = Claim.from_mapping(record.claim)
+            settlement = engine.settle_claim(
+                patient, claim, jurisdiction=code, accumulator=state.get((patient.id, claim.year))
+            )
+        except MedinsureError as exc:
+            raise InputError(record.where, str(exc)) from None
+        state[(patient.id, claim.year)] = settlement.accumulator_after
+        yield settlement
+
+
+def settle_file(path: str | Path, *, engine: Engine, jurisdiction: str | None = None) -> Iterator[Settlement]:
+    """Settle every claim of a scenario or CSV file, in file order."""
+    return settle_records(engine, read_records(path), jurisdiction=jurisdiction)
+
+
+def settlement_record(settlement: Settlement, *, national: bool = False) -> dict[str, Any]:
+    """The JSON object of one settlement: ids, every component, lines, rule versions."""
+    data = settlement.to_dict()
+    if national:
+        data["national"] = {name: str(value) for name, value in national_fields(settlement).items()}
+    return data
+
+
+_TABLE = ("claim_id", "patient", "year", "total", "deductible", "basic_pool", "critical_illness", "burden_subsidy", "large_amount", "medical_assistance", "fund_total", "patient_total")  # fmt: skip
+
+
+def write_settlements(
+    settlements: Iterable[Settlement],
+    out: TextIO,
+    *,
+    format: str = "table",
+    national: bool = False,
+    mask: bool = False,
+    progress: Any = None,
+) -> int:
+    """Write settlements one at a time as ``table``, ``json`` (a list) or ``csv``; return the count.
+
+    ``mask`` hides the middle of person ids (table output only; JSON and CSV are data for
+    systems that already hold the ids). ``progress`` is called with the count after each one.
+    """
+    from medinsure.privacy import mask_id
+
+    if format not in FORMATS:
+        raise MedinsureError(f"format={format!r}: expected one of {', '.join(FORMATS)}")
+    count = 0
+    writer: Any = None
+    if format == "json":
+        out.write("[")
+    for settlement in settlements:
+        if format == "json":
+            out.write("\n" if count == 0 else ",\n")
+            out.write(json.dumps(settlement_record(settlement, national=national), ensure_ascii=False))
+        elif format == "csv":
+            row = {
+                "claim_id": settlement.claim.id,
+                "patient_id": settlement.patient_id,
+                "jurisdiction": settlement.jurisdiction,
+                "year": settlement.claim.year,
+                "total": str(settlement.claim.total),
+                **{name: str(value) for name, value in settlement.amounts().items()},
+                "plugin": f"{settlement.plugin} {settlement.plugin_version}",
+                "rule_versions": ";".join(settlement.rule_versions),
+                "refusals": ";".join(r.reason for r in settlement.refusals),
+            }
+            if national:
+                row.update({name: str(value) for name, value in national_fields(settlement).items()})
+            if writer is None:
+                writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
+                writer.writeheader()
+            writer.writerow(row)
+        else:
+            if count == 0:
+                out.write(" ".join(f"{name:>18}" if i > 2 else f"{name:<20}" for i, name in enumerate(_TABLE)) + "\n")
+            person = mask_id(settlement.patient_id) if mask else settlement.patient_id
+            cells = [settlement.claim.id, person, str(settlement.claim.year), f"{settlement.claim.total:,.2f}"]
+            cells += [f"{settlement[name]:,.2f}" for name in _TABLE[4:]]
+            out.write(" ".join(f"{c:>18}" if i > 2 else f"{c:<20}" for i, c in enumerate(cells)) + "\n")
+            if national:
+                fields = national_fields(settlement)
+                out.write("    " + "  ".join(f"{k}={fields[k]}" for k in NATIONAL_FIELDS) + "\n")
+        count += 1
+        if progress is not None:
+            progress(count)
+    if format == "json":
+        out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped with the package: ``claim-input`` or ``settlement``."""
+    from importlib.resources import files
+
+    return json.loads((files("medinsure") / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8"))

@@ -1,0 +1,145 @@
+"""Claim input for the command line and batch jobs: scenario files and flat CSV.
+
+Both forms yield :class:`ClaimRecord` s one at a time, in file order, so a file of any size is
+read in bounded memory. A CSV file has one row per claim and the scenario-file names as
+columns:
+
+``jurisdiction, patient_id, scheme, status, birth_date, categories, conditions, claim_id, kind,
+admitted, discharged, hospital_level, referral, location, filed, designated, total, in_scope``,
+and optionally ``class_b_self_pay``, ``tags`` and, for a basic settlement made elsewhere,
+``basic_pool, basic_in_scope_self_pay`` (and ``basic_deductible``). Lists are comma-separated
+inside one cell; an empty cell means "not given". Unknown columns are an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from medinsure.cases import load_cases
+from medinsure.errors import InvalidInput, MedinsureError, ScenarioError
+
+__all__ = ["CSV_COLUMNS", "ClaimRecord", "InputError", "read_records"]
+
+PATIENT_COLUMNS = ("patient_id", "scheme", "status", "birth_date", "categories", "conditions")
+CLAIM_COLUMNS = (
+    "claim_id", "kind", "admitted", "discharged", "hospital_level", "referral", "location", "filed",
+    "designated", "total", "in_scope", "class_b_self_pay", "tags",
+)  # fmt: skip
+BASIC_COLUMNS = ("basic_pool", "basic_in_scope_self_pay", "basic_deductible")
+CSV_COLUMNS = ("jurisdiction", *PATIENT_COLUMNS, *CLAIM_COLUMNS, *BASIC_COLUMNS)
+REQUIRED_COLUMNS = ("patient_id", "scheme", "claim_id", "kind", "discharged")
+
+
+class InputError(MedinsureError):
+    """A claim file that cannot be read, with the file and row or case named."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}")
+
+
+@attrs.frozen
+class ClaimRecord:
+    """One claim to settle, as read from a file: plain mappings, validated when settled."""
+
+    where: str
+    jurisdiction: str | None
+    patient: Mapping[str, Any]
+    claim: Mapping[str, Any]
+
+
+def read_records(path: str | Path) -> Iterator[ClaimRecord]:
+    """The claims of a scenario file (``.yaml``, ``.yml``, ``.json``) or a CSV file, in file order."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        yield from _read_csv(path)
+        return
+    try:
+        cases = load_cases(path)
+    except ScenarioError as exc:
+        raise InputError(str(path), str(exc).removeprefix(f"{path}: ").removeprefix(f"{path}:")) from None
+    for case in cases:
+        for i, claim in enumerate(case.claims):
+            yield ClaimRecord(f"{path}: case {case.name!r}, claims[{i}]", case.jurisdiction, case.patient, claim)
+
+
+def _read_csv(path: Path) -> Iterator[ClaimRecord]:
+    try:
+        handle = path.open("r", encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read file: {exc.strerror or exc}") from None
+    with handle:
+        try:
+            first = handle.readline()
+        except UnicodeDecodeError as exc:
+            raise InputError(str(path), f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+        if not first.strip():
+            raise InputError(str(path), "the file is empty (expected a header row)")
+        header = next(csv.reader(io.StringIO(first)))
+        header = [h.strip() for h in header]
+        for column in header:
+            if column not in CSV_COLUMNS:
+                raise InputError(f"{path}: row 1", f"unknown column {column!r} (columns: {', '.join(CSV_COLUMNS)})")
+        seen: set[str] = set()
+        for column in header:
+            if column in seen:
+                raise InputError(f"{path}: row 1", f"column {column!r} given twice")
+            seen.add(column)
+        for column in REQUIRED_COLUMNS:
+            if column not in header:
+                raise InputError(f"{path}: row 1", f"missing column {column!r}")
+        reader = csv.reader(handle)
+        row_number = 1
+        try:
+            for cells in reader:
+                row_number += 1
+                if not any(c.strip() for c in cells):
+                    continue
+                where = f"{path}: row {row_number}"
+                if len(cells) != len(header):
+                    raise InputError(where, f"{len(cells)} cells, but the header has {len(header)} columns")
+                yield _record(where, dict(zip(header, (c.strip() for c in cells), strict=True)))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: row {row_number + 1}", f"not UTF-8 text (byte {exc.start})") from None
+        except csv.Error as exc:
+            raise InputError(f"{path}: row {row_number}", f"malformed CSV: {exc}") from None
+        if row_number == 1:
+            raise InputError(str(path), "no claim rows after the header")
+
+
+def _record(where: str, row: dict[str, str]) -> ClaimRecord:
+    def get(column: str) -> str | None:
+        value = row.get(column)
+        return value if value else None
+
+    patient = {"id": get("patient_id")}
+    for column in PATIENT_COLUMNS[1:]:
+        if get(column) is not None:
+            patient[column] = get(column)
+    claim: dict[str, Any] = {"id": get("claim_id")}
+    for column in CLAIM_COLUMNS[1:]:
+        if get(column) is not None:
+            claim[column] = get(column)
+    if any(get(c) is not None for c in BASIC_COLUMNS):
+        basic = {
+            "pool": get("basic_pool"),
+            "in_scope_self_pay": get("basic_in_scope_self_pay"),
+        }
+        if get("basic_deductible") is not None:
+            basic["deductible"] = get("basic_deductible")
+        for key in ("pool", "in_scope_self_pay"):
+            if basic[key] is None:
+                raise InputError(where, f"column basic_{key} is empty, but another basic_ column is given")
+        claim["basic"] = basic
+    return ClaimRecord(where, get("jurisdiction"), patient, claim)
+
+
+def invalid_at(record: ClaimRecord, exc: InvalidInput) -> InputError:
+    """An input error located at ``record``."""
+    return InputError(record.where, str(exc))
