@@ -67,7 +67,11 @@ def dark_rows(image: Image.Image) -> int:
 def test_html_sheet_renders_in_chromium(tmp_path, lang):
     html = tmp_path / f"sheet-{lang}.html"
     out, err = io.StringIO(), io.StringIO()
-    code = main(["explain", *ARGS, str(DATA / "settle-example-2.yaml"), "--claim", "C2", "--lang", lang, "--html", str(html)], out=out, err=err)
+    code = main(
+        ["explain", *ARGS, str(DATA / "settle-example-2.yaml"), "--claim", "C2", "--lang", lang, "--html", str(html)],
+        out=out,
+        err=err,
+    )
     assert code == 0, err.getvalue()
     image = screenshot(html, tmp_path / f"sheet-{lang}.png", tmp_path / "profile")
     assert image.size == (WIDTH, HEIGHT)
@@ -82,6 +86,23 @@ def test_chinese_and_english_sheets_differ_on_screen(tmp_path):
     images = []
     for lang in ("zh", "en"):
         html = tmp_path / f"{lang}.html"
-        assert main(["explain", *ARGS, str(DATA / "settle-example-2.yaml"), "--claim", "C2", "--lang", lang, "--html", str(html)], out=io.StringIO(), err=io.StringIO()) == 0
+        assert (
+            main(
+                [
+                    "explain",
+                    *ARGS,
+                    str(DATA / "settle-example-2.yaml"),
+                    "--claim",
+                    "C2",
+                    "--lang",
+                    lang,
+                    "--html",
+                    str(html),
+                ],
+                out=io.StringIO(),
+                err=io.StringIO(),
+            )
+            == 0
+        )
         images.append(screenshot(html, tmp_path / f"{lang}.png", tmp_path / f"profile-{lang}"))
     assert images[0].tobytes() != images[1].tobytes()
