@@ -1,0 +1,35 @@
+"""Dalian (大连市): Dalian's own rules on top of the Liaoning provincial defaults.
+
+The employees' over-burden subsidy, the residents' critical-illness insurance with its
+special groups and PKU care, and the residents' basic inpatient ratios for minors and
+college students. Whatever Dalian does not define comes from ``liaoning``.
+
+The rules are data: ``rules.yaml`` beside this module, every value with its dates, source and
+verified flag. The hooks below only load it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from medinsure import hookimpl
+from medinsure.registry import RegistryScope
+
+__all__ = ["RULE_PACK", "__version__", "medinsure_register_jurisdictions", "medinsure_register_rules"]
+
+__version__ = "0.1.0"
+
+#: The rule pack this plugin ships.
+RULE_PACK = Path(__file__).with_name("rules.yaml")
+
+
+@hookimpl
+def medinsure_register_jurisdictions(registry: RegistryScope) -> None:
+    """Declare the jurisdiction ``dalian`` (parent ``liaoning``)."""
+    registry.declare_from_rule_pack(RULE_PACK)
+
+
+@hookimpl
+def medinsure_register_rules(registry: RegistryScope) -> None:
+    """Register the rules of ``dalian`` from the rule pack."""
+    registry.load_rule_pack_rules(RULE_PACK)
