@@ -77,16 +77,18 @@ def test_employee_large_amount_above_the_pool_cap(engine):
     (s,) = engine.settle(p, [claim(total=300000, in_scope=300000, discharged="2021-03-01")], jurisdiction="testland")
     # pool: (300,000 − 1,000) × 80% = 239,200, capped at 200,000
     # over-cap cost: 299,000 − 200,000 / 80% = 49,000; large amount 90% = 44,100
-    # subsidy: self-pay 100,000 − 10,000 = 90,000 × 40% = 36,000
+    # self-pay after basic and large amount: 300,000 − 200,000 − 44,100 = 55,900
+    # subsidy: (55,900 − 10,000) × 40% = 18,360
     assert amounts(s) == {
         "deductible": D(1000),
         "basic_pool": D(200000),
-        "in_scope_self_pay": D(100000),
-        "burden_subsidy": D(36000),
+        "in_scope_self_pay": D(55900),
+        "burden_subsidy": D(18360),
         "large_amount": D(44100),
-        "fund_total": D(280100),
-        "patient_total": D(19900),
+        "fund_total": D(262460),
+        "patient_total": D(37540),
     }
+    assert "in-scope 300,000.00 − basic pool 200,000.00 − large-amount subsidy 44,100.00" in s.explain()
     assert s.accumulator_after.bases["large_amount"] == D(49000)
 
 
@@ -329,3 +331,24 @@ def test_overrides_replace_a_table_and_are_reported(engine):
     assert s.overrides == ("critical_illness.schedule",)
     (base,) = engine.settle(patient(), [presettled(20000)], jurisdiction="testland")
     assert base.critical_illness == D(0)
+
+
+def test_hospital_level_is_needed_only_where_a_ratio_depends_on_it(engine):
+    # testland's ratio rows for employees do not look at the level: no level needed
+    p = patient(scheme="employee")
+    (s,) = engine.settle(p, [claim(kind="outpatient", in_scope=1000, hospital_level=None)], jurisdiction="testland")
+    assert s.basic_pool == D(800)
+    with pytest.raises(InvalidInput, match=r"claim.hospital_level=None: required to settle basic insurance"):
+        engine.settle(patient(), [claim(in_scope=1000, hospital_level=None)], jurisdiction="testland")
+
+
+def test_service_years_select_rows():
+    from medinsure import Match, Patient
+
+    m = Match(service_years_min=15, service_years_max=21)
+    c = claim(in_scope=1)
+    assert m.matches(Patient(id="P", scheme="employee", service_years=15), c)
+    assert not m.matches(Patient(id="P", scheme="employee", service_years=22), c)
+    assert not m.matches(Patient(id="P", scheme="employee"), c)
+    with pytest.raises(InvalidInput, match=r"patient.service_years=-1"):
+        Patient(id="P", scheme="employee", service_years=-1)

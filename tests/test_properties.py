@@ -97,7 +97,7 @@ def test_conservation_and_bounds(patient, claims, code):
             assert s[name] >= 0, name
         assert s.fund_total <= c.in_scope
         assert s.patient_total >= c.out_of_scope + c.class_b_self_pay
-        assert s.in_scope_self_pay == c.in_scope - s.basic_pool
+        assert s.in_scope_self_pay == c.in_scope - s.basic_pool - s.large_amount
         for value in s.amounts().values():
             assert value == value.quantize(FEN)
 

@@ -221,3 +221,80 @@ def test_each_manager_is_fresh():
     b = make_plugin_manager(entry_points=False)
     assert a.get_plugin("testplugin") is not None
     assert b.get_plugin("testplugin") is None
+
+
+def child_pack(**sections) -> dict:
+    pack = {
+        "jurisdiction": {"code": "child", "name": "子", "parent": "testland"},
+        "sources": {"s": {"publication": "test"}},
+    }
+    pack.update(sections)
+    return pack
+
+
+def test_a_child_removes_inherited_rules_with_null():
+    from helpers import claim, patient
+
+    engine = Engine.from_plugins(
+        testplugin,
+        pack_plugin(child_pack(benefits={"critical_illness": None}, eligibility={"designated": None}), "child"),
+    )
+    rules = engine.rules("child")
+    assert "critical_illness" not in dict((b.key, b) for _, b in rules.benefits)
+    assert "designated" not in {r.id for _, r in rules.eligibility}
+    assert "critical_illness" in {b.key for _, b in engine.rules("testland").benefits}
+    (s,) = engine.settle(patient(), [claim(in_scope=100000, designated=False)], jurisdiction="child")
+    assert s.eligible
+    assert s.critical_illness == 0
+
+
+def test_only_a_child_can_remove():
+    pack = child_pack(benefits={"critical_illness": None})
+    del pack["jurisdiction"]["parent"]
+    with pytest.raises(RuleError, match="only a jurisdiction with a parent can remove an inherited rule"):
+        Engine.from_plugins(pack_plugin(pack, "orphan"))
+
+
+def test_jurisdiction_start_refuses_earlier_claims():
+    from helpers import presettled
+    from medinsure import RuleNotInForce
+
+    pack = child_pack()
+    pack["jurisdiction"]["from"] = "2021-01-01"
+    engine = Engine.from_plugins(testplugin, pack_plugin(pack, "child"))
+    with pytest.raises(
+        RuleNotInForce, match="no rules in force on 2020-12-31: the jurisdiction's rules start 2021-01-01"
+    ):
+        engine.settle(patient_(), [presettled(100, discharged="2020-12-31")], jurisdiction="child")
+    assert engine.settle(patient_(), [presettled(100, discharged="2021-01-01")], jurisdiction="child")
+
+
+def patient_():
+    from helpers import patient
+
+    return patient()
+
+
+def test_combined_cap_cuts_in_the_order_listed():
+    from helpers import D, claim, patient
+
+    text = (Path(testplugin.DATA) / "testcity.yaml").read_text(encoding="utf-8")
+    pack = read_data_file(Path(testplugin.DATA) / "testcity.yaml")
+    pack["benefits"]["assist"] = {
+        "component": "medical_assistance", "base": "residual", "schemes": ["resident"], "counts": ["inpatient"],
+        "schedules": [{"versions": [{"from": "2020-01-01", "threshold": 0, "tiers": [{"from": 0, "rate": Decimal("0.5")}], "source": "invented", "verified": True}]}],
+    }  # fmt: skip
+    pack["combined_caps"]["eighty"]["components"] = ["basic_pool", "critical_illness", "medical_assistance"]
+    assert "eighty" in text
+    results = {}
+    for order in (["medical_assistance", "critical_illness"], ["critical_illness", "medical_assistance"]):
+        pack["combined_caps"]["eighty"]["reduce"] = order
+        parent = pack_plugin(read_data_file(Path(testplugin.DATA) / "testland.yaml"), "parent")
+        engine = Engine.from_plugins(parent, pack_plugin(copy.deepcopy(pack), "city"))
+        (s,) = engine.settle(
+            patient(), [claim(total=300000, in_scope=300000, discharged="2021-01-10")], jurisdiction="testcity"
+        )
+        results[order[0]] = (s.critical_illness, s.medical_assistance)
+    # pool 150,000; CI 99,000; assistance 50% of the residual 51,000 = 25,500; limit 240,000: cut 34,500
+    assert results["medical_assistance"] == (D(90000), D(0))  # assistance cut first: 25,500, then CI 9,000
+    assert results["critical_illness"] == (D(64500), D(25500))  # CI cut first: 34,500

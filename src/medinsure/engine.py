@@ -23,7 +23,7 @@ import attrs
 from medinsure.accumulator import Accumulator, Amounts, Delta
 from medinsure.eligibility import BUILTIN_CHECKS
 from medinsure.errors import InvalidInput, RuleError
-from medinsure.model import Claim, Patient
+from medinsure.model import HOSPITAL_LEVELS, Claim, Patient
 from medinsure.money import ZERO, pct, round_fen
 from medinsure.registry import JurisdictionRules, Registry
 from medinsure.rules import Benefit, ParameterTable, Resolved, RuleContext
@@ -31,7 +31,7 @@ from medinsure.settlement import FUNDS, BenefitResult, Line, Refusal, RuleRef, S
 
 __all__ = ["Engine"]
 
-_STAGES = ("self_pay", "over_cap", "residual")
+_STAGES = ("over_cap", "self_pay", "residual")
 
 
 class Engine:
@@ -228,6 +228,15 @@ class _Run:
                     return r
             return None
 
+        if (rules_start := self.rules.start) and claim.service_date < rules_start:
+            from medinsure.errors import RuleNotInForce
+
+            raise RuleNotInForce(
+                f"no rules in force on {claim.service_date.isoformat()}: the jurisdiction's rules start"
+                f" {rules_start.isoformat()}",
+                jurisdiction=self.rules.code,
+                value=claim.service_date.isoformat(),
+            )
         deductible = pool = over_cap = ZERO
         if refused_all:
             self.line("basic_pool", ZERO, f"not paid: {refusals[0].reason}", f"不予支付：{refusals[0].reason}")
@@ -249,18 +258,22 @@ class _Run:
             self.line("basic_pool", ZERO, f"not paid: {r.reason}", f"不予支付：{r.reason}")
         else:
             deductible, pool, over_cap = self.basic()
-        in_scope_self_pay = claim.in_scope - pool
-        self.line(
-            "in_scope_self_pay",
-            in_scope_self_pay,
-            f"in-scope {claim.in_scope:,.2f} − basic pool {pool:,.2f}",
-            f"政策范围内费用 {claim.in_scope:,.2f} − 统筹基金支付 {pool:,.2f}",
-        )
-
         # benefits, stage by stage; each is limited to what the patient still owes in scope
-        owed = in_scope_self_pay
+        owed = claim.in_scope - pool
+        in_scope_self_pay = owed
         results: list[BenefitResult] = []
         for stage in _STAGES:
+            if stage == "self_pay":
+                in_scope_self_pay = owed
+                above_cap = claim.in_scope - pool - owed
+                self.line(
+                    "in_scope_self_pay",
+                    in_scope_self_pay,
+                    f"in-scope {claim.in_scope:,.2f} − basic pool {pool:,.2f}"
+                    + (f" − large-amount subsidy {above_cap:,.2f}" if above_cap else ""),
+                    f"政策范围内费用 {claim.in_scope:,.2f} − 统筹基金支付 {pool:,.2f}"
+                    + (f" − 大额医疗补助 {above_cap:,.2f}" if above_cap else ""),
+                )
             for owner, benefit in self.rules.benefits:
                 if benefit.base != stage or refused_all:
                     continue
@@ -326,13 +339,13 @@ class _Run:
 
     def basic(self) -> tuple[Decimal, Decimal, Decimal]:
         claim = self.claim
-        if claim.hospital_level is None:
+        ratio_found = self.lookup("basic.ratio")
+        if claim.hospital_level is None and self._needs_level("basic.ratio", ratio_found):
             raise InvalidInput(
                 "claim.hospital_level",
                 None,
-                "required to settle basic insurance (or give basic: {pool, in_scope_self_pay})",
+                "required to settle basic insurance for this claim (or give basic: {pool, in_scope_self_pay})",
             )
-        ratio_found = self.lookup("basic.ratio")
         if ratio_found is None:
             self.line(
                 "basic_pool",
@@ -388,6 +401,22 @@ class _Run:
             over_cap = base if ratio == 0 else max(ZERO, round_fen(base - pool / ratio))
         return deductible, pool, over_cap
 
+    def _needs_level(self, name: str, found: Resolved[Any] | None) -> bool:
+        """Whether the row chosen for a claim without a hospital level would change with one."""
+        entry = self.rules.table(name)
+        if entry is None:
+            return False
+        _owner, table = entry
+        chosen = None if found is None else found.row
+        for level in HOSPITAL_LEVELS:
+            probe = attrs.evolve(self.claim, hospital_level=level)
+            for row in table.rows:
+                if row.when.matches(self.patient, probe):
+                    if row.name != chosen:
+                        return True
+                    break
+        return False
+
     def benefit(self, owner: str, benefit: Benefit, base_added: Decimal, owed: Decimal) -> BenefitResult | None:
         found = self.lookup_table(benefit.schedules, owner)
         if found is None:
@@ -431,9 +460,15 @@ class _Run:
                 continue
             excess = paid_claim - allowed
             revised = list(results)
-            for i in range(len(revised) - 1, -1, -1):
+            order = [
+                i
+                for component in cap.reduce
+                for i in reversed(range(len(revised)))
+                if revised[i].component == component
+            ]
+            for i in order:
                 r = revised[i]
-                if excess <= 0 or r.component not in cap.reduce or r.paid == 0:
+                if excess <= 0 or r.paid == 0:
                     continue
                 cut = min(excess, r.paid)
                 revised[i] = attrs.evolve(r, paid=r.paid - cut)

@@ -196,6 +196,16 @@ def _contributions_conv(value: Any) -> tuple[Contribution, ...]:
     return tuple(sorted(out, key=lambda c: (c.start, c.paid_on)))
 
 
+def _optional_years_conv(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 100:
+        raise InvalidInput("patient.service_years", value, "expected a whole number of years (0 to 100)")
+    return value
+
+
 @attrs.frozen
 class Patient:
     """An insured person.
@@ -203,7 +213,8 @@ class Patient:
     ``contributions`` is the contribution history; when it is empty the person is taken to be
     insured with contributions paid up on every date. ``categories`` (``minimum_living``,
     ``extreme_poverty``, ``low_income``, ``student``, ...) and ``conditions``
-    (``childhood_blood_disease``, ``pku``, ...) select special rules.
+    (``childhood_blood_disease``, ``pku``, ...) select special rules. ``service_years`` is the
+    number of years of service or contribution (工龄, 缴费年限) where a rule depends on it.
     """
 
     id: str = attrs.field(converter=_text_conv("patient", "id"))
@@ -213,12 +224,13 @@ class Patient:
     categories: frozenset[str] = attrs.field(default=frozenset(), converter=_terms_conv("patient", "categories"))
     conditions: frozenset[str] = attrs.field(default=frozenset(), converter=_terms_conv("patient", "conditions"))
     contributions: tuple[Contribution, ...] = attrs.field(default=(), converter=_contributions_conv)
+    service_years: int | None = attrs.field(default=None, converter=_optional_years_conv)
 
     def __attrs_post_init__(self) -> None:
         if self.status is not None and self.scheme != "employee":
             raise InvalidInput("patient.status", self.status, "only employees have a status (in_service or retired)")
 
-    FIELDS = ("id", "scheme", "status", "birth_date", "categories", "conditions", "contributions")
+    FIELDS = ("id", "scheme", "status", "birth_date", "categories", "conditions", "contributions", "service_years")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Patient:

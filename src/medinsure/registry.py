@@ -12,6 +12,7 @@ parent's of the same name, and everything else coming from the parent.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -51,6 +52,7 @@ class JurisdictionRules:
     eligibility: tuple[tuple[str, EligibilityRule], ...]
     combined_caps: tuple[tuple[str, CombinedCap], ...]
     overrides: tuple[str, ...] = ()
+    start: dt.date | None = None
 
     @property
     def code(self) -> str:
@@ -124,6 +126,7 @@ class Registry:
         self._eligibility: dict[str, dict[str, EligibilityRule]] = {}
         self._caps: dict[str, dict[str, CombinedCap]] = {}
         self._sources: dict[str, dict[str, Source]] = {}
+        self._removed: dict[str, set[tuple[str, str]]] = {}
         self._resolved: dict[str, JurisdictionRules] = {}
 
     # -- used by the host -----------------------------------------------------------------
@@ -208,12 +211,21 @@ class Registry:
         benefits: dict[str, tuple[str, Benefit]] = {}
         eligibility: dict[str, tuple[str, EligibilityRule]] = {}
         caps: dict[str, tuple[str, CombinedCap]] = {}
+        sections: dict[str, dict[str, Any]] = {
+            "tables": tables,
+            "benefits": benefits,
+            "eligibility": eligibility,
+            "combined_caps": caps,
+        }
         for item in reversed(chain):
             c = item.code
+            for section, name in self._removed.get(c, set()):
+                sections[section].pop(name, None)
             tables.update({name: (c, t) for name, t in self._tables.get(c, {}).items()})
             benefits.update({key: (c, b) for key, b in self._benefits.get(c, {}).items()})
             eligibility.update({key: (c, r) for key, r in self._eligibility.get(c, {}).items()})
             caps.update({key: (c, r) for key, r in self._caps.get(c, {}).items()})
+        start = next((item.start for item in chain if item.start is not None), None)
         plugin = self._owners[code]
         resolved = JurisdictionRules(
             jurisdiction=juris,
@@ -224,6 +236,7 @@ class Registry:
             benefits=tuple(benefits.values()),
             eligibility=tuple(eligibility.values()),
             combined_caps=tuple(caps.values()),
+            start=start,
         )
         self._resolved[code] = resolved
         return resolved
@@ -268,8 +281,13 @@ class RegistryScope:
         parent: str | None = None,
         version: str | None = None,
         description: str = "",
+        start: dt.date | None = None,
     ) -> Jurisdiction:
-        """Declare a jurisdiction this plugin provides. Two plugins may not claim one code."""
+        """Declare a jurisdiction this plugin provides. Two plugins may not claim one code.
+
+        ``start`` is the first date the jurisdiction's rules speak for: a claim before it is
+        refused (by default the parent's start, or none).
+        """
         reg = self._registry
         if not isinstance(code, str) or not _CODE.match(code):
             raise self._error("a jurisdiction code is lower-case snake_case", code, value=code)
@@ -278,11 +296,22 @@ class RegistryScope:
                 f"jurisdiction code {code!r} is already provided by plugin {reg._owners[code]!r}", code, value=code
             )
         juris = Jurisdiction(
-            code=code, name=name, name_en=name_en, parent=parent, version=version, description=description
+            code=code, name=name, name_en=name_en, parent=parent, version=version, description=description, start=start
         )
         reg._jurisdictions[code] = juris
         reg._owners[code] = self.plugin
         return juris
+
+    def remove(self, code: str, section: str, name: str) -> None:
+        """Remove an inherited rule: ``section`` is tables, benefits, eligibility or combined_caps."""
+        if section not in ("tables", "benefits", "eligibility", "combined_caps"):
+            raise self._error(f"cannot remove from {section!r}", code, f"{section}.{name}")
+        self._own(code, f"{section}.{name}")
+        if self._registry._jurisdictions[code].parent is None:
+            raise self._error(
+                "only a jurisdiction with a parent can remove an inherited rule", code, f"{section}.{name}"
+            )
+        self._registry._removed.setdefault(code, set()).add((section, name))
 
     def add_source(self, code: str, source: Source) -> None:
         self._own(code, f"sources.{source.id}")

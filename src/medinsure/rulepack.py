@@ -286,7 +286,10 @@ def load_rule_pack(
     if top.get("format", FORMAT) != FORMAT:
         raise pack.fail(f"format: expected {FORMAT!r}", "format", top, "format", top.get("format"))
     j = pack.mapping(
-        top["jurisdiction"], "jurisdiction", ("code", "name", "name_en", "parent", "description"), ("code", "name")
+        top["jurisdiction"],
+        "jurisdiction",
+        ("code", "name", "name_en", "parent", "description", "from"),
+        ("code", "name"),
     )
     pack.code = str(j["code"])
     if declare:
@@ -296,18 +299,26 @@ def load_rule_pack(
             name_en=str(j.get("name_en") or ""),
             parent=j.get("parent"),
             description=str(j.get("description") or ""),
+            start=pack.date(j, "from", "jurisdiction"),
         )
     if not rules:
         return [pack.code]
     pack.read_sources(top.get("sources"))
     for _sid, src in pack.sources.items():
         scope.add_source(pack.code, src)
-    for name, raw in (top.get("tables") or {}).items():
-        scope.add_table(pack.code, pack.table(name, raw))
-    for key, raw in (top.get("benefits") or {}).items():
-        scope.add_benefit(pack.code, pack.benefit(key, raw))
-    for rid, raw in (top.get("eligibility") or {}).items():
-        scope.add_eligibility(pack.code, pack.eligibility(rid, raw))
-    for cid, raw in (top.get("combined_caps") or {}).items():
-        scope.add_combined_cap(pack.code, pack.combined_cap(cid, raw))
+    # a section entry given as null removes the rule of that name inherited from the parent
+    for section, read, add in (
+        ("tables", pack.table, scope.add_table),
+        ("benefits", pack.benefit, scope.add_benefit),
+        ("eligibility", pack.eligibility, scope.add_eligibility),
+        ("combined_caps", pack.combined_cap, scope.add_combined_cap),
+    ):
+        entries = top.get(section) or {}
+        if not isinstance(entries, Mapping):
+            raise pack.fail(f"{section}: expected a mapping of names", section, top, section)
+        for name, raw in entries.items():
+            if raw is None:
+                scope.remove(pack.code, section, name)
+            else:
+                add(pack.code, read(name, raw))  # type: ignore[operator]
     return [pack.code]

@@ -108,7 +108,9 @@ class Match:
     ``referral``, ``filed``, ``designated``) match when the claim's value is one of those
     listed; ``categories``, ``conditions`` and ``tags`` match when the patient or claim has any
     of them; ``age_min`` and ``age_max`` bound the age in whole years on the service date
-    (inclusive; a patient without a birth date matches no age bound).
+    (inclusive; a patient without a birth date matches no age bound); ``service_years_min``
+    and ``service_years_max`` bound the patient's years of service or contribution (inclusive;
+    a patient without them matches no such bound).
     """
 
     scheme: frozenset[str] | None = None
@@ -124,6 +126,8 @@ class Match:
     tags: frozenset[str] | None = None
     age_min: int | None = None
     age_max: int | None = None
+    service_years_min: int | None = None
+    service_years_max: int | None = None
 
     SET_FIELDS = (
         "scheme",
@@ -136,7 +140,7 @@ class Match:
         "conditions",
         "tags",
     )
-    FIELDS = (*SET_FIELDS, "filed", "designated", "age_min", "age_max")
+    FIELDS = (*SET_FIELDS, "filed", "designated", "age_min", "age_max", "service_years_min", "service_years_max")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None, where: str = "when") -> Match:
@@ -193,6 +197,14 @@ class Match:
             if self.age_min is not None and age < self.age_min:
                 return False
             if self.age_max is not None and age > self.age_max:
+                return False
+        if self.service_years_min is not None or self.service_years_max is not None:
+            years = patient.service_years
+            if years is None:
+                return False
+            if self.service_years_min is not None and years < self.service_years_min:
+                return False
+            if self.service_years_max is not None and years > self.service_years_max:
                 return False
         return True
 
@@ -496,6 +508,7 @@ class Jurisdiction:
     parent: str | None = None
     version: str | None = None
     description: str = ""
+    start: dt.date | None = None
 
 
 @attrs.frozen

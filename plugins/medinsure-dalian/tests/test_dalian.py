@@ -197,12 +197,10 @@ def test_minors_and_students_ratios_by_level() -> None:
     assert row(ratio, "resident students tertiary").when.categories == frozenset({"student"})
 
 
-def test_the_provincial_95_percent_maximum_is_lifted() -> None:
-    owner, cap = next((o, c) for o, c in rules().combined_caps if c.id == "ninety_five_percent")
-    assert owner == CODE
-    version = cap.rate.rows[0].versions[0]
-    assert version.value == D("1.00")
-    assert not version.provenance.verified
+def test_the_provincial_95_percent_maximum_is_removed() -> None:
+    assert [c.id for _, c in rules().combined_caps] == []
+    liaoning = engine().rules("liaoning")
+    assert [c.id for _, c in liaoning.combined_caps] == ["ninety_five_percent"]
 
 
 def test_inherited_rules_come_from_liaoning() -> None:
