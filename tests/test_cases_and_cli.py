@@ -166,7 +166,7 @@ def test_settle_refuses_a_file_whose_claim_is_invalid():
 def test_settle_prints_a_table_and_json():
     code, out, err = run("settle", *ARGS, str(HERE / "data" / "settle-example.yaml"))
     assert (code, err) == (0, "")
-    assert out.splitlines()[0].split()[:3] == ["claim_id", "patient", "year"]
+    assert out.splitlines()[0].split()[:3] == ["claim", "patient", "year"]
     code, out, _ = run("settle", *ARGS, "--format", "json", str(HERE / "data" / "settle-example.yaml"))
     data = json.loads(out)
     assert [d["critical_illness"] for d in data] == ["0.00", "4812.00"]

@@ -64,6 +64,15 @@ def settlement_record(settlement: Settlement, *, national: bool = False) -> dict
 
 
 _TABLE = ("claim_id", "patient", "year", "total", "deductible", "basic_pool", "critical_illness", "burden_subsidy", "large_amount", "medical_assistance", "fund_total", "patient_total")  # fmt: skip
+_TABLE_HEADER = ("claim", "patient", "year", "total", "deductible", "basic pool", "critical ill.", "burden sub.", "large amount", "assistance", "funds", "patient")  # fmt: skip
+_WIDTHS = (10, 20, 4, 13, 10, 12, 13, 12, 12, 10, 13, 12)
+
+
+def _table_row(cells: Iterable[str]) -> str:
+    parts = []
+    for i, (cell, width) in enumerate(zip(cells, _WIDTHS, strict=True)):
+        parts.append(f"{cell:<{width}}" if i < 2 else f"{cell:>{width}}")
+    return " ".join(parts).rstrip()
 
 
 def write_settlements(
@@ -111,12 +120,12 @@ def write_settlements(
                 writer.writeheader()
             writer.writerow(row)
         else:
-            if count == 0:
-                out.write(" ".join(f"{name:>18}" if i > 2 else f"{name:<20}" for i, name in enumerate(_TABLE)) + "\n")
             person = mask_id(settlement.patient_id) if mask else settlement.patient_id
             cells = [settlement.claim.id, person, str(settlement.claim.year), f"{settlement.claim.total:,.2f}"]
             cells += [f"{settlement[name]:,.2f}" for name in _TABLE[4:]]
-            out.write(" ".join(f"{c:>18}" if i > 2 else f"{c:<20}" for i, c in enumerate(cells)) + "\n")
+            if count == 0:
+                out.write(_table_row(_TABLE_HEADER) + "\n")
+            out.write(_table_row(cells) + "\n")
             if national:
                 fields = national_fields(settlement)
                 out.write("    " + "  ".join(f"{k}={fields[k]}" for k in NATIONAL_FIELDS) + "\n")
