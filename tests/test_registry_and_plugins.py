@@ -43,11 +43,11 @@ def test_a_valid_pack_loads():
     [
         (
             lambda p: p["tables"]["basic.ratio"]["rows"][0]["versions"][0].update(value=Decimal("1.5")),
-            "plugin 'packplugin', jurisdiction 'testland', rule 'tables.basic.ratio[0].versions[0]': value: a rate must be within [0, 1]",
+            "plugin 'packplugin', jurisdiction 'testland', rule 'tables.basic.ratio[0].versions[0]': value=1.5: a rate must be within [0, 1]",
         ),
         (
             lambda p: p["tables"]["basic.deductible"]["rows"][0]["versions"][0].update(value=-5),
-            "rule 'tables.basic.deductible[0].versions[0]': value: must not be negative",
+            "rule 'tables.basic.deductible[0].versions[0]': value=-5: must not be negative",
         ),
         (
             lambda p: p["benefits"]["critical_illness"]["schedules"][1]["versions"][0]["tiers"][1].update(
@@ -61,7 +61,7 @@ def test_a_valid_pack_loads():
         ),
         (
             lambda p: p["tables"]["basic.ratio"]["rows"][0]["versions"][0].update(value=0.75),
-            "value: float is not accepted",
+            "value=0.75: float is not accepted",
         ),
         (
             lambda p: p["tables"]["basic.ratio"]["rows"][1]["versions"][0].update(to="2021-06-30"),

@@ -92,13 +92,13 @@ class _Pack:
         try:
             return amount(data[key], key)
         except InvalidInput as exc:
-            raise self.fail(f"{key}: {exc.reason}", rule, data, key, data[key]) from None
+            raise self.fail(f"{key}={_show(data[key])}: {exc.reason}", rule, data, key, data[key]) from None
 
     def ratio(self, data: Mapping[str, Any], key: str, rule: str) -> Decimal:
         try:
             return rate(data[key], key)
         except InvalidInput as exc:
-            raise self.fail(f"{key}: {exc.reason}", rule, data, key, data[key]) from None
+            raise self.fail(f"{key}={_show(data[key])}: {exc.reason}", rule, data, key, data[key]) from None
 
     def match(self, data: Mapping[str, Any], rule: str) -> Match:
         try:
@@ -264,6 +264,10 @@ class _Pack:
             ),
             description=str(m.get("description") or ""),
         )
+
+
+def _show(value: Any) -> str:
+    return str(value) if isinstance(value, Decimal) else repr(value)
 
 
 def load_rule_pack(

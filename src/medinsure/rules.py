@@ -356,8 +356,10 @@ class ParameterTable(Generic[T]):
                     raise fail(f"end {version.end} before start {version.start}", version.end.isoformat(), row)
                 try:
                     _check_value(self.kind, version.value)
-                except (InvalidInput, ValueError) as exc:
+                except InvalidInput as exc:
                     raise fail(str(exc), version.value, row) from None
+                except ValueError as exc:
+                    raise fail(f"{exc} (version from {version.start.isoformat()})", version.value, row) from None
                 previous = version
 
     def lookup(self, jurisdiction: str, patient: Patient, claim: Claim) -> Resolved[T] | None:
