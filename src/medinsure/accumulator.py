@@ -25,8 +25,16 @@ __all__ = ["Accumulator", "Amounts", "Delta"]
 def _items(value: Any) -> tuple[tuple[str, Decimal], ...]:
     if isinstance(value, Amounts):
         return value.items_
-    data = dict(value or {})
-    return tuple(sorted((str(k), Decimal(v)) for k, v in data.items() if Decimal(v) != 0))
+    if not value:
+        return ()
+    items = []
+    for key, amount in dict(value).items():
+        if not isinstance(amount, Decimal):
+            amount = Decimal(amount)
+        if amount:
+            items.append((str(key), amount))
+    items.sort()
+    return tuple(items)
 
 
 @attrs.frozen
@@ -51,6 +59,8 @@ class Amounts(Mapping[str, Decimal]):
         return any(name == key for name, _ in self.items_)
 
     def plus(self, other: Mapping[str, Decimal]) -> Amounts:
+        if not other:
+            return self
         merged = dict(self.items_)
         for name, value in other.items():
             merged[name] = merged.get(name, ZERO) + value

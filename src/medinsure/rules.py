@@ -15,6 +15,7 @@ number, URL), whether the value is verified against that source, and a note.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -100,7 +101,7 @@ class Version(Generic[T]):
     end: dt.date | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Match:
     """Which claims a row applies to. Empty means every claim.
 
@@ -166,49 +167,12 @@ class Match:
         return cls(**values)
 
     def matches(self, patient: Patient, claim: Claim) -> bool:
-        def has(field: str, actual: object) -> bool:
-            wanted = getattr(self, field)
-            return wanted is None or actual in wanted
-
-        def any_of(field: str, actual: frozenset[str]) -> bool:
-            wanted = getattr(self, field)
-            return wanted is None or bool(wanted & actual)
-
-        if not (
-            has("scheme", patient.scheme)
-            and has("status", patient.employee_status)
-            and has("kind", claim.kind)
-            and has("hospital_level", claim.hospital_level)
-            and has("location", claim.location)
-            and has("referral", claim.referral)
-            and any_of("categories", patient.categories)
-            and any_of("conditions", patient.conditions)
-            and any_of("tags", claim.tags)
-        ):
-            return False
-        if self.filed is not None and claim.filed != self.filed:
-            return False
-        if self.designated is not None and claim.designated != self.designated:
-            return False
-        if self.age_min is not None or self.age_max is not None:
-            age = patient.age_on(claim.service_date)
-            if age is None:
-                return False
-            if self.age_min is not None and age < self.age_min:
-                return False
-            if self.age_max is not None and age > self.age_max:
-                return False
-        if self.service_years_min is not None or self.service_years_max is not None:
-            years = patient.service_years
-            if years is None:
-                return False
-            if self.service_years_min is not None and years < self.service_years_min:
-                return False
-            if self.service_years_max is not None and years > self.service_years_max:
-                return False
-        return True
+        return all(check(patient, claim) for check in _compile(self))
 
     def describe(self) -> str:
+        return _describe_match(self)
+
+    def _describe(self) -> str:
         parts = []
         for name in self.FIELDS:
             value = getattr(self, name)
@@ -226,6 +190,66 @@ class Match:
         return {name: getattr(self, name) or frozenset() for name in ("categories", "conditions", "tags")}
 
 
+_Check = Callable[["Patient", "Claim"], bool]
+
+
+@functools.cache
+def _compile(match: Match) -> tuple[_Check, ...]:
+    """The checks of a match, only for the fields it sets (built once per match)."""
+    checks: list[_Check] = []
+
+    def one_of(wanted: frozenset[str], get: Callable[[Patient, Claim], object]) -> _Check:
+        return lambda p, c: get(p, c) in wanted
+
+    def any_of(wanted: frozenset[str], get: Callable[[Patient, Claim], frozenset[str]]) -> _Check:
+        return lambda p, c: not wanted.isdisjoint(get(p, c))
+
+    def bounded(low: int | None, high: int | None, get: Callable[[Patient, Claim], int | None]) -> _Check:
+        def check(p: Patient, c: Claim) -> bool:
+            value = get(p, c)
+            if value is None:
+                return False
+            return (low is None or value >= low) and (high is None or value <= high)
+
+        return check
+
+    getters: dict[str, Callable[[Patient, Claim], Any]] = {
+        "scheme": lambda p, c: p.scheme,
+        "status": lambda p, c: p.employee_status,
+        "kind": lambda p, c: c.kind,
+        "hospital_level": lambda p, c: c.hospital_level,
+        "location": lambda p, c: c.location,
+        "referral": lambda p, c: c.referral,
+        "categories": lambda p, c: p.categories,
+        "conditions": lambda p, c: p.conditions,
+        "tags": lambda p, c: c.tags,
+    }
+    for name in ("scheme", "status", "kind", "hospital_level", "location", "referral"):
+        wanted = getattr(match, name)
+        if wanted is not None:
+            checks.append(one_of(wanted, getters[name]))
+    for name in ("categories", "conditions", "tags"):
+        wanted = getattr(match, name)
+        if wanted is not None:
+            checks.append(any_of(wanted, getters[name]))
+    if match.filed is not None:
+        filed = match.filed
+        checks.append(lambda p, c: c.filed == filed)
+    if match.designated is not None:
+        designated = match.designated
+        checks.append(lambda p, c: c.designated == designated)
+    if match.age_min is not None or match.age_max is not None:
+        checks.append(bounded(match.age_min, match.age_max, lambda p, c: p.age_on(c.service_date)))
+    if match.service_years_min is not None or match.service_years_max is not None:
+        checks.append(bounded(match.service_years_min, match.service_years_max, lambda p, c: p.service_years))
+    return tuple(checks)
+
+
+@functools.cache
+def _describe_match(match: Match) -> str:
+    return match._describe()
+
+
 @attrs.frozen
 class Tier:
     """A band of a tier schedule: ``start`` to ``end`` (inclusive; ``None`` = no upper bound)."""
@@ -235,7 +259,7 @@ class Tier:
     rate: Decimal
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Schedule:
     """A secondary benefit's annual function: threshold, tiers and optional annual cap.
 
@@ -269,6 +293,9 @@ class Schedule:
         return value
 
     def describe(self) -> str:
+        return _describe_schedule(self)
+
+    def _describe(self) -> str:
         bands = []
         for tier in self.tiers:
             end = "∞" if tier.end is None else f"{tier.end:,}"
@@ -278,6 +305,11 @@ class Schedule:
         if self.cap is not None:
             text += f"; annual cap {self.cap:,}"
         return text
+
+
+@functools.cache
+def _describe_schedule(schedule: Schedule) -> str:
+    return schedule._describe()
 
 
 @attrs.frozen
