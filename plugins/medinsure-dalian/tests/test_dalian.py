@@ -253,3 +253,31 @@ def test_scenario_files_hold_at_least_30_cases() -> None:
     cases = [case for path in sorted(CASES.glob("*.yaml")) for case in load_cases(path)]
     assert len(cases) >= 30
     assert {case.jurisdiction for case in cases} == {CODE}
+
+
+def test_without_liaoning_the_error_names_the_missing_parent() -> None:
+    import pytest
+
+    from medinsure import RuleError
+
+    with pytest.raises(RuleError) as info:
+        Engine.from_installed(allow=[CODE])
+    assert str(info.value) == (
+        "plugin 'dalian', jurisdiction 'dalian': parent jurisdiction 'liaoning' is not installed (install its plugin first)"
+    )
+
+
+def test_the_package_pulls_in_liaoning() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "medinsure-liaoning>=0.1" in project["dependencies"]
+
+
+def test_personal_account_figures_are_listed_with_their_source() -> None:
+    r = rules()
+    retiree = r.tables["personal_account.retiree_monthly"][1].rows[0].versions[0]
+    rate = r.tables["personal_account.in_service_rate"][1].rows[0].versions[0]
+    assert (retiree.value, rate.value) == (D("80.00"), D("0.02"))
+    assert retiree.provenance.verified
+    assert rate.provenance.source.id == "dalian_2022"

@@ -216,3 +216,22 @@ def test_scenario_files_hold_at_least_30_cases() -> None:
     cases = [case for path in sorted(CASES.glob("*.yaml")) for case in load_cases(path)]
     assert len(cases) >= 30
     assert {case.jurisdiction for case in cases} == {CODE}
+
+
+def test_without_liaoning_the_error_names_the_missing_parent() -> None:
+    import pytest
+
+    from medinsure import RuleError
+
+    with pytest.raises(RuleError) as info:
+        Engine.from_installed(allow=[CODE])
+    assert str(info.value) == (
+        "plugin 'yingkou', jurisdiction 'yingkou': parent jurisdiction 'liaoning' is not installed (install its plugin first)"
+    )
+
+
+def test_the_package_pulls_in_liaoning() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "medinsure-liaoning>=0.1" in project["dependencies"]
