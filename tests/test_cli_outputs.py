@@ -248,14 +248,24 @@ def test_progress_only_on_a_terminal(engine):
         def isatty(self) -> bool:
             return True
 
-    tty, pipe = Tty(), io.StringIO()
-    for stream in (tty, pipe):
-        progress = _Progress(stream, every=2)
+    tty, pipe, unknown = Tty(), io.StringIO(), Tty()
+    for stream, total in ((tty, 4), (pipe, 4), (unknown, None)):
+        progress = _Progress(stream, total, every=2)
         for i in range(1, 5):
             progress(i)
         progress.close()
-    assert "\rsettled 4 claims" in tty.getvalue()
+    assert "\r[###############---------------]  50% 2/4 claims" in tty.getvalue()
+    assert "\r[##############################] 100% 4/4 claims" in tty.getvalue()
+    assert "\rsettled 4 claims" in unknown.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_count_records_for_the_bar():
+    from medinsure.inputs import count_records
+
+    assert count_records(CSV) == 4
+    assert count_records(YAML) == 4
+    assert count_records(DATA / "missing.csv") is None
 
 
 def test_explain_sheet_in_both_languages():

@@ -107,18 +107,27 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 class _Progress:
-    """A count on the terminal's standard error; silent when it is not a terminal."""
+    """A progress bar on the terminal's standard error; silent when it is not a terminal."""
 
-    def __init__(self, err: TextIO, every: int = 1000) -> None:
+    WIDTH = 30
+
+    def __init__(self, err: TextIO, total: int | None = None, every: int = 1000) -> None:
         self.err = err
+        self.total = total
         self.every = every
         self.active = err.isatty()
         self.last = 0
 
     def __call__(self, count: int) -> None:
-        if self.active and count % self.every == 0:
+        if self.active and (count % self.every == 0 or count == self.total):
             self.last = count
-            self.err.write(f"\rsettled {count:,} claims")
+            if self.total:
+                done = min(count / self.total, 1.0)
+                filled = int(done * self.WIDTH)
+                bar = "#" * filled + "-" * (self.WIDTH - filled)
+                self.err.write(f"\r[{bar}] {done:4.0%} {count:,}/{self.total:,} claims")
+            else:
+                self.err.write(f"\rsettled {count:,} claims")
             self.err.flush()
 
     def close(self) -> None:
@@ -141,10 +150,11 @@ def _write_atomically(path: str, write: Callable[[TextIO], None]) -> None:
 
 def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from medinsure.files import settle_file, write_settlements
+    from medinsure.inputs import count_records
 
     engine = _engine(args)
     settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction)
-    progress = _Progress(err)
+    progress = _Progress(err, count_records(args.file) if err.isatty() else None)
 
     def write(handle: TextIO) -> None:
         write_settlements(

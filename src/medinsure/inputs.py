@@ -24,7 +24,7 @@ import attrs
 from medinsure.cases import load_cases
 from medinsure.errors import InvalidInput, MedinsureError, ScenarioError
 
-__all__ = ["CSV_COLUMNS", "ClaimRecord", "InputError", "read_records"]
+__all__ = ["CSV_COLUMNS", "ClaimRecord", "InputError", "count_records", "read_records"]
 
 PATIENT_COLUMNS = ("patient_id", "scheme", "status", "birth_date", "categories", "conditions")
 CLAIM_COLUMNS = (
@@ -143,3 +143,23 @@ def _record(where: str, row: dict[str, str]) -> ClaimRecord:
 def invalid_at(record: ClaimRecord, exc: InvalidInput) -> InputError:
     """An input error located at ``record``."""
     return InputError(record.where, str(exc))
+
+
+def count_records(path: str | Path) -> int | None:
+    """About how many claims a file holds, for a progress bar (None when it cannot tell).
+
+    For CSV this counts non-blank lines after the header, reading bytes only; a quoted cell
+    with a line break makes it an overestimate.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            count = 0
+            with path.open("rb") as handle:
+                for line in handle:
+                    if line.strip():
+                        count += 1
+            return max(count - 1, 0)
+        return sum(len(case.claims) for case in load_cases(path))
+    except (OSError, MedinsureError):
+        return None
