@@ -12,7 +12,7 @@ import html
 from decimal import Decimal
 
 from medinsure.privacy import mask_id
-from medinsure.settlement import Settlement
+from medinsure.settlement import COMPONENTS, Settlement
 
 __all__ = ["LABELS", "render_html", "render_text"]
 
@@ -131,17 +131,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-_ROWS = (
-    "deductible",
-    "basic_pool",
-    "in_scope_self_pay",
-    "critical_illness",
-    "burden_subsidy",
-    "large_amount",
-    "medical_assistance",
-    "fund_total",
-    "patient_total",
-)
+_ROWS = COMPONENTS
 
 
 def _m(value: Decimal) -> str:
