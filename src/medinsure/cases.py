@@ -105,7 +105,8 @@ def load_cases(path: str | Path) -> list[Case]:
     cases = []
     names: set[str] = set()
     for index, raw in enumerate(data):
-        label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else f"#{index + 1}"
+        name = raw.get("name") if isinstance(raw, Mapping) else None
+        label = name if isinstance(name, str) else f"#{index + 1}"
         c = _keys(raw, CASE_KEYS, file, label, "case")
         for key in ("name", "jurisdiction", "patient", "claims"):
             if c.get(key) is None:

@@ -47,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="medinsure", description="Settle Chinese public medical-insurance claims.")
     parser.add_argument("--version", action="version", version=f"medinsure {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "-p",
         "--plugin",
@@ -191,7 +191,11 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
     if args.html:
         pages = [render_html(s, lang=args.lang, mask=mask) for s in chosen]
         page = pages[0] if len(pages) == 1 else _join_pages(pages)
-        _write_atomically(args.html, lambda handle: handle.write(page))
+
+        def write_page(handle: TextIO) -> None:
+            handle.write(page)
+
+        _write_atomically(args.html, write_page)
         return 0
     print("\n\n".join(render_text(s, lang=args.lang, mask=mask) for s in chosen), file=out)
     return 0

@@ -141,4 +141,7 @@ def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped with the package: ``claim-input`` or ``settlement``."""
     from importlib.resources import files
 
-    return json.loads((files("medinsure") / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(
+        (files("medinsure") / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8")
+    )
+    return schema

@@ -163,9 +163,9 @@ class Contribution:
     two periods (a lapse, 断缴) brings a waiting period.
     """
 
-    paid_on: dt.date = attrs.field(converter=_date_conv("contribution", "paid_on"))
-    start: dt.date = attrs.field(converter=_date_conv("contribution", "start"))
-    end: dt.date = attrs.field(converter=_date_conv("contribution", "end"))
+    paid_on: dt.date = attrs.field(converter=lambda v: _date_conv("contribution", "paid_on")(v))
+    start: dt.date = attrs.field(converter=lambda v: _date_conv("contribution", "start")(v))
+    end: dt.date = attrs.field(converter=lambda v: _date_conv("contribution", "end")(v))
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
@@ -217,12 +217,20 @@ class Patient:
     number of years of service or contribution (工龄, 缴费年限) where a rule depends on it.
     """
 
-    id: str = attrs.field(converter=_text_conv("patient", "id"))
-    scheme: str = attrs.field(converter=_choice("patient", "scheme", SCHEMES))
-    status: str | None = attrs.field(default=None, converter=_optional_choice("patient", "status", STATUSES))
-    birth_date: dt.date | None = attrs.field(default=None, converter=_optional_date_conv("patient", "birth_date"))
-    categories: frozenset[str] = attrs.field(default=frozenset(), converter=_terms_conv("patient", "categories"))
-    conditions: frozenset[str] = attrs.field(default=frozenset(), converter=_terms_conv("patient", "conditions"))
+    id: str = attrs.field(converter=lambda v: _text_conv("patient", "id")(v))
+    scheme: str = attrs.field(converter=lambda v: _choice("patient", "scheme", SCHEMES)(v))
+    status: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_choice("patient", "status", STATUSES)(v)
+    )
+    birth_date: dt.date | None = attrs.field(
+        default=None, converter=lambda v: _optional_date_conv("patient", "birth_date")(v)
+    )
+    categories: frozenset[str] = attrs.field(
+        default=frozenset(), converter=lambda v: _terms_conv("patient", "categories")(v)
+    )
+    conditions: frozenset[str] = attrs.field(
+        default=frozenset(), converter=lambda v: _terms_conv("patient", "conditions")(v)
+    )
     contributions: tuple[Contribution, ...] = attrs.field(default=(), converter=_contributions_conv)
     service_years: int | None = attrs.field(default=None, converter=_optional_years_conv)
 
@@ -269,9 +277,9 @@ class BasicResult:
     the in-scope cost, ``deductible`` the deductible applied (informative).
     """
 
-    pool: Decimal = attrs.field(converter=_amount_conv("claim.basic", "pool"))
-    in_scope_self_pay: Decimal = attrs.field(converter=_amount_conv("claim.basic", "in_scope_self_pay"))
-    deductible: Decimal = attrs.field(default=ZERO, converter=_amount_conv("claim.basic", "deductible"))
+    pool: Decimal = attrs.field(converter=lambda v: _amount_conv("claim.basic", "pool")(v))
+    in_scope_self_pay: Decimal = attrs.field(converter=lambda v: _amount_conv("claim.basic", "in_scope_self_pay")(v))
+    deductible: Decimal = attrs.field(default=ZERO, converter=lambda v: _amount_conv("claim.basic", "deductible")(v))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> BasicResult:
@@ -298,22 +306,26 @@ class Claim:
     a basic settlement already made elsewhere.
     """
 
-    id: str = attrs.field(converter=_text_conv("claim", "id"))
-    kind: str = attrs.field(converter=_choice("claim", "kind", CLAIM_KINDS))
-    discharged: dt.date = attrs.field(converter=_date_conv("claim", "discharged"))
-    total: Decimal = attrs.field(converter=_amount_conv("claim", "total"))
-    in_scope: Decimal = attrs.field(converter=_amount_conv("claim", "in_scope"))
-    admitted: dt.date | None = attrs.field(default=None, converter=_optional_date_conv("claim", "admitted"))
-    hospital_level: str | None = attrs.field(
-        default=None, converter=_optional_choice("claim", "hospital_level", HOSPITAL_LEVELS)
+    id: str = attrs.field(converter=lambda v: _text_conv("claim", "id")(v))
+    kind: str = attrs.field(converter=lambda v: _choice("claim", "kind", CLAIM_KINDS)(v))
+    discharged: dt.date = attrs.field(converter=lambda v: _date_conv("claim", "discharged")(v))
+    total: Decimal = attrs.field(converter=lambda v: _amount_conv("claim", "total")(v))
+    in_scope: Decimal = attrs.field(converter=lambda v: _amount_conv("claim", "in_scope")(v))
+    admitted: dt.date | None = attrs.field(
+        default=None, converter=lambda v: _optional_date_conv("claim", "admitted")(v)
     )
-    referral: str = attrs.field(default="none", converter=_choice("claim", "referral", REFERRALS))
-    location: str = attrs.field(default="local", converter=_choice("claim", "location", LOCATIONS))
-    filed: bool = attrs.field(default=True, converter=_bool_conv("claim", "filed"))
-    designated: bool = attrs.field(default=True, converter=_bool_conv("claim", "designated"))
-    class_b_self_pay: Decimal = attrs.field(default=ZERO, converter=_amount_conv("claim", "class_b_self_pay"))
+    hospital_level: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_choice("claim", "hospital_level", HOSPITAL_LEVELS)(v)
+    )
+    referral: str = attrs.field(default="none", converter=lambda v: _choice("claim", "referral", REFERRALS)(v))
+    location: str = attrs.field(default="local", converter=lambda v: _choice("claim", "location", LOCATIONS)(v))
+    filed: bool = attrs.field(default=True, converter=lambda v: _bool_conv("claim", "filed")(v))
+    designated: bool = attrs.field(default=True, converter=lambda v: _bool_conv("claim", "designated")(v))
+    class_b_self_pay: Decimal = attrs.field(
+        default=ZERO, converter=lambda v: _amount_conv("claim", "class_b_self_pay")(v)
+    )
     basic: BasicResult | None = attrs.field(default=None, converter=_basic_conv)
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_terms_conv("claim", "tags"))
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=lambda v: _terms_conv("claim", "tags")(v))
 
     def __attrs_post_init__(self) -> None:
         if self.in_scope > self.total:

@@ -23,7 +23,7 @@ _ENGINE = pytest.StashKey[Engine]()
 
 class _Hooks:
     @pytest.hookspec(firstresult=True)
-    def pytest_medinsure_engine(self, config: pytest.Config) -> Engine | None:  # type: ignore[empty-body]
+    def pytest_medinsure_engine(self, config: pytest.Config) -> Engine | None:
         """Return the engine that settles the scenario files below this conftest's folder."""
 
 
@@ -54,7 +54,7 @@ class CaseItem(pytest.Item):
 
     def _engine(self) -> Engine:
         engine = self.ihook.pytest_medinsure_engine(config=self.config)
-        if engine is not None:
+        if isinstance(engine, Engine):
             return engine
         if _ENGINE not in self.config.stash:
             self.config.stash[_ENGINE] = Engine.from_installed()

@@ -12,7 +12,7 @@ The format is documented in ``docs/rule-packs.md``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -310,19 +310,25 @@ def load_rule_pack(
     pack.read_sources(top.get("sources"))
     for _sid, src in pack.sources.items():
         scope.add_source(pack.code, src)
+
     # a section entry given as null removes the rule of that name inherited from the parent
-    for section, read, add in (
-        ("tables", pack.table, scope.add_table),
-        ("benefits", pack.benefit, scope.add_benefit),
-        ("eligibility", pack.eligibility, scope.add_eligibility),
-        ("combined_caps", pack.combined_cap, scope.add_combined_cap),
-    ):
-        entries = top.get(section) or {}
-        if not isinstance(entries, Mapping):
+    def entries(section: str) -> Iterator[tuple[str, Any]]:
+        found = top.get(section) or {}
+        if not isinstance(found, Mapping):
             raise pack.fail(f"{section}: expected a mapping of names", section, top, section)
-        for name, raw in entries.items():
+        for name, raw in found.items():
             if raw is None:
-                scope.remove(pack.code, section, name)
+                scope.remove(pack.code or "", section, name)
             else:
-                add(pack.code, read(name, raw))  # type: ignore[operator]
+                yield name, raw
+
+    code = pack.code
+    for name, raw in entries("tables"):
+        scope.add_table(code, pack.table(name, raw))
+    for name, raw in entries("benefits"):
+        scope.add_benefit(code, pack.benefit(name, raw))
+    for name, raw in entries("eligibility"):
+        scope.add_eligibility(code, pack.eligibility(name, raw))
+    for name, raw in entries("combined_caps"):
+        scope.add_combined_cap(code, pack.combined_cap(name, raw))
     return [pack.code]
