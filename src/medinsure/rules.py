@@ -348,7 +348,7 @@ class Resolved(Generic[T]):
         return f"{self.rule_id}@{self.version.start.isoformat()}"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ParameterTable(Generic[T]):
     """A named table of dated values; the first row whose match fits the claim applies."""
 
@@ -403,9 +403,8 @@ class ParameterTable(Generic[T]):
         from medinsure.errors import RuleNotInForce
 
         day = claim.service_date
-        for row in self.rows:
-            if not row.when.matches(patient, claim):
-                continue
+        row = self._row_for(patient, claim)
+        if row is not None:
             in_force = None
             for version in row.versions:
                 if version.start <= day:
@@ -421,6 +420,41 @@ class ParameterTable(Generic[T]):
             carried = in_force.end is not None and day > in_force.end
             return Resolved(self.name, jurisdiction, row.name, in_force, carried)
         return None
+
+    def _row_for(self, patient: Patient, claim: Claim) -> Row[T] | None:
+        """The first row matching the claim, remembered per claim profile (see :func:`_profile`)."""
+        key = (self, _profile(patient, claim))
+        index = _ROW_CACHE.get(key, -2)
+        if index == -2:
+            index = next((i for i, row in enumerate(self.rows) if row.when.matches(patient, claim)), -1)
+            if len(_ROW_CACHE) > _ROW_CACHE_SIZE:
+                _ROW_CACHE.clear()
+            _ROW_CACHE[key] = index
+        return None if index < 0 else self.rows[index]
+
+
+def _profile(patient: Patient, claim: Claim) -> tuple[object, ...]:
+    """Everything a :class:`Match` can look at: two claims with one profile match the same rows."""
+    return (
+        patient.scheme,
+        patient.employee_status,
+        claim.kind,
+        claim.hospital_level,
+        claim.location,
+        claim.referral,
+        claim.filed,
+        claim.designated,
+        patient.categories,
+        patient.conditions,
+        claim.tags,
+        patient.age_on(claim.service_date),
+        patient.service_years,
+    )
+
+
+#: Which row of a table a claim profile selects. A pure cache: clearing it changes no result.
+_ROW_CACHE: dict[tuple[ParameterTable[Any], tuple[object, ...]], int] = {}
+_ROW_CACHE_SIZE = 1 << 16
 
 
 def _check_value(kind: str, value: Any) -> None:
