@@ -191,8 +191,8 @@ def fake_entry_points(monkeypatch):
     eps: list[FakeEntryPoint] = []
 
     def entry_points(group: str):
-        assert group == "medinsure"
-        return list(eps)
+        assert group in ("medinsure", "medinsure.rulepacks")
+        return list(eps) if group == "medinsure" else []
 
     monkeypatch.setattr(plugins_module.metadata, "entry_points", entry_points)
     return eps
