@@ -58,12 +58,13 @@ def locate_rule_pack(ep: metadata.EntryPoint) -> Path:
     """The file an entry point of group ``medinsure.rulepacks`` names, found without importing."""
     dist = ep.dist.name if ep.dist else "?"
     where = f"rule pack {ep.name!r} (distribution {dist}, {ep.value!r})"
-    if not ep.attr:
+    module, _, attr = (part.strip() for part in ep.value.partition(":"))
+    if not module or not attr:
         raise PluginError(f"{where}: expected 'package:path/inside/the/package.yaml'")
-    relative = PurePosixPath(ep.attr.strip())
+    relative = PurePosixPath(attr)
     if relative.is_absolute() or ".." in relative.parts or relative.suffix.lower() not in _SUFFIXES:
         raise PluginError(f"{where}: the file must be a .yaml, .yml or .json path inside the package")
-    parts = ep.module.split(".")
+    parts = module.split(".")
     # an installed wheel records its files
     if ep.dist is not None:
         wanted = PurePosixPath(*parts, *relative.parts)
@@ -79,7 +80,7 @@ def locate_rule_pack(ep: metadata.EntryPoint) -> Path:
         candidate = Path(folder).joinpath(*parts[1:], *relative.parts)
         if candidate.is_file():
             return candidate
-    raise PluginError(f"{where}: file {relative} not found in package {ep.module!r}")
+    raise PluginError(f"{where}: file {relative} not found in package {module!r}")
 
 
 def environment_rule_packs(value: str | None = None) -> list[Path]:
