@@ -17,6 +17,7 @@ import medinsure_liaoning
 from medinsure import Claim, Engine, ParameterTable, Patient, Provenance, Row, list_plugins, make_plugin_manager
 from medinsure.cases import load_cases
 from medinsure.registry import JurisdictionRules
+from medinsure.testing import conformance_tests
 
 CODE = "dalian"
 CASES = Path(__file__).parent / "cases"
@@ -253,3 +254,8 @@ def test_scenario_files_hold_at_least_30_cases() -> None:
     cases = [case for path in sorted(CASES.glob("*.yaml")) for case in load_cases(path)]
     assert len(cases) >= 30
     assert {case.jurisdiction for case in cases} == {CODE}
+
+
+# -- the conformance suite of medinsure.testing --------------------------------------------------
+
+TestConformance = conformance_tests(CODE)
