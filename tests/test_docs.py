@@ -101,3 +101,12 @@ def test_a_skip_marker_is_found_and_needs_a_reason(tmp_path):
     assert python_blocks(page) == [(2, "raise SystemExit\n", "needs a database")]
     page.write_text("text\n```python\nx = 1\n```\n")
     assert python_blocks(page) == [(2, "x = 1\n", None)]
+
+
+def test_the_docs_install_what_the_readme_installs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    install = readme.split("<!-- quickstart:begin -->")[1].split("\n")[2]
+    assert install.startswith("python3 -m venv .venv")
+    assert install in (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    for plugin in sorted((ROOT / "plugins").iterdir()):
+        assert f"-e plugins/{plugin.name}" in install, f"the quick start does not install {plugin.name}"
