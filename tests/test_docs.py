@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from medinsure import hookspecs
+from medinsure import HOOK_API, hookspecs
 
 ROOT = Path(__file__).parent.parent
 HOOKS = [name for name, obj in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("medinsure_")]
@@ -29,6 +29,21 @@ def test_every_hook_is_documented_and_tested(hook):
     assert f"def {hook}(" in tests, f"no test implements {hook}"
 
 
+def test_every_documented_hook_exists_and_the_hook_api_is_documented():
+    text = (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8")
+    documented = [h for h in re.findall(r"^## (\S+)$", text, flags=re.M) if h.startswith("medinsure_")]
+    assert documented == HOOKS, "docs/hooks.md documents a hook that does not exist (or misses one)"
+    major, minor = HOOK_API
+    assert f"currently `({major}, {minor})`" in text, "docs/hooks.md does not state the current hook API"
+    assert "## Hook API version" in text
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_the_kit_template_implements_every_hook(hook):
+    template = ROOT / "src" / "medinsure" / "kit_template" / "src" / "medinsure___code__" / "__init__.py.tmpl"
+    assert f"def {hook}(" in template.read_text(encoding="utf-8")
+
+
 def test_readme_quick_start_is_what_ci_runs():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- quickstart:begin -->")[1].split("<!-- quickstart:end -->")[0]
@@ -39,3 +54,59 @@ def test_readme_quick_start_is_what_ci_runs():
     example = commands[0].rsplit(" ", 1)[1]
     assert (ROOT / example).is_file()
     assert "quickstart:begin" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+# -- code shown in the documentation runs ---------------------------------------------------------
+
+#: A ```python block preceded by this comment is not run; the comment must say why.
+SKIP = re.compile(r"<!--\s*docs-test:\s*skip\s*(?:—|-|:)\s*(?P<reason>.*?)\s*-->\s*$")
+FENCE = re.compile(r"^```python\n(.*?)^```", flags=re.M | re.S)
+DOC_FILES = sorted(
+    [*(ROOT / "docs").rglob("*.md"), ROOT / "README.md", *(ROOT / "plugins").glob("*/README.md")],
+    key=lambda p: p.relative_to(ROOT).as_posix(),
+)
+
+
+def python_blocks(path: Path) -> list[tuple[int, str, str | None]]:
+    """(line, code, skip reason or None) of every ```python block of a Markdown file."""
+    text = path.read_text(encoding="utf-8")
+    blocks = []
+    for m in FENCE.finditer(text):
+        before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        skip = SKIP.search(before)
+        blocks.append((text.count("\n", 0, m.start()) + 1, m.group(1), skip.group("reason") if skip else None))
+    return blocks
+
+
+def test_the_documentation_has_python_blocks_to_run():
+    runnable = [b for p in DOC_FILES for b in python_blocks(p) if b[2] is None]
+    assert len(runnable) >= 15
+
+
+@pytest.mark.parametrize("path", DOC_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_python_blocks_run_with_the_installed_plugins(path, capsys):
+    """Each file's blocks run in order in one namespace, as a reader would type them."""
+    namespace: dict[str, object] = {"__name__": f"docs_{path.stem}"}
+    for line, code, skip in python_blocks(path):
+        if skip is not None:
+            assert skip, f"{path.name}:{line}: a skipped block must say why"
+            continue
+        exec(compile(code, f"{path.relative_to(ROOT)}:{line}", "exec"), namespace)
+    capsys.readouterr()
+
+
+def test_a_skip_marker_is_found_and_needs_a_reason(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- docs-test: skip — needs a database -->\n```python\nraise SystemExit\n```\n")
+    assert python_blocks(page) == [(2, "raise SystemExit\n", "needs a database")]
+    page.write_text("text\n```python\nx = 1\n```\n")
+    assert python_blocks(page) == [(2, "x = 1\n", None)]
+
+
+def test_the_docs_install_what_the_readme_installs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    install = readme.split("<!-- quickstart:begin -->")[1].split("\n")[2]
+    assert install.startswith("python3 -m venv .venv")
+    assert install in (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    for plugin in sorted((ROOT / "plugins").iterdir()):
+        assert f"-e plugins/{plugin.name}" in install, f"the quick start does not install {plugin.name}"

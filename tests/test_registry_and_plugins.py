@@ -191,8 +191,8 @@ def fake_entry_points(monkeypatch):
     eps: list[FakeEntryPoint] = []
 
     def entry_points(group: str):
-        assert group == "medinsure"
-        return list(eps)
+        assert group in ("medinsure", "medinsure.rulepacks")
+        return list(eps) if group == "medinsure" else []
 
     monkeypatch.setattr(plugins_module.metadata, "entry_points", entry_points)
     return eps
@@ -298,3 +298,18 @@ def test_combined_cap_cuts_in_the_order_listed():
     # pool 150,000; CI 99,000; assistance 50% of the residual 51,000 = 25,500; limit 240,000: cut 34,500
     assert results["medical_assistance"] == (D(90000), D(0))  # assistance cut first: 25,500, then CI 9,000
     assert results["critical_illness"] == (D(64500), D(25500))  # CI cut first: 34,500
+
+
+def test_an_installed_plugin_needing_another_hook_api_is_refused_at_load(fake_entry_points):
+    import types
+
+    future = types.ModuleType("medinsure_future")
+    future.medinsure_register_jurisdictions = testplugin.medinsure_register_jurisdictions
+    future.MEDINSURE_HOOK_API = ">=2.0,<3"
+    fake_entry_points.append(FakeEntryPoint("future", future, FakeDist("medinsure-future", "2.0.0")))
+    with pytest.raises(
+        PluginError,
+        match=r"plugin 'future' needs medinsure hook API >=2\.0,<3 but this medinsure provides hook API 1\.0",
+    ):
+        Engine.from_installed()
+    assert Engine.from_installed(block=["future"]).jurisdictions == []

@@ -11,6 +11,7 @@ The public face of the library::
 from __future__ import annotations
 
 from medinsure.accumulator import Accumulator, Amounts
+from medinsure.datapacks import RulePackPlugin
 from medinsure.engine import Engine
 from medinsure.errors import (
     InvalidInput,
@@ -21,6 +22,7 @@ from medinsure.errors import (
     ScenarioError,
     UnknownJurisdiction,
 )
+from medinsure.hookapi import HOOK_API
 from medinsure.hookspecs import hookimpl
 from medinsure.model import BasicResult, Claim, Contribution, Patient
 from medinsure.plugins import list_plugins, make_plugin_manager
@@ -43,6 +45,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "COMPONENTS",
+    "HOOK_API",
     "Accumulator",
     "Amounts",
     "BasicResult",
@@ -62,6 +65,7 @@ __all__ = [
     "Row",
     "RuleError",
     "RuleNotInForce",
+    "RulePackPlugin",
     "ScenarioError",
     "Schedule",
     "Settlement",

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from medinsure import __version__
+from medinsure import __version__, kit
 from medinsure.cases import check_paths
 from medinsure.engine import Engine
 from medinsure.errors import MedinsureError
@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("code", metavar="CODE")
     rules.add_argument("--year", type=int, metavar="Y", help="only the values in force during year Y")
     rules.add_argument("--format", choices=("table", "json"), default="table")
+    kit.add_parser(sub)
     return parser
 
 
@@ -260,6 +261,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             return _plugins(args, out)
         if args.command == "rules":
             return _rules(args, out)
+        if args.command == "new-plugin":
+            return kit.run(args, out)
     except MedinsureError as exc:
         if args.debug:
             raise

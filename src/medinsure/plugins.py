@@ -18,6 +18,7 @@ import pluggy
 
 from medinsure import hookspecs
 from medinsure.errors import MedinsureError, PluginError
+from medinsure.hookapi import check_plugin_api
 from medinsure.registry import Registry
 
 __all__ = [
@@ -55,6 +56,7 @@ def _register(pm: PluginManager, plugin: object, name: str | None = None) -> str
     if pm.is_blocked(name):
         return None
     _check_hook_names(plugin, name)
+    check_plugin_api(plugin, name)
     try:
         registered = pm.register(plugin, name=name)
     except pluggy.PluginValidationError as exc:
@@ -74,8 +76,11 @@ def make_plugin_manager(
     """A fresh plugin manager with the medinsure hookspecs.
 
     ``plugins`` are registered directly (module or object, named by ``__name__``).
-    With ``entry_points`` the installed plugins of group ``medinsure`` are loaded; ``allow``
-    (if given) names the only entry points to load, ``block`` those never to load. Hooks are
+    With ``entry_points`` the installed plugins of group ``medinsure`` are loaded, then the
+    data-only rule packs (group ``medinsure.rulepacks`` and ``MEDINSURE_RULE_PACKS``, see
+    :mod:`medinsure.datapacks`); ``allow`` (if given) names the only ones to load, ``block``
+    those never to load. A plugin whose ``MEDINSURE_HOOK_API`` this core does not satisfy is
+    refused (:mod:`medinsure.hookapi`). Hooks are
     checked (``check_pending``) after loading, so an unknown ``medinsure_`` hook is an error.
     """
     pm = PluginManager()
@@ -99,11 +104,31 @@ def make_plugin_manager(
             _register(pm, plugin, ep.name)
             if ep.dist is not None:
                 pm.versions[ep.name] = ep.dist.version
+        _load_rule_packs(pm, allowed, blocked)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(str(exc)) from None
     return pm
+
+
+def _load_rule_packs(pm: PluginManager, allowed: set[str] | None, blocked: set[str]) -> None:
+    """Data-only plugins: entry points of group ``medinsure.rulepacks`` and ``MEDINSURE_RULE_PACKS``."""
+    from medinsure.datapacks import RULE_PACK_GROUP, RulePackPlugin, environment_rule_packs, locate_rule_pack
+
+    packs: list[tuple[str, object, str | None]] = []
+    for ep in sorted(metadata.entry_points(group=RULE_PACK_GROUP), key=lambda e: e.name):
+        packs.append((ep.name, ep, ep.dist.version if ep.dist else None))
+    packs.extend((path.stem, path, None) for path in environment_rule_packs())
+    for name, origin, version in packs:
+        if name in blocked or (allowed is not None and name not in allowed):
+            continue
+        if pm.get_plugin(name) is not None:
+            raise PluginError(f"two plugins use the name {name!r} (rule pack {origin})")
+        path = locate_rule_pack(origin) if isinstance(origin, metadata.EntryPoint) else origin
+        _register(pm, RulePackPlugin(path, name), name)  # type: ignore[arg-type]
+        if version:
+            pm.versions[name] = version
 
 
 def _plugin_version(pm: pluggy.PluginManager, name: str, plugin: object) -> str | None:

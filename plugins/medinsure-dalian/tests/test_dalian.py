@@ -17,6 +17,7 @@ import medinsure_liaoning
 from medinsure import Claim, Engine, ParameterTable, Patient, Provenance, Row, list_plugins, make_plugin_manager
 from medinsure.cases import load_cases
 from medinsure.registry import JurisdictionRules
+from medinsure.testing import conformance_tests
 
 CODE = "dalian"
 CASES = Path(__file__).parent / "cases"
@@ -281,3 +282,8 @@ def test_personal_account_figures_are_listed_with_their_source() -> None:
     assert (retiree.value, rate.value) == (D("80.00"), D("0.02"))
     assert retiree.provenance.verified
     assert rate.provenance.source.id == "dalian_2022"
+
+
+# -- the conformance suite of medinsure.testing --------------------------------------------------
+
+TestConformance = conformance_tests(CODE)

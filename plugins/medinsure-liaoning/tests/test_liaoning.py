@@ -32,6 +32,7 @@ from medinsure import (
 )
 from medinsure.cases import load_cases
 from medinsure.registry import JurisdictionRules
+from medinsure.testing import conformance_tests
 
 CODE = "liaoning"
 CASES = Path(__file__).parent / "cases"
@@ -302,3 +303,8 @@ def test_scenario_files_hold_at_least_30_cases() -> None:
     cases = [case for path in sorted(CASES.glob("*.yaml")) for case in load_cases(path)]
     assert len(cases) >= 30
     assert {case.jurisdiction for case in cases} == {CODE}
+
+
+# -- the conformance suite of medinsure.testing --------------------------------------------------
+
+TestConformance = conformance_tests(CODE)

@@ -26,6 +26,7 @@ from medinsure import (
 )
 from medinsure.cases import load_cases
 from medinsure.registry import JurisdictionRules
+from medinsure.testing import conformance_tests
 
 CODE = "yingkou"
 CASES = Path(__file__).parent / "cases"
@@ -235,3 +236,8 @@ def test_the_package_pulls_in_liaoning() -> None:
 
     project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert "medinsure-liaoning>=0.1" in project["dependencies"]
+
+
+# -- the conformance suite of medinsure.testing --------------------------------------------------
+
+TestConformance = conformance_tests(CODE)

@@ -15,9 +15,18 @@ from pathlib import Path
 from medinsure import hookimpl
 from medinsure.registry import RegistryScope
 
-__all__ = ["RULE_PACK", "__version__", "medinsure_register_jurisdictions", "medinsure_register_rules"]
+__all__ = [
+    "MEDINSURE_HOOK_API",
+    "RULE_PACK",
+    "__version__",
+    "medinsure_register_jurisdictions",
+    "medinsure_register_rules",
+]
 
 __version__ = "0.1.0"
+
+#: The versions of the medinsure hook API this plugin is written for.
+MEDINSURE_HOOK_API = ">=1.0,<2"
 
 #: The rule pack this plugin ships.
 RULE_PACK = Path(__file__).with_name("rules.yaml")

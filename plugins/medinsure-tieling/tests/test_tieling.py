@@ -1,0 +1,50 @@
+"""Tests of medinsure-tieling: the medinsure conformance suite, the entry point, the continuity rule.
+
+The scenario files in ``cases/`` run as tests of their own (one test per case).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import medinsure_tieling
+
+from medinsure import Engine, list_plugins, make_plugin_manager
+from medinsure.testing import conformance_tests
+
+CODE = "tieling"
+LEVELS = ("tertiary", "secondary", "primary", "community")
+
+# rule data valid, provenance on every value, scenario files passing, and the core properties
+# (conservation, monotonicity, split-invariance, caps) under hypothesis for tieling's rules
+TestConformance = conformance_tests(CODE)
+
+
+def test_found_through_its_entry_point_on_top_of_liaoning() -> None:
+    pm = make_plugin_manager(allow=["liaoning", CODE])
+    info = {p.name: p for p in list_plugins(pm)}[CODE]
+    assert info.jurisdictions == (CODE,)
+    assert info.parents == ("liaoning",)
+    assert info.version == medinsure_tieling.__version__
+    rules = Engine.from_installed(allow=["liaoning", CODE]).rules(CODE)
+    assert [j.code for j in rules.chain] == [CODE, "liaoning"]
+    assert rules.table("basic.ratio")[0] == CODE
+    assert rules.table("basic.deductible")[0] == "liaoning"
+
+
+def test_the_continuity_rows_are_five_points_above_the_resident_rows_and_come_first() -> None:
+    table = Engine.from_installed(allow=["liaoning", CODE]).rules(CODE).find_table("basic.ratio")
+    labels = [row.label for row in table.rows]
+    for level in LEVELS:
+        bonus = labels.index(f"residents, first tier, 6+ continuous years, {level}")
+        general = labels.index(f"residents {level}")
+        assert bonus < general, level
+        bonus_row, general_row = table.rows[bonus], table.rows[general]
+        assert bonus_row.when.service_years_min == 6
+        assert bonus_row.when.categories == frozenset({"resident_first_tier"})
+        assert bonus_row.versions[-1].value - general_row.versions[-1].value == Decimal("0.05"), level
+        assert Decimal("0.60") <= general_row.versions[-1].value <= Decimal("0.70"), level
+
+
+def test_hook_api_is_stated() -> None:
+    assert medinsure_tieling.MEDINSURE_HOOK_API == ">=1.0,<2"

@@ -1,0 +1,114 @@
+"""The documentation's jurisdiction pages are generated from the registered tables."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+
+from conftest import _engine
+from medinsure import Engine
+from medinsure.docgen import rules_as_dict
+from medinsure.jurisdiction_pages import index_page, jurisdiction_page, site_pages
+
+ROOT = Path(__file__).parent.parent
+
+
+def rows_of(data: dict) -> list[tuple[str, dict]]:
+    tables = [*data["tables"], *(b["schedules"] for b in data["benefits"]), *(c["rate"] for c in data["combined_caps"])]
+    return [(t["name"], row, v) for t in tables for row in t["rows"] for v in row["versions"]]
+
+
+def cell(text) -> str:
+    return " ".join(str(text).replace("|", "\\|").split())
+
+
+@pytest.mark.parametrize("code", ["testland", "testcity"])
+def test_every_value_of_the_tables_is_on_the_page(code):
+    engine = _engine()
+    page = jurisdiction_page(engine, code)
+    data = rules_as_dict(engine.rules(code))
+    for name, row, v in rows_of(data):
+        assert f"### {name.split('.schedule')[0].split('.rate')[0]}" in page or f"### {name}" in page, name
+        line = (
+            f"| {cell(row['row'])} | {cell(row['when'])} | {v['from']} | {v['to'] or '–'} | {cell(v['value'])} |"
+            f" {'yes' if v['verified'] else '**no**'} | {cell(v['source'])} | {cell(v['note']) or '–'} |"
+        )
+        assert line in page, f"{code}: {name}[{row['row']}]@{v['from']} missing:\n{line}"
+    for r in data["eligibility"]:
+        assert f"| {r['id']}" in page
+    assert page.count("| ") > len(rows_of(data))
+
+
+def test_inherited_tables_say_where_they_come_from_and_the_index_lists_every_jurisdiction():
+    engine = _engine()
+    child = jurisdiction_page(engine, "testcity")
+    assert "builds on [testland](testland.md)" in child
+    assert "(inherited from [testland](testland.md))" in child
+    index = index_page(engine)
+    assert "| [testcity](testcity.md) | 测试市" in index
+    assert "| [testland](testland.md) | 测试省" in index
+    assert list(site_pages(engine)) == [
+        "jurisdictions/index.md",
+        "jurisdictions/testcity.md",
+        "jurisdictions/testland.md",
+    ]
+
+
+def test_a_changed_table_changes_the_page():
+    engine = _engine()
+    before = jurisdiction_page(engine, "testland")
+    table = engine.rules("testland").find_table("basic.pool_cap")
+    row = table.rows[0]
+    version = attrs.evolve(row.versions[0], value=Decimal("12345"))
+    changed = attrs.evolve(table, rows=(attrs.evolve(row, versions=(version,)),))
+    reformed = Engine(engine.registry, overrides={"testland": engine.rules("testland").with_table(changed)})
+    after = jurisdiction_page(reformed, "testland")
+    assert before != after
+    assert "12,345.00" in after
+    assert "12,345.00" not in before
+
+
+def test_the_mkdocs_hook_lists_the_generated_pages_in_the_navigation(monkeypatch):
+    pytest.importorskip("mkdocs")
+    spec = importlib.util.spec_from_file_location(
+        "jurisdiction_pages_hook", ROOT / "docs" / "_build" / "jurisdiction_pages.py"
+    )
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    monkeypatch.setattr(hook, "site_pages", lambda: site_pages(_engine()))
+    config = {"nav": [{"Concepts": "concepts.md"}, {"Jurisdictions": "jurisdictions/index.md"}]}
+    hook.on_config(config)
+    assert config["nav"][1] == {
+        "Jurisdictions": [
+            {"Overview": "jurisdictions/index.md"},
+            {"Testcity 测试市": "jurisdictions/testcity.md"},
+            {"Testland 测试省": "jurisdictions/testland.md"},
+        ]
+    }
+
+
+def test_the_site_builds_strictly_with_a_page_per_installed_jurisdiction(tmp_path):
+    pytest.importorskip("mkdocs")
+    mkdocs = shutil.which("mkdocs", path=str(Path(sys.executable).parent))
+    if mkdocs is None:
+        pytest.skip("mkdocs is not installed (pip install -e '.[docs]')")
+    site = tmp_path / "site"
+    result = subprocess.run(
+        [mkdocs, "build", "--strict", "--quiet", "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": str(Path(sys.executable).parent)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for code in Engine.from_installed().jurisdictions:
+        page = (site / "jurisdictions" / code / "index.html").read_text(encoding="utf-8")
+        assert "basic.deductible" in page, code
