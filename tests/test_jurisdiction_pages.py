@@ -36,11 +36,15 @@ def test_every_value_of_the_tables_is_on_the_page(code):
     data = rules_as_dict(engine.rules(code))
     for name, row, v in rows_of(data):
         assert f"### {name.split('.schedule')[0].split('.rate')[0]}" in page or f"### {name}" in page, name
+        span = f"{v['from']} – {v['to'] or ''}".rstrip()
         line = (
-            f"| {cell(row['row'])} | {cell(row['when'])} | {v['from']} | {v['to'] or '–'} | {cell(v['value'])} |"
-            f" {'yes' if v['verified'] else '**no**'} | {cell(v['source'])} | {cell(v['note']) or '–'} |"
+            f"| {cell(row['row'])}<br><small>{cell(row['when'])}</small> | {span} | {cell(v['value'])} |"
+            f" {'yes' if v['verified'] else '**no**'} | `{v['source_id']}` |"
         )
         assert line in page, f"{code}: {name}[{row['row']}]@{v['from']} missing:\n{line}"
+        if v["note"]:
+            assert f"- *{cell(row['row'])}*, from {v['from']}: {cell(v['note'])}" in page
+        assert f"`{v['source_id']}` | {cell(v['source'])} |" in page  # the sources section cites it in full
     for r in data["eligibility"]:
         assert f"| {r['id']}" in page
     assert page.count("| ") > len(rows_of(data))

@@ -29,6 +29,7 @@ def _version(kind: str, v: Version[Any]) -> dict[str, Any]:
         "from": v.start.isoformat(),
         "to": v.end.isoformat() if v.end else None,
         "source": src.cite(),
+        "source_id": src.id,
         "verified": v.provenance.verified,
         "note": v.provenance.note,
     }

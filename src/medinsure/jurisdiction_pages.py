@@ -26,29 +26,26 @@ def _table(t: dict[str, Any], own: str) -> list[str]:
     out = [
         f"Kind `{t['kind']}`{defined}.",
         "",
-        "| row | applies to | from | to | value | verified | source | note |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| row (applies to) | in force | value | verified | source |",
+        "| --- | --- | --- | --- | --- |",
     ]
+    notes = []
     for row in t["rows"]:
         for v in row["versions"]:
-            out.append(
-                "| "
-                + " | ".join(
-                    _cell(x)
-                    for x in (
-                        row["row"],
-                        row["when"],
-                        v["from"],
-                        v["to"],
-                        v["value"],
-                        "yes" if v["verified"] else "**no**",
-                        v["source"],
-                        v["note"],
-                    )
-                )
-                + " |"
+            cells = (
+                f"{_cell(row['row'])}<br><small>{_cell(row['when'])}</small>",
+                f"{v['from']} – {v['to'] or ''}".rstrip(),
+                _cell(v["value"]),
+                "yes" if v["verified"] else "**no**",
+                f"`{v['source_id']}`",
             )
-    return [*out, ""]
+            out.append("| " + " | ".join(cells) + " |")
+            if v["note"]:
+                notes.append(f"- *{_cell(row['row'])}*, from {v['from']}: {_cell(v['note'])}")
+    out.append("")
+    if notes:
+        out += ["Notes:", "", *notes, ""]
+    return out
 
 
 def jurisdiction_page(engine: Engine, code: str) -> str:
