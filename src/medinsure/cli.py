@@ -18,6 +18,7 @@ from medinsure import __version__
 from medinsure.cases import check_paths, load_cases
 from medinsure.engine import Engine
 from medinsure.errors import InvalidInput, MedinsureError, ScenarioError
+from medinsure.ledger import cli as ledger_cli
 from medinsure.model import Claim, Patient
 
 __all__ = ["main"]
@@ -49,12 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     settle.add_argument("file", metavar="FILE")
     settle.add_argument("--jurisdiction", metavar="CODE", help="settle every case under this jurisdiction")
     settle.add_argument("--format", choices=("text", "json"), default="text")
+    ledger_cli.add_settle_options(settle)
 
     sub.add_parser("plugins", parents=[common], help="list the installed plugins and their jurisdictions")
 
     rules = sub.add_parser("rules", parents=[common], help="print a jurisdiction's rule tables with sources")
     rules.add_argument("code", metavar="CODE")
     rules.add_argument("--format", choices=("text", "json"), default="text")
+    ledger_cli.add_commands(sub, common)
     return parser
 
 
@@ -135,6 +138,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     err = err or sys.stderr
     args = _parser().parse_args(argv)
     try:
+        if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
+            return ledger_cli.run(args, _engine, out)
         if args.command == "check":
             return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
         if args.command == "settle":

@@ -34,11 +34,15 @@ def mask_id(value: str) -> str:
 
 
 def redact(text: str, ids: Iterable[str]) -> str:
-    """``text`` with every occurrence of each of ``ids`` masked (longest ids first)."""
+    """``text`` with each of ``ids`` masked where it stands as a whole token (longest ids first).
+
+    A whole token: not part of a longer run of letters, digits or ``_`` — so person ``P1`` is
+    masked in ``patient P1`` but claim ``P1C1`` is left as it is.
+    """
     wanted = sorted({str(i) for i in ids if str(i)}, key=len, reverse=True)
     if not wanted:
         return text
-    pattern = re.compile("|".join(re.escape(i) for i in wanted))
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(i) for i in wanted) + r")(?!\w)")
     return pattern.sub(lambda m: mask_id(m.group(0)), text)
 
 

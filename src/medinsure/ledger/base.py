@@ -93,7 +93,10 @@ class Event:
 
 @attrs.frozen
 class Entry:
-    """A claim as the ledger holds it now: its place, current version and settlement."""
+    """A claim as the ledger holds it now: its place, current content, version and settlement.
+
+    ``settlement`` is None for a reversed claim.
+    """
 
     claim_id: str
     seq: int
@@ -103,6 +106,7 @@ class Entry:
     version: int
     submission: int
     status: str
+    claim: Claim
     settlement: Settlement | None
 
     @property
@@ -783,6 +787,7 @@ def _entry(stored: _Stored) -> Entry:
         version=stored.version,
         submission=stored.submission,
         status=stored.status,
+        claim=stored.inputs()[1],
         settlement=stored.settlement(),
     )
 

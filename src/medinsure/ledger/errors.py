@@ -36,7 +36,8 @@ class ClaimReversed(LedgerError):
         self.claim_id = claim_id
         self.event_id = event_id
         super().__init__(
-            f"claim.id={claim_id!r}: reversed by ledger event {event_id}; a reversed claim id is not used again"
+            f"claim.id={claim_id!r}: reversed by ledger event {event_id}; a reversed claim is not settled,"
+            " corrected or reversed again (give the claim a new id)"
         )
 
 
