@@ -56,7 +56,8 @@ class SQLiteLedger(Ledger):
         except sqlite3.Error as exc:
             raise LedgerError(f"ledger {self.location}: cannot open: {exc}") from None
         try:
-            self._wal(timeout)
+            if create:  # WAL mode is kept in the file: a ledger made here has it already
+                self._wal(timeout)
             super().__init__(engine, masker=masker, create=create)
         except BaseException:
             self._conn.close()
@@ -77,8 +78,8 @@ class SQLiteLedger(Ledger):
                 with self._errors():
                     self._conn.execute("PRAGMA journal_mode=WAL").fetchall()
                 return
-            except LedgerError:
-                if time.monotonic() > deadline:
+            except LedgerError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
 
