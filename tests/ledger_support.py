@@ -7,6 +7,7 @@ can import them.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import signal
@@ -135,13 +136,20 @@ def scenario_text(items: list[Item]) -> str:
     return yaml.safe_dump(list(cases.values()), allow_unicode=True, sort_keys=False)
 
 
-def settle_items(ledger: Ledger, items: list[Item]) -> dict[str, str]:
-    """Settle each item; the canonical JSON of each settlement returned, by claim id."""
+def settle_items(ledger: Ledger, items: list[Item], pause: float = 0) -> dict[str, str]:
+    """Settle each item (``pause`` seconds apart); the canonical JSON of each settlement, by claim id."""
     out = {}
     for p, c, j in items:
         s = ledger.settle(Patient.from_mapping(p), Claim.from_mapping(c), jurisdiction=j)
         out[c["id"]] = canonical_json(s.to_dict())
+        time.sleep(pause)
     return out
+
+
+def shuffled(items: list[Item], seed: int) -> list[Item]:
+    order = list(items)
+    random.Random(seed).shuffle(order)
+    return order
 
 
 def current_state(ledger: Ledger, items: list[Item]) -> dict[str, Any]:
@@ -168,18 +176,55 @@ def current_state(ledger: Ledger, items: list[Item]) -> dict[str, Any]:
 # --- worker processes -------------------------------------------------------------------------
 
 
-def worker_settle(target: str, items: list[Item], seed: int) -> dict[str, str]:
-    """A process that settles ``items`` in its own random order; what each settle returned."""
-    order = list(items)
-    random.Random(seed).shuffle(order)
+def run_workers(jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]], timeout: float = 120) -> list[Any]:
+    """Run each ``function(start, *args)`` in a process of its own (spawned, not forked);
+    their results in order. ``start`` is a barrier: a worker opens its ledger, then waits
+    there, so that all of them begin at the same moment."""
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(len(jobs))
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_job, args=(i, fn, start, args, results)) for i, (fn, args) in enumerate(jobs)]
+    for proc in procs:
+        proc.start()
+    out: dict[int, Any] = {}
+    try:
+        for _ in procs:
+            index, ok, value = results.get(timeout=timeout)
+            if not ok:
+                raise AssertionError(f"worker {index} failed: {value}")
+            out[index] = value
+    finally:
+        for proc in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+    return [out[i] for i in range(len(jobs))]
+
+
+def _job(index: int, fn: Callable[..., Any], start: Any, args: tuple[Any, ...], results: Any) -> None:
+    try:
+        results.put((index, True, fn(start, *args)))
+    except BaseException as exc:
+        results.put((index, False, f"{type(exc).__name__}: {exc}"))
+
+
+def worker_settle(start: Any, target: str, items: list[Item], seed: int, pause: float = 0.002) -> dict[str, str]:
+    """Settle ``items`` in an order of this worker's own; what each settle returned.
+
+    The short pause between claims (a batch job reads and checks its next claim) lets the
+    writers take turns: SQLite's lock has no queue, and a process that commits back to back
+    would otherwise settle nearly everything before the others wake from their back-off.
+    """
     with open_ledger(target, engine()) as ledger:
-        return settle_items(ledger, order)
+        start.wait()
+        return settle_items(ledger, shuffled(items, seed), pause)
 
 
-def worker_reverse(target: str, claim_ids: list[str], reason: str) -> list[str]:
-    """A process that reverses claims as soon as each is recorded (while others settle)."""
+def worker_reverse(start: Any, target: str, claim_ids: list[str], reason: str) -> list[str]:
+    """Reverse claims, each as soon as it is recorded (while other workers settle)."""
     done = []
     with open_ledger(target, engine()) as ledger:
+        start.wait()
         for claim_id in claim_ids:
             deadline = time.monotonic() + 60
             while ledger.entry(claim_id) is None:
