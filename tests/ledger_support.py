@@ -173,6 +173,22 @@ def current_state(ledger: Ledger, items: list[Item]) -> dict[str, Any]:
     }
 
 
+def audit_trail(ledger: Ledger, items: list[Item]) -> list[Any]:
+    """Every event of the persons of ``items``, without its id and time."""
+    persons = sorted({p["id"] for p, _, _ in items})
+    return [
+        (e.kind, e.claim_id, e.reason, [attr_tuple(a)[1:] for a in e.adjustments], list(e.versions))
+        for person in persons
+        for e in ledger.events(person)
+    ]
+
+
+def attr_tuple(obj: Any) -> tuple[Any, ...]:
+    import attrs
+
+    return attrs.astuple(obj, recurse=False)
+
+
 # --- worker processes -------------------------------------------------------------------------
 
 
@@ -239,12 +255,13 @@ def worker_reverse(start: Any, target: str, claim_ids: list[str], reason: str) -
 # --- the command line as a process ------------------------------------------------------------
 
 
-def cli_process(*argv: str) -> subprocess.Popen[bytes]:
+def cli_process(*argv: str, stdout: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """``medinsure ARGV`` with the test-only plugin, as a process of its own."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     return subprocess.Popen(
         [sys.executable, "-m", "medinsure.cli", *argv, *CLI],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
     )
 
