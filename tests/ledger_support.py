@@ -27,7 +27,7 @@ import yaml
 
 import testplugin
 from medinsure import Claim, Engine, Patient
-from medinsure.ledger import Ledger, open_ledger
+from medinsure.ledger import ClaimReversed, Ledger, open_ledger
 from medinsure.ledger.codec import canonical_json
 
 TESTS = Path(__file__).parent
@@ -92,14 +92,19 @@ def _money(rng: random.Random, low: int, high: int) -> str:
     return str(Decimal(rng.randint(low * 100, high * 100)) / 100)
 
 
-def workload(seed: int, persons: int, claims_per_year: int, years: tuple[int, ...] = (2020, 2021)) -> list[Item]:
+def workload(
+    seed: int, persons: int, claims_per_year: int, years: tuple[int, ...] = (2020, 2021), start: int = 0
+) -> list[Item]:
     """Claims of ``persons`` persons in testland, in file order (per person, per year).
+
+    The persons depend on ``seed`` alone; claims are numbered from ``start``, so that a second
+    workload of the same seed with another ``start`` gives the same persons more claims.
 
     Every basic pool stays below its annual cap (residents: at most 4 × 30,000 in scope at a
     ratio of at most 70% < 100,000; employees: 4 × 50,000 at 90% < 200,000), so each claim's
     basic pool does not depend on the order, and a person-year's totals are order-invariant.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed * 1000 + start)
     items: list[Item] = []
     for p in range(persons):
         scheme = ("resident", "employee", "resident")[p % 3]
@@ -109,7 +114,7 @@ def workload(seed: int, persons: int, claims_per_year: int, years: tuple[int, ..
         if scheme == "employee" and p % 2:
             patient["status"] = "retired"
         for year in years:
-            for i in range(claims_per_year):
+            for i in range(start, start + claims_per_year):
                 kind = "outpatient_dialysis" if scheme == "employee" and i == 1 else "inpatient"
                 in_scope = _money(rng, 2_000, 30_000 if scheme == "resident" else 50_000)
                 claim = {
@@ -137,10 +142,14 @@ def scenario_text(items: list[Item]) -> str:
 
 
 def settle_items(ledger: Ledger, items: list[Item], pause: float = 0) -> dict[str, str]:
-    """Settle each item (``pause`` seconds apart); the canonical JSON of each settlement, by claim id."""
+    """Settle each item (``pause`` seconds apart); the canonical JSON of each settlement, by claim
+    id. A claim reversed meanwhile (by another process) is left out."""
     out = {}
     for p, c, j in items:
-        s = ledger.settle(Patient.from_mapping(p), Claim.from_mapping(c), jurisdiction=j)
+        try:
+            s = ledger.settle(Patient.from_mapping(p), Claim.from_mapping(c), jurisdiction=j)
+        except ClaimReversed:
+            continue
         out[c["id"]] = canonical_json(s.to_dict())
         time.sleep(pause)
     return out
