@@ -81,6 +81,18 @@ def count_claims(target: str) -> int:
         conn.close()
 
 
+def tamper(target: str, sql: str) -> None:
+    """Change the ledger's tables behind its back."""
+    if target.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute(sql)
+    else:
+        with sqlite3.connect(target) as conn:
+            conn.execute(sql)
+
+
 def engine() -> Engine:
     return Engine.from_plugins(testplugin)
 

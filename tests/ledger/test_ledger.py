@@ -12,6 +12,7 @@ import json
 import pytest
 
 from helpers import D, claim, patient, presettled
+from ledger_support import tamper
 from medinsure import Engine, InvalidInput, RuleNotInForce, UnknownJurisdiction
 from medinsure.ledger import ClaimConflict, ClaimReversed, Ledger, LedgerError, UnknownClaim, open_ledger
 
@@ -318,19 +319,6 @@ def test_a_pre_settlement_sees_the_ledger_and_records_nothing(ledger):
 # --- verify -----------------------------------------------------------------------------------
 
 
-def _tamper(target: str, sql: str) -> None:
-    if target.startswith("postgresql://"):
-        import psycopg
-
-        with psycopg.connect(target, autocommit=True) as conn:
-            conn.execute(sql)
-    else:
-        import sqlite3
-
-        with sqlite3.connect(target) as conn:
-            conn.execute(sql)
-
-
 @pytest.mark.parametrize(
     ("sql", "what"),
     [
@@ -361,7 +349,7 @@ def test_verify_finds_what_was_changed_behind_the_ledgers_back(target, engine, s
     with open_ledger(target, engine) as ledger:
         settle_three(ledger)
         assert ledger.verify().ok
-    _tamper(target, sql)
+    tamper(target, sql)
     with open_ledger(target, engine) as ledger:
         report = ledger.verify()
     assert not report.ok
@@ -381,7 +369,7 @@ def test_opening_refuses_what_is_not_a_ledger(target, engine):
         open_ledger(target, engine, create=False)
     with open_ledger(target, engine) as ledger:
         ledger.settle(P, c1(), jurisdiction="testland")
-    _tamper(target, "UPDATE ledger_meta SET value = '99' WHERE key = 'schema'")
+    tamper(target, "UPDATE ledger_meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(LedgerError, match="schema version '99' is not the one this medinsure reads"):
         open_ledger(target, engine)
 

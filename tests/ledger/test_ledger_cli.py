@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger_support import tamper
 from medinsure.cli import main
 from medinsure.ledger import open_ledger
 
@@ -135,17 +136,10 @@ def test_show_reverse_verify(target, engine, tmp_path):
 
 
 def _break_accumulator(target: str) -> None:
-    sql = 'UPDATE ledger_person_years SET accumulator = replace(accumulator, \'"in_scope":"30000.00"\', \'"in_scope":"1.00"\')'
-    if target.startswith("postgresql://"):
-        import psycopg
-
-        with psycopg.connect(target, autocommit=True) as conn:
-            conn.execute(sql)
-    else:
-        import sqlite3
-
-        with sqlite3.connect(target) as conn:
-            conn.execute(sql)
+    tamper(
+        target,
+        'UPDATE ledger_person_years SET accumulator = replace(accumulator, \'"in_scope":"30000.00"\', \'"in_scope":"1.00"\')',
+    )
 
 
 def test_correct_replaces_recorded_claims(target, tmp_path):

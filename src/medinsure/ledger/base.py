@@ -198,13 +198,16 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-def _check_inputs(patient: Any, claim: Any, jurisdiction: Any) -> None:
+def _identify(patient: Any, claim: Any, jurisdiction: Any) -> tuple[dict[str, Any], str, PersonYear]:
+    """A claim's content, its fingerprint and its person-year (inputs checked first)."""
     if not isinstance(patient, Patient):
         raise InvalidInput("patient", patient, "expected a Patient (use Patient.from_mapping)")
     if not isinstance(claim, Claim):
         raise InvalidInput("claim", claim, "expected a Claim (use Claim.from_mapping)")
     if not isinstance(jurisdiction, str):
         raise InvalidInput("jurisdiction", jurisdiction, "expected a jurisdiction code")
+    data = codec.content(patient, claim, jurisdiction)
+    return data, codec.fingerprint(data), (patient.id, claim.year)
 
 
 class Ledger(ABC):
@@ -217,9 +220,15 @@ class Ledger(ABC):
     dialect: ClassVar[str]
 
     def __init__(self, engine: Engine, *, masker: IdMasker | None = None, create: bool = True) -> None:
+        """Called by a backend once it is connected: prepares the connection and the tables."""
         self.engine = engine
         self.masker = masker or IdMasker()
-        self._open_schema(create)
+        try:
+            self._prepare(create)
+            self._open_schema(create)
+        except BaseException:
+            self.close()
+            raise
 
     # -- what a backend provides -------------------------------------------------------------------
 
@@ -242,6 +251,10 @@ class Ledger(ABC):
 
     @abstractmethod
     def _has_schema(self, tx: Tx) -> bool: ...
+
+    @abstractmethod
+    def _prepare(self, create: bool) -> None:
+        """Set the connection up before the tables are looked at."""
 
     @abstractmethod
     def close(self) -> None:
@@ -279,10 +292,7 @@ class Ledger(ABC):
         nothing; with other content it raises :class:`~.errors.ClaimConflict`; a reversed claim
         id raises :class:`~.errors.ClaimReversed`.
         """
-        _check_inputs(patient, claim, jurisdiction)
-        data = codec.content(patient, claim, jurisdiction)
-        fingerprint = codec.fingerprint(data)
-        key = (patient.id, claim.year)
+        data, fingerprint, key = _identify(patient, claim, jurisdiction)
         for _ in range(_RETRIES):
             with self._read() as tx:
                 stored = self._stored(tx, claim.id)
@@ -299,10 +309,6 @@ class Ledger(ABC):
             log.info("settled claim %s (person %s, %d)", claim.id, self.masker(patient.id), claim.year)
             return settlement
         raise LedgerError(f"claim.id={claim.id!r}: not recorded after {_RETRIES} attempts (concurrent writers)")
-
-    def settle_all(self, patient: Patient, claims: Iterable[Claim], *, jurisdiction: str) -> list[Settlement]:
-        """:meth:`settle` each claim in order (each one its own transaction)."""
-        return [self.settle(patient, claim, jurisdiction=jurisdiction) for claim in claims]
 
     @contextmanager
     def dry_run(self) -> Iterator[DryRun]:
@@ -356,11 +362,8 @@ class Ledger(ABC):
         A correction may move the claim to another person or year: both person-years are
         re-settled from the claim's place. The same content as stored is no correction: None.
         """
-        _check_inputs(patient, claim, jurisdiction)
+        data, fingerprint, new_key = _identify(patient, claim, jurisdiction)
         reason = _reason(reason)
-        data = codec.content(patient, claim, jurisdiction)
-        fingerprint = codec.fingerprint(data)
-        new_key = (patient.id, claim.year)
         for _ in range(_RETRIES):
             with self._read() as tx:
                 stored = self._stored(tx, claim.id)
@@ -759,15 +762,13 @@ class DryRun:
 
     def settle(self, patient: Patient, claim: Claim, *, jurisdiction: str) -> Settlement:
         """What :meth:`Ledger.settle` would give for this claim after the earlier ones of the run."""
-        _check_inputs(patient, claim, jurisdiction)
+        data, fingerprint, key = _identify(patient, claim, jurisdiction)
         if claim.id in self._seen:
             raise InvalidInput("claim.id", claim.id, "given twice in one pre-settlement")
         self._seen.add(claim.id)
-        data = codec.content(patient, claim, jurisdiction)
         stored = self._ledger._stored(self._tx, claim.id)
         if stored is not None:
-            return self._ledger._replay(stored, codec.fingerprint(data), data)
-        key = (patient.id, claim.year)
+            return self._ledger._replay(stored, fingerprint, data)
         if key not in self._state:
             self._state[key] = self._ledger._accumulator(self._tx, key)
         settlement = self._ledger.engine.settle_claim(

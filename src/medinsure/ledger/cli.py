@@ -191,14 +191,15 @@ def _settle(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, mask
 def _correct(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker, ids: set[str]) -> int:
     items = _items(args.file, args.jurisdiction, ids)
     with _open(args, make_engine, masker, create=False) as ledger:
-        # every corrected claim must be recorded already and settle on its own
-        for item in items:
+
+        def check(item: _Item) -> None:
+            """Every corrected claim is recorded already, and settles on its own."""
             if ledger.entry(item.claim.id) is None:
-                _in_case(item.case, lambda item=item: _raise(UnknownClaim(item.claim.id)))
-            _in_case(
-                item.case,
-                lambda item=item: ledger.engine.settle_claim(item.patient, item.claim, jurisdiction=item.jurisdiction),
-            )
+                raise UnknownClaim(item.claim.id)
+            ledger.engine.settle_claim(item.patient, item.claim, jurisdiction=item.jurisdiction)
+
+        for item in items:
+            _in_case(item.case, lambda item=item: check(item))
         for item in items:
             event = _in_case(
                 item.case,
@@ -212,10 +213,6 @@ def _correct(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, mas
                 head = f"Corrected claim {item.claim.id} (person {masker(item.patient.id)}, year {item.claim.year})"
                 print(_describe_event(head, event), file=out)
     return 0
-
-
-def _raise(exc: Exception) -> None:
-    raise exc
 
 
 # --- reverse, show, verify ---------------------------------------------------------------------

@@ -67,13 +67,8 @@ class PostgresLedger(Ledger):
         self._psycopg = psycopg
         with self._errors("cannot connect: "):
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout)))
-        try:
-            with self._errors():
-                self._conn.execute(f"SET lock_timeout = '{int(timeout * 1000)}ms'")
-            super().__init__(engine, masker=masker, create=create)
-        except BaseException:
-            self._conn.close()
-            raise
+        self._timeout = timeout
+        super().__init__(engine, masker=masker, create=create)
 
     @property
     def location(self) -> str:
@@ -81,6 +76,10 @@ class PostgresLedger(Ledger):
 
     def close(self) -> None:
         self._conn.close()
+
+    def _prepare(self, create: bool) -> None:
+        with self._errors():
+            self._conn.execute(f"SET lock_timeout = '{int(self._timeout * 1000)}ms'")
 
     @contextmanager
     def _errors(self, prefix: str = "") -> Iterator[None]:

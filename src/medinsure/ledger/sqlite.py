@@ -55,13 +55,8 @@ class SQLiteLedger(Ledger):
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
         except sqlite3.Error as exc:
             raise LedgerError(f"ledger {self.location}: cannot open: {exc}") from None
-        try:
-            if create:  # WAL mode is kept in the file: a ledger made here has it already
-                self._wal(timeout)
-            super().__init__(engine, masker=masker, create=create)
-        except BaseException:
-            self._conn.close()
-            raise
+        self._timeout = timeout
+        super().__init__(engine, masker=masker, create=create)
 
     @property
     def location(self) -> str:
@@ -70,9 +65,13 @@ class SQLiteLedger(Ledger):
     def close(self) -> None:
         self._conn.close()
 
-    def _wal(self, timeout: float) -> None:
+    def _prepare(self, create: bool) -> None:
+        if create:  # WAL mode is kept in the file: a ledger made here has it already
+            self._wal()
+
+    def _wal(self) -> None:
         # switching a new file to WAL needs a moment alone with it; other openers may hold it
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self._timeout
         while True:
             try:
                 with self._errors():
