@@ -61,22 +61,32 @@ def postgres_schema() -> Iterator[str]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def count_claims(target: str) -> int:
-    """Claims recorded so far, read without the library (and without waiting for writers)."""
+@contextmanager
+def claim_counter(target: str) -> Iterator[Callable[[], int]]:
+    """Counts the claims recorded so far, read without the library and without waiting for
+    writers, through one connection kept open (a poll must be quick to stop a process in time)."""
     if target.startswith("postgresql://"):
         import psycopg
 
         with psycopg.connect(target, autocommit=True) as conn:
-            if conn.execute("SELECT to_regclass('ledger_claims')").fetchone()[0] is None:  # type: ignore[index]
-                return 0
-            return int(conn.execute("SELECT COUNT(*) FROM ledger_claims").fetchone()[0])  # type: ignore[index]
-    if not Path(target).exists():
-        return 0
-    conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True, timeout=5)
+
+            def count_pg() -> int:
+                if conn.execute("SELECT to_regclass('ledger_claims')").fetchone()[0] is None:  # type: ignore[index]
+                    return 0
+                return int(conn.execute("SELECT COUNT(*) FROM ledger_claims").fetchone()[0])  # type: ignore[index]
+
+            yield count_pg
+        return
+    conn = sqlite3.connect(target, timeout=5, isolation_level=None)
+
+    def count_sqlite() -> int:
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM ledger_claims").fetchone()[0])
+        except sqlite3.OperationalError:  # not created yet
+            return 0
+
     try:
-        return int(conn.execute("SELECT COUNT(*) FROM ledger_claims").fetchone()[0])
-    except sqlite3.OperationalError:  # not created yet
-        return 0
+        yield count_sqlite
     finally:
         conn.close()
 

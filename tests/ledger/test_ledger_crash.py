@@ -9,8 +9,8 @@ import subprocess
 from ledger_support import (
     CLI,
     audit_trail,
+    claim_counter,
     cli_process,
-    count_claims,
     current_state,
     kill_when,
     scenario_text,
@@ -27,10 +27,12 @@ def test_killed_twice_and_run_again_ends_as_a_clean_run(new_target, engine, tmp_
     crashed, clean = new_target(), new_target()
     argv = ["settle", str(file), "--ledger", crashed, "--format", "json"]
 
-    for at in (len(items) // 5, len(items) // 2):
-        proc = cli_process(*argv)
-        kill_when(proc, lambda at=at: count_claims(crashed) >= at)
-        assert at <= count_claims(crashed) < len(items), "killed in the middle of the file"
+    open_ledger(crashed, engine).close()  # the tables, for the counter to read
+    with claim_counter(crashed) as count:
+        for at in (len(items) // 5, len(items) // 2):
+            proc = cli_process(*argv)
+            kill_when(proc, lambda at=at: count() >= at)
+            assert at <= count() < len(items), "killed in the middle of the file"
     final = cli_process(*argv, stdout=subprocess.PIPE)
     output, errors = final.communicate(timeout=120)
     assert (final.returncode, errors) == (0, b"")

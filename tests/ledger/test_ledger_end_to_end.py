@@ -6,8 +6,8 @@ import io
 
 from ledger_support import (
     CLI,
+    claim_counter,
     cli_process,
-    count_claims,
     current_state,
     kill_when,
     run_workers,
@@ -56,13 +56,14 @@ def test_verify_finds_no_difference_after_a_concurrent_fuzzed_crashed_run(new_ta
 
     # the same persons' later claims (and late ones: their dates are anywhere in the year),
     # settled from a file by a process killed in the middle, then run again
-    second = workload(seed=21, persons=6, claims_per_year=2, start=3)
+    second = workload(seed=21, persons=6, claims_per_year=4, start=3)  # 48 claims
     file = tmp_path / "second.yaml"
     file.write_text(scenario_text(second), encoding="utf-8")
     argv = ["settle", str(file), "--ledger", target]
-    base = count_claims(target)
-    kill_when(cli_process(*argv), lambda: count_claims(target) >= base + len(second) // 2)
-    assert count_claims(target) < base + len(second)
+    with claim_counter(target) as count:
+        base = count()
+        kill_when(cli_process(*argv), lambda: count() >= base + len(second) // 4)
+        assert count() < base + len(second), "killed in the middle of the file"
     resumed = cli_process(*argv)
     assert resumed.wait(timeout=120) == 0
 
@@ -77,8 +78,8 @@ def test_verify_finds_no_difference_after_a_concurrent_fuzzed_crashed_run(new_ta
 
     out = io.StringIO()
     assert main(["ledger", "verify", "--ledger", target, *CLI], out=out) == 0
-    # 6 persons × 2 years; 60 claims, each settled once (60 events), and 4 reversals
-    assert out.getvalue() == "12 person-years, 60 claims, 64 events: no difference\n"
+    # 6 persons × 2 years; 36 + 48 claims, each settled once (84 events), and 4 reversals
+    assert out.getvalue() == "12 person-years, 84 claims, 88 events: no difference\n"
 
     # and the years hold what one sequential run of the claims that stand gives
     standing = [item for item in first + second if item[1]["id"] not in reversed_ids]
