@@ -8,6 +8,7 @@ beyond; ``F(base)`` is the year's entitlement and a claim gets ``F(after) − pa
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -357,6 +358,20 @@ def test_verify_finds_what_was_changed_behind_the_ledgers_back(target, engine, s
     assert any(what in text for text in found), found
     assert all("210203198001011234" not in text for text in found)
     assert all(text.startswith("person 2102**********1234, year 2020") for text in found)
+
+
+def test_the_ledgers_log_masks_person_ids(ledger, caplog):
+    with caplog.at_level(logging.INFO, logger="medinsure.ledger"):
+        settle_three(ledger)
+        ledger.reverse("C2", reason="refund")
+        ledger.correct(P, c3(total=70000), jurisdiction="testland")
+    assert [r.getMessage() for r in caplog.records] == [
+        "settled claim C1 (person 2102**********1234, 2020)",
+        "settled claim C2 (person 2102**********1234, 2020)",
+        "settled claim C3 (person 2102**********1234, 2020)",
+        "reversed claim C2 (person 2102**********1234, 2020)",
+        "corrected claim C3 (person 2102**********1234, 2020)",
+    ]
 
 
 # --- opening ----------------------------------------------------------------------------------
