@@ -408,7 +408,7 @@ class Ledger(ABC):
         """The person's claims (reversed ones included), by year, then in settlement order."""
         with self._read() as tx:
             years = [year] if year is not None else self._years(tx, person_id)
-            out = []
+            out: list[Entry] = []
             for y in years:
                 out.extend(_entry(s) for s in self._members(tx, (person_id, y)) if s.key == (person_id, y))
         return out

@@ -22,6 +22,7 @@ import argparse
 import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from functools import partial
 from typing import Any, TextIO, TypeVar
 
 import attrs
@@ -141,9 +142,9 @@ def _items(file: str, jurisdiction: str | None, ids: set[str]) -> list[_Item]:
     ids.update(str(c.patient["id"]) for c in cases if c.patient.get("id") is not None)
     items = []
     for case in cases:
-        patient = _in_case(case, lambda case=case: Patient.from_mapping(case.patient))
+        patient = _in_case(case, partial(Patient.from_mapping, case.patient))
         for i, raw in enumerate(case.claims):
-            claim = _in_case(case, lambda raw=raw: Claim.from_mapping(raw), i)
+            claim = _in_case(case, partial(Claim.from_mapping, raw), i)
             items.append(_Item(case, patient, claim, jurisdiction or case.jurisdiction))
     return items
 
@@ -162,9 +163,7 @@ def _settle(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, mask
         # the whole file against the ledger first: a bad claim anywhere records nothing
         with ledger.dry_run() as dry:
             preview = [
-                _in_case(
-                    item.case, lambda item=item: dry.settle(item.patient, item.claim, jurisdiction=item.jurisdiction)
-                )
+                _in_case(item.case, partial(dry.settle, item.patient, item.claim, jurisdiction=item.jurisdiction))
                 for item in items
             ]
         if args.dry_run:
@@ -173,9 +172,7 @@ def _settle(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, mask
                 print(f"Pre-settlement against ledger {ledger.location}: nothing recorded.\n", file=out)
         else:
             settlements = [
-                _in_case(
-                    item.case, lambda item=item: ledger.settle(item.patient, item.claim, jurisdiction=item.jurisdiction)
-                )
+                _in_case(item.case, partial(ledger.settle, item.patient, item.claim, jurisdiction=item.jurisdiction))
                 for item in items
             ]
     if args.format == "json":
@@ -199,13 +196,11 @@ def _correct(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, mas
             ledger.engine.settle_claim(item.patient, item.claim, jurisdiction=item.jurisdiction)
 
         for item in items:
-            _in_case(item.case, lambda item=item: check(item))
+            _in_case(item.case, partial(check, item))
         for item in items:
             event = _in_case(
                 item.case,
-                lambda item=item: ledger.correct(
-                    item.patient, item.claim, jurisdiction=item.jurisdiction, reason=args.reason
-                ),
+                partial(ledger.correct, item.patient, item.claim, jurisdiction=item.jurisdiction, reason=args.reason),
             )
             if event is None:
                 print(f"Claim {item.claim.id}: as recorded, nothing to correct.", file=out)
@@ -259,11 +254,11 @@ def _show(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker
         year = f" in {args.year}" if args.year is not None else ""
         raise LedgerError(f"person={masker(person)!r}: the ledger holds no claims of this person{year}")
     lines = [f"Person {masker(person)}"]
-    for year, entries, acc, events in shown:
+    for y, entries, acc, events in shown:
         reversed_ = sum(1 for e in entries if e.reversed)
         lines.append("")
         lines.append(
-            f"Year {year}: {len(entries)} claims"
+            f"Year {y}: {len(entries)} claims"
             + (f", {reversed_} reversed" if reversed_ else "")
             + ", in settlement order"
         )

@@ -92,14 +92,14 @@ class PostgresLedger(Ledger):
             raise LedgerError(f"ledger {self.location}: {prefix}{_first_line(exc)}") from None
 
     @contextmanager
-    def _read(self) -> Iterator[Tx]:  # type: ignore[override]
+    def _read(self) -> Iterator[Tx]:
         with self._errors(), self._conn.transaction():
             cur = self._conn.cursor()
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield _PgTx(cur)
 
     @contextmanager
-    def _write(self, keys: Iterable[PersonYear]) -> Iterator[Tx]:  # type: ignore[override]
+    def _write(self, keys: Iterable[PersonYear]) -> Iterator[Tx]:
         with self._errors(), self._conn.transaction():
             cur = self._conn.cursor()
             for key in sorted({lock_key(k) for k in keys}):

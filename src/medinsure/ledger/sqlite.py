@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,10 +103,10 @@ class SQLiteLedger(Ledger):
                     self._conn.execute("ROLLBACK")
                 raise
 
-    def _read(self) -> Iterator[Tx]:  # type: ignore[override]
+    def _read(self) -> AbstractContextManager[Tx]:
         return self._transaction("BEGIN DEFERRED")
 
-    def _write(self, keys: Iterable[PersonYear]) -> Iterator[Tx]:  # type: ignore[override]
+    def _write(self, keys: Iterable[PersonYear]) -> AbstractContextManager[Tx]:
         return self._transaction("BEGIN IMMEDIATE")
 
     def _next_seq(self, tx: Tx) -> int:
