@@ -111,6 +111,7 @@ def test_check_reports_each_failure_with_exit_1(tmp_path):
         ("- name: x\n  colour: red\n", "cases.yaml:2: case 'x': case: unknown key 'colour'"),
         ("", "cases.yaml: the file is empty"),
         ("- [unclosed\n", "cases.yaml:2: invalid YAML"),
+        ("\x1b", "cases.yaml: invalid YAML: unacceptable character #x001b"),
         ("cases: []\n", "expected a non-empty list of cases"),
         ("- name: a\n  name: b\n", "cases.yaml:2: key 'name' given twice in one mapping"),
     ],

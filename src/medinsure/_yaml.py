@@ -109,5 +109,5 @@ def read_data_file(path: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ReadError(f"invalid YAML: {exc.problem}", line) from None
-    except yaml.YAMLError as exc:
-        raise ReadError(f"invalid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # e.g. a control character: its message spans lines
+        raise ReadError(f"invalid YAML: {' '.join(str(exc).split())}") from None

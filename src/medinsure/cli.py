@@ -31,6 +31,7 @@ from medinsure import __version__, kit
 from medinsure.cases import check_paths
 from medinsure.engine import Engine
 from medinsure.errors import MedinsureError
+from medinsure.ledger import cli as ledger_cli
 
 __all__ = ["main"]
 
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     settle.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
     settle.add_argument("-o", "--output", metavar="OUT", help="write to OUT (created only when every claim settles)")
     settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+    ledger_cli.add_settle_options(settle)
 
     explain = sub.add_parser("explain", parents=[common], help="print the discharge settlement sheet of each claim")
     explain.add_argument("file", metavar="FILE")
@@ -89,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--year", type=int, metavar="Y", help="only the values in force during year Y")
     rules.add_argument("--format", choices=("table", "json"), default="table")
     kit.add_parser(sub)
+    ledger_cli.add_commands(sub, common)
     return parser
 
 
@@ -251,6 +254,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     try:
+        if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
+            return ledger_cli.run(args, _engine, out)
         if args.command == "check":
             return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
         if args.command == "settle":

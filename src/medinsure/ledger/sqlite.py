@@ -1,0 +1,116 @@
+"""The embedded ledger: one SQLite file (standard library), the default of ``--ledger PATH``.
+
+The file is in WAL mode, so readers never wait for the writer. A write transaction starts with
+``BEGIN IMMEDIATE``, which takes SQLite's single write lock at once: writers — from any
+process — run one after the other, which is (more than) a lock per person-year. A writer waits
+for the lock up to ``timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from medinsure.engine import Engine
+from medinsure.ledger.base import Duplicate, Ledger, PersonYear, Tx
+from medinsure.ledger.errors import LedgerError
+from medinsure.privacy import IdMasker
+
+__all__ = ["SQLiteLedger"]
+
+
+class _SQLiteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(sql, tuple(params))
+
+
+class SQLiteLedger(Ledger):
+    """A ledger in the SQLite file ``path`` (created unless ``create=False``)."""
+
+    dialect = "sqlite"
+
+    def __init__(
+        self,
+        path: str | Path,
+        engine: Engine,
+        *,
+        create: bool = True,
+        masker: IdMasker | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise LedgerError(f"ledger {self.location}: no such ledger file")
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"ledger {self.location}: cannot open: {exc}") from None
+        self._timeout = timeout
+        super().__init__(engine, masker=masker, create=create)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _prepare(self, create: bool) -> None:
+        if create:  # WAL mode is kept in the file: a ledger made here has it already
+            self._wal()
+
+    def _wal(self) -> None:
+        # switching a new file to WAL needs a moment alone with it; other openers may hold it
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                with self._errors():
+                    self._conn.execute("PRAGMA journal_mode=WAL").fetchall()
+                return
+            except LedgerError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError as exc:
+            raise Duplicate(f"ledger {self.location}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise LedgerError(f"ledger {self.location}: {exc}") from None
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[Tx]:
+        with self._errors():
+            self._conn.execute(begin)
+            try:
+                yield _SQLiteTx(self._conn)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    def _read(self) -> AbstractContextManager[Tx]:
+        return self._transaction("BEGIN DEFERRED")
+
+    def _write(self, keys: Iterable[PersonYear]) -> AbstractContextManager[Tx]:
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def _next_seq(self, tx: Tx) -> int:
+        return int(tx.rows("SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger_claims")[0][0])
+
+    def _has_schema(self, tx: Tx) -> bool:
+        return bool(tx.rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"))
