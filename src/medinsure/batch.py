@@ -370,6 +370,9 @@ def settle_frame(
 
         reform = overrides if isinstance(overrides, Reform) else Reform.from_mapping(overrides)
         engine = reform.apply(engine)
+        result = _Batch(engine, df, jurisdiction).run()
+        result.attrs["medinsure"]["reform"] = reform.name
+        return result
     return _Batch(engine, df, jurisdiction).run()
 
 
