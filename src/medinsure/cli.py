@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from medinsure import __version__
+from medinsure import __version__, compare_cli
 from medinsure.cases import check_paths
 from medinsure.engine import Engine
 from medinsure.errors import MedinsureError
@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("code", metavar="CODE")
     rules.add_argument("--year", type=int, metavar="Y", help="only the values in force during year Y")
     rules.add_argument("--format", choices=("table", "json"), default="table")
+    compare_cli.add_parser(sub, common)
     return parser
 
 
@@ -246,6 +247,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             return _plugins(args, out)
         if args.command == "rules":
             return _rules(args, out)
+        if args.command == "compare":
+            return compare_cli.run(args, _engine(args), out)
     except MedinsureError as exc:
         if args.debug:
             raise
