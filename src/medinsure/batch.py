@@ -294,7 +294,7 @@ def _groups(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
             stacked = np.stack(parts, axis=1)
             _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
             return first, inverse.reshape(-1)
-        key = key * width + (part + 1)
+        key = key * width + (part.astype(np.int64) + 1)
         radix *= width
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
@@ -308,8 +308,8 @@ def _group_sum_before(values: np.ndarray, starts: np.ndarray, gid: np.ndarray) -
 
 
 def _group_any(flags: np.ndarray, starts: np.ndarray, gid: np.ndarray) -> np.ndarray:
-    if len(flags) == 0:
-        return flags.astype(bool)
+    if not flags.any():
+        return np.zeros(len(flags), dtype=bool)
     return np.logical_or.reduceat(flags, starts)[gid]
 
 
@@ -443,16 +443,9 @@ class _Batch:
         self._check_columns()
         df = self.df
         n = len(df)
-        result = pd.DataFrame(
-            {
-                "claim_id": df["claim_id"].to_numpy(),
-                **{name: np.zeros(n, dtype=np.int64) for name in COMPONENTS},
-            },
-            index=df.index,
-        )
-        result.attrs["medinsure"] = {"rows": n, "fallback_rows": 0, "jurisdictions": {}}
+        info: dict[str, Any] = {"rows": n, "fallback_rows": 0, "jurisdictions": {}}
         if n == 0:
-            return result
+            return self._result({name: np.zeros(0, dtype=np.int64) for name in COMPONENTS}, info)
         amounts = {name: self._amount(name) for name in AMOUNT_COLUMNS}
         for column in ("patient_id", "claim_id"):
             ids = df[column]
@@ -527,16 +520,16 @@ class _Batch:
                 raise self._fail(int(np.flatnonzero(juris_codes == j)[0]), str(exc)) from None
         day_cuts, age_cuts = _cut_points(rules_list)
         epoch = np.searchsorted(day_cuts, days, side="right")
-        key_parts = [juris_codes.astype(np.int64), epoch.astype(np.int64), given.astype(np.int64)]
+        key_parts = [juris_codes.astype(np.int32), epoch.astype(np.int32), given.astype(np.int32)]
         if len(age_cuts) and "birth_date" in df.columns:
             birth = _days(df["birth_date"], "patient.birth_date")
             known = birth != np.iinfo(np.int64).min
             age = _age(np.where(known, birth, 0), days)
             band = np.where(known, np.searchsorted(age_cuts, age, side="right"), -1)
-            key_parts.append(band.astype(np.int64))
+            key_parts.append(band.astype(np.int32))
         for name in _KEY_COLUMNS[1:]:
             if name in df.columns:
-                key_parts.append(pd.factorize(df[name])[0].astype(np.int64) + 1)
+                key_parts.append(pd.factorize(df[name])[0].astype(np.int32) + 1)
         first_rows, group_of = _groups(key_parts)
         plans: list[_Plan] = []
         columns = list(df.columns)
@@ -556,29 +549,37 @@ class _Batch:
         in_scope_s, total_s = perm(in_scope), perm(total)
         mixed = _group_any(np.r_[False, juris_s[1:] != juris_s[:-1]] & ~is_start, starts, gid)
         fallback = mixed | _group_any(total_s > _MAX_FEN, starts, gid)
-        out = {name: np.zeros(n, dtype=np.int64) for name in COMPONENTS}
+        del amounts, key_parts, pid_codes, py_key, days, years
+        out: dict[str, np.ndarray] = {}
+        pool_s, ded_s = perm(pool_in), perm(ded_in)
         for j, code in enumerate(codes):
-            rows = np.flatnonzero(juris_s == j)
-            sub_start = np.r_[True, gid[rows][1:] != gid[rows][:-1]]
-            sub_starts = np.flatnonzero(sub_start)
-            sub_gid = np.cumsum(sub_start) - 1
-            ctx = _Juris(
-                rules=rules_list[j],
-                plans=plans,
-                group=group_s[rows],
-                in_scope=in_scope_s[rows],
-                total=total_s[rows],
-                pool_given=perm(pool_in)[rows],
-                ded_given=perm(ded_in)[rows],
-                starts=sub_starts,
-                gid=sub_gid,
-            )
-            values, bad = ctx.settle()
-            for name in COMPONENTS:
-                out[name][rows] = values[name]
-            fallback[rows] |= bad
+            if len(codes) == 1:  # every row: no subsets to take
+                ctx = _Juris(rules_list[j], plans, group_s, in_scope_s, total_s, pool_s, ded_s, starts, gid)
+                out, bad = ctx.settle()
+                fallback |= bad
+            else:
+                rows = np.flatnonzero(juris_s == j)
+                sub_start = np.r_[True, gid[rows][1:] != gid[rows][:-1]]
+                sub_starts = np.flatnonzero(sub_start)
+                sub_gid = np.cumsum(sub_start) - 1
+                ctx = _Juris(
+                    rules=rules_list[j],
+                    plans=plans,
+                    group=group_s[rows],
+                    in_scope=in_scope_s[rows],
+                    total=total_s[rows],
+                    pool_given=pool_s[rows],
+                    ded_given=ded_s[rows],
+                    starts=sub_starts,
+                    gid=sub_gid,
+                )
+                values, bad = ctx.settle()
+                for name in COMPONENTS:
+                    out.setdefault(name, np.zeros(n, dtype=np.int64))[rows] = values[name]
+                fallback[rows] |= bad
+                del values
             rules = rules_list[j]
-            result.attrs["medinsure"]["jurisdictions"][code] = {
+            info["jurisdictions"][code] = {
                 "plugin": rules.plugin,
                 "plugin_version": rules.plugin_version,
                 "overrides": list(rules.overrides),
@@ -588,12 +589,19 @@ class _Batch:
         if len(fb):
             original = fb if order is None else order[fb]
             self._scalar(original, out, fb, columns, codes, juris_codes)
-        result.attrs["medinsure"]["fallback_rows"] = len(fb)
-        inverse = None if order is None else np.empty(n, dtype=np.int64)
-        if inverse is not None:
+        info["fallback_rows"] = len(fb)
+        if order is not None:
+            inverse = np.empty(n, dtype=np.int64)
             inverse[order] = np.arange(n)
+            out = {name: out[name][inverse] for name in COMPONENTS}
+        return self._result(out, info)
+
+    def _result(self, out: dict[str, np.ndarray], info: dict[str, Any]) -> pd.DataFrame:
+        claim_ids = self.df["claim_id"]
+        result = pd.DataFrame({"claim_id": claim_ids}, index=self.df.index)
         for name in COMPONENTS:
-            result[name] = out[name] if inverse is None else out[name][inverse]
+            result[name] = out[name]
+        result.attrs["medinsure"] = info
         return result
 
     def _record(self, i: int, columns: list[str], code: str) -> Any:
@@ -740,9 +748,10 @@ class _Juris:
                 base_added = {"self_pay": in_scope_self_pay, "over_cap": over_cap, "residual": owed}[stage]
                 base_added = np.where(active, base_added, 0)
                 after = _group_sum_before(base_added, starts, gid) + base_added
-                lo = np.minimum.reduceat(np.where(active, sid, len(schedules)), starts)[gid]
-                hi = np.maximum.reduceat(np.where(active, sid, -1), starts)[gid]
-                bad |= _group_any(active & (lo != hi), starts, gid)
+                if len(schedules) > 1:
+                    lo = np.minimum.reduceat(np.where(active, sid, len(schedules)), starts)[gid]
+                    hi = np.maximum.reduceat(np.where(active, sid, -1), starts)[gid]
+                    bad |= _group_any(active & (lo != hi), starts, gid)
                 paid = np.zeros(m, dtype=np.int64)
                 for s_index, schedule in enumerate(schedules):
                     rows = np.flatnonzero(sid == s_index)

@@ -47,8 +47,8 @@ def _settle(part: pd.DataFrame, engine: Engine, jurisdiction: str | None) -> pd.
     return result
 
 
-def _meta() -> pd.DataFrame:
-    columns: dict[str, Any] = {"_order": pd.Series([], dtype=np.int64), "claim_id": pd.Series([], dtype=object)}
+def _meta(claim_id: Any) -> pd.DataFrame:
+    columns: dict[str, Any] = {"_order": pd.Series([], dtype=np.int64), "claim_id": pd.Series([], dtype=claim_id)}
     for name in OUTPUT_COLUMNS[1:]:
         columns[name] = pd.Series([], dtype=np.int64)
     return pd.DataFrame(columns)
@@ -81,7 +81,7 @@ def settle_dask(
         claims = dd.from_pandas(claims.reset_index(drop=True), npartitions=npartitions or 8, sort=False)
     numbered = claims.map_partitions(_number, meta={**claims.dtypes.to_dict(), "_order": np.int64})
     shuffled = numbered.shuffle(on="patient_id", npartitions=npartitions or claims.npartitions)
-    return shuffled.map_partitions(_settle, engine, jurisdiction, meta=_meta())
+    return shuffled.map_partitions(_settle, engine, jurisdiction, meta=_meta(claims.dtypes["claim_id"]))
 
 
 def collect(result: dd.DataFrame) -> pd.DataFrame:
