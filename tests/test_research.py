@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from medinsure.cli import main
+from medinsure.errors import MedinsureError
 from medinsure.plotting import curve_data, distribution_data, plot
 from medinsure.research import compare
 
@@ -23,8 +24,8 @@ def comparison(engine):
 
 def test_tidy_frame_one_row_per_claim_and_scenario(comparison):
     tidy = comparison.claims
-    assert len(tidy) == 2 * 4
-    assert list(tidy["scenario"].cat.categories) == ["testcity", "testcity+lower", "testland", "testland+lower"]
+    assert len(tidy) == 2 * 3
+    assert list(tidy["scenario"].cat.categories) == ["testcity", "testland", "testland+lower"]
     p2 = tidy[tidy["claim_id"] == "C2"].set_index("scenario")
     # testland: pool 99,000 × 65% = 64,350; self-pay 35,650; critical illness (35,650 − 20,000) × 60% = 9,390
     assert p2.loc["testland", "critical_illness"] == 939_000
@@ -32,7 +33,6 @@ def test_tidy_frame_one_row_per_claim_and_scenario(comparison):
     assert p2.loc["testland+lower", "critical_illness"] == 1_239_000
     # testcity: tiers from 10,000 of the annual total: (35,650 − 10,000) × 60% = 15,390, within 80%
     assert p2.loc["testcity", "critical_illness"] == 1_539_000
-    assert p2.loc["testcity+lower", "critical_illness"] == 1_539_000  # the reform names testland only
     assert (tidy["fund_total"] + tidy["patient_total"] == tidy["total"]).all()
 
 
@@ -48,6 +48,11 @@ def test_summary(comparison):
     assert comparison.provenance["testland+lower"]["jurisdictions"]["testland"]["overrides"] == [
         "critical_illness.schedule"
     ]
+
+
+def test_a_reform_must_change_a_compared_jurisdiction(engine):
+    with pytest.raises(MedinsureError, match="reform 'lower' changes testland, none of the jurisdictions"):
+        compare(CLAIMS, jurisdictions=["testcity"], reforms={"lower": LOWER}, engine=engine)
 
 
 def test_catastrophic_threshold(engine):

@@ -1,7 +1,9 @@
 """Compare jurisdictions and reforms on one population of claims.
 
-:func:`compare` settles the same claims under every scenario — each jurisdiction asked for,
-and each reform applied to each of them — with the batch path, and returns a
+:func:`compare` settles the same claims under every scenario — each jurisdiction asked for
+(``dalian``), and each reform applied to each of those jurisdictions it changes
+(``dalian+threshold15k``; a reform of a parent does not reach its children, whose rules are
+resolved on their own) — with the batch path, and returns a
 :class:`Comparison`: a tidy frame with one row per claim and scenario, and a summary per
 scenario.
 
@@ -79,7 +81,13 @@ def _scenarios(
     out: list[tuple[str, str | None, str, Reform | None]] = [(j or "as given", j, "", None) for j in jurisdictions]
     for name, reform in reforms.items():
         r = reform if isinstance(reform, Reform) else Reform.from_mapping(reform, name=name)
-        out += [(f"{j}+{name}" if j else name, j, name, r) for j in jurisdictions]
+        changed = [j for j in jurisdictions if j is None or j in r.changes]
+        if not changed:
+            raise MedinsureError(
+                f"reform {name!r} changes {', '.join(r.changes)}, none of the jurisdictions compared"
+                f" ({', '.join(str(j) for j in jurisdictions)})"
+            )
+        out += [(f"{j}+{name}" if j else name, j, name, r) for j in changed]
     return out
 
 
