@@ -718,6 +718,7 @@ class _Juris:
                 rounded = np.where(num >= 0, (2 * num + safe_n) // (2 * safe_n), 0)
                 over_cap = np.where(short, np.where(ratio_zero, base, np.maximum(rounded, 0)), 0)
         deductible = np.where(given & ~refused_all, self.ded_given, deductible)
+        del uncapped, contribution, cum, binds, binding_year, ded_value, cap, has_cap, base, compute
 
         # benefits, stage by stage
         owed = in_scope - pool
