@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+import testplugin
 from batch_population import assert_same_as_scalar, populations
-from medinsure.batch import settle_frame, to_decimal, yuan_to_fen
+from medinsure import EligibilityRule, Engine, Provenance, Source, hookimpl
+from medinsure.batch import settle_frame, settle_frame_scalar, to_decimal, yuan_to_fen
 from medinsure.errors import InvalidInput, MedinsureError
 
 
@@ -157,3 +159,37 @@ def test_unknown_column_is_refused(engine):
     row = {"patient_id": "P", "claim_id": "C", "discharged": "2021-03-01", "total": "1", "in_scope": "1", "x": "1"}
     with pytest.raises(MedinsureError, match="unknown column 'x'"):
         settle_frame(frame(row), engine=engine)
+
+
+class PythonCheckPlugin:
+    """A child of testland whose eligibility rule is Python code reading the amounts."""
+
+    @hookimpl
+    def medinsure_register_jurisdictions(self, registry):
+        registry.add_jurisdiction("lambdaland", "λ", parent="testland")
+
+    @hookimpl
+    def medinsure_register_rules(self, registry):
+        registry.add_eligibility(
+            "lambdaland",
+            EligibilityRule(
+                id="small_claims_only",
+                check=lambda ctx: ctx.claim.in_scope < 50000,
+                reason="claims of 50,000 or more are not paid",
+                provenance=Provenance(Source("invented", "medinsure tests"), True),
+            ),
+        )
+
+
+def test_python_eligibility_checks_take_the_fallback():
+    engine = Engine.from_plugins(testplugin, PythonCheckPlugin())
+    df = frame(
+        {"jurisdiction": "lambdaland", "patient_id": "P", "claim_id": "A", "discharged": "2021-03-01"}
+        | {"total": "20000", "in_scope": "20000"},
+        {"jurisdiction": "lambdaland", "patient_id": "P", "claim_id": "B", "discharged": "2021-04-01"}
+        | {"total": "60000", "in_scope": "60000"},
+    )
+    got = settle_frame(df, engine=engine)
+    assert got.attrs["medinsure"]["fallback_rows"] == 2
+    assert list(got["basic_pool"]) == [1_235_000, 0]  # (20,000 − 1,000) × 65%; B refused by the check
+    pd.testing.assert_frame_equal(got, settle_frame_scalar(df, engine=engine))

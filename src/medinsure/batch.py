@@ -145,7 +145,7 @@ class _Plan:
     cap: int | None
     schedules: tuple[Schedule | None, ...]  # per benefit of the jurisdiction, None = no result
     cap_rates: tuple[Decimal | None, ...]  # per combined cap
-    exotic: bool  # a rate with more than six decimals
+    exotic: bool  # a rate with more than six decimals, or an eligibility check in Python
 
 
 def _plan(engine: Engine, code: str, patient: Patient, claim: Claim) -> _Plan:
@@ -172,6 +172,8 @@ def _plan(engine: Engine, code: str, patient: Patient, claim: Claim) -> _Plan:
             cap = None if cap_found is None else _fen(cap_found.value)
     schedules: list[Schedule | None] = []
     exotic = ratio is not None and _scaled(ratio) is None
+    # an eligibility check written in Python may read anything: not decidable per group
+    exotic |= any(not isinstance(rule.check, str) for _owner, rule in rules.eligibility)
     for owner, benefit in rules.benefits:
         schedule = None
         if (
