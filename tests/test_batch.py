@@ -193,3 +193,14 @@ def test_python_eligibility_checks_take_the_fallback():
     assert got.attrs["medinsure"]["fallback_rows"] == 2
     assert list(got["basic_pool"]) == [1_235_000, 0]  # (20,000 − 1,000) × 65%; B refused by the check
     pd.testing.assert_frame_equal(got, settle_frame_scalar(df, engine=engine))
+
+
+def test_person_ids_are_compared_stripped(engine):
+    row = {"scheme": "employee", "discharged": "2021-03-01", "total": "60000", "in_scope": "60000"}
+    got = settle_frame(
+        frame(row | {"patient_id": "P", "claim_id": "A"}, row | {"patient_id": " P ", "claim_id": "B"}), engine=engine
+    )
+    # one person-year: the subsidy's base accumulates over both claims
+    # A: pool (60,000 − 1,000) × 80% = 47,200, self-pay 12,800, subsidy (12,800 − 10,000) × 40% = 1,120
+    # B: self-pay 12,800 again, year 25,600: subsidy 15,600 × 40% − 1,120 = 5,120
+    assert list(got["burden_subsidy"]) == [112_000, 512_000]

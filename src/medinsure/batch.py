@@ -449,11 +449,15 @@ class _Batch:
         if n == 0:
             return self._result({name: np.zeros(0, dtype=np.int64) for name in COMPONENTS}, info)
         amounts = {name: self._amount(name) for name in AMOUNT_COLUMNS}
+        person = df["patient_id"]
         for column in ("patient_id", "claim_id"):
             ids = df[column]
-            missing = ids.isna().to_numpy() | (ids.astype("string").str.strip() == "").fillna(True).to_numpy()
+            stripped = ids.astype("string").str.strip()
+            missing = ids.isna().to_numpy() | (stripped == "").fillna(True).to_numpy()
             if missing.any():
                 raise self._fail(int(np.flatnonzero(missing)[0]), f"{column}: required")
+            if column == "patient_id" and (stripped != ids.astype("string")).any():
+                person = stripped  # ids are compared stripped, as Patient does
         days = _days(df["discharged"], "claim.discharged")
         if (days == np.iinfo(np.int64).min).any():
             raise self._fail(int(np.flatnonzero(days == np.iinfo(np.int64).min)[0]), "claim.discharged: required")
@@ -487,7 +491,7 @@ class _Batch:
                 raise self._fail(int(np.flatnonzero(late)[0]), "claim.discharged: before admitted")
 
         # person-years, contiguous in a stable order
-        pid_codes, _ = pd.factorize(df["patient_id"])
+        pid_codes, _ = pd.factorize(person)
         py_key = pid_codes.astype(np.int64) * 10_000 + (years - years.min())
         if (np.diff(py_key) >= 0).all():
             order = None
