@@ -80,6 +80,15 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> object:
+    """``medinsure.compare``: :func:`medinsure.research.compare`, imported on first use (research extra)."""
+    if name == "compare":
+        from medinsure.research import compare
+
+        return compare
+    raise AttributeError(f"module 'medinsure' has no attribute {name!r}")
+
+
 def settle(
     patient: Patient, claims: list[Claim], *, jurisdiction: str, engine: Engine | None = None, **kw: object
 ) -> list[Settlement]:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from medinsure import __version__, kit
+from medinsure import __version__, compare_cli, kit
 from medinsure.cases import check_paths
 from medinsure.engine import Engine
 from medinsure.errors import MedinsureError
@@ -92,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("table", "json"), default="table")
     kit.add_parser(sub)
     ledger_cli.add_commands(sub, common)
+    compare_cli.add_parser(sub, common)
     return parser
 
 
@@ -268,6 +269,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             return _rules(args, out)
         if args.command == "new-plugin":
             return kit.run(args, out)
+        if args.command == "compare":
+            return compare_cli.run(args, _engine(args), out)
     except MedinsureError as exc:
         if args.debug:
             raise

@@ -11,6 +11,7 @@ import difflib
 import importlib.metadata as metadata
 import inspect
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -116,7 +117,7 @@ def _load_rule_packs(pm: PluginManager, allowed: set[str] | None, blocked: set[s
     """Data-only plugins: entry points of group ``medinsure.rulepacks`` and ``MEDINSURE_RULE_PACKS``."""
     from medinsure.datapacks import RULE_PACK_GROUP, RulePackPlugin, environment_rule_packs, locate_rule_pack
 
-    packs: list[tuple[str, object, str | None]] = []
+    packs: list[tuple[str, metadata.EntryPoint | Path, str | None]] = []
     for ep in sorted(metadata.entry_points(group=RULE_PACK_GROUP), key=lambda e: e.name):
         packs.append((ep.name, ep, ep.dist.version if ep.dist else None))
     packs.extend((path.stem, path, None) for path in environment_rule_packs())
@@ -125,8 +126,10 @@ def _load_rule_packs(pm: PluginManager, allowed: set[str] | None, blocked: set[s
             continue
         if pm.get_plugin(name) is not None:
             raise PluginError(f"two plugins use the name {name!r} (rule pack {origin})")
-        path = locate_rule_pack(origin) if isinstance(origin, metadata.EntryPoint) else origin
-        _register(pm, RulePackPlugin(path, name), name)  # type: ignore[arg-type]
+        # an entry point may come from the importlib_metadata backport, not the standard library's
+        # class, when another package installed its finder: tell them apart from paths instead
+        path = origin if isinstance(origin, Path) else locate_rule_pack(origin)
+        _register(pm, RulePackPlugin(path, name), name)
         if version:
             pm.versions[name] = version
 

@@ -1,0 +1,83 @@
+"""Random claim populations as flat frames, for the batch-versus-scalar property."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from hypothesis import strategies as st
+
+from medinsure.batch import settle_frame, settle_frame_scalar
+from medinsure.errors import MedinsureError
+
+KINDS = ("inpatient", "inpatient", "inpatient", "outpatient", "outpatient_special", "outpatient_dialysis", "pku")
+LEVELS = ("tertiary", "secondary", "primary", "community")
+CATEGORIES = ("minimum_living", "extreme_poverty", "low_income", "student")
+CONDITIONS = ("childhood_blood_disease", "childhood_malignant_tumor", "pku")
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+@st.composite
+def populations(
+    draw: st.DrawFn, jurisdictions: tuple[str, ...], years: tuple[int, ...], tags: tuple[str, ...] = ("",)
+) -> pd.DataFrame:
+    rows = []
+    for p in range(draw(st.integers(1, 6))):
+        scheme = draw(st.sampled_from(("resident", "employee")))
+        status = draw(st.sampled_from(("", "in_service", "retired"))) if scheme == "employee" else ""
+        birth = draw(st.one_of(st.just(""), st.dates(dt.date(1930, 1, 1), dt.date(2024, 12, 31)).map(str)))
+        categories = ",".join(draw(st.lists(st.sampled_from(CATEGORIES), max_size=2, unique=True)))
+        conditions = ",".join(draw(st.lists(st.sampled_from(CONDITIONS), max_size=1, unique=True)))
+        code = draw(st.sampled_from(jurisdictions))
+        for c in range(draw(st.integers(1, 7))):
+            in_scope = draw(st.one_of(st.integers(0, 3_000_000), st.integers(0, 60_000_000)))
+            extra = draw(st.integers(0, 2_000_000))
+            class_b = draw(st.integers(0, extra))
+            given = draw(st.booleans()) and draw(st.booleans())
+            row = {
+                "jurisdiction": code,
+                "patient_id": f"P{p}",
+                "scheme": scheme,
+                "status": status,
+                "birth_date": birth,
+                "categories": categories,
+                "conditions": conditions,
+                "claim_id": f"P{p}C{c}",
+                "kind": draw(st.sampled_from(KINDS)),
+                "discharged": str(draw(st.dates(dt.date(min(years), 1, 1), dt.date(max(years), 12, 31)))),
+                "hospital_level": draw(st.sampled_from(LEVELS)),
+                "referral": draw(st.sampled_from(("none", "none", "none", "referred_out"))),
+                "location": draw(st.sampled_from(("local", "local", "local", "in_province"))),
+                "filed": draw(st.sampled_from(("true", "true", "true", "false"))),
+                "designated": draw(st.sampled_from(("true", "true", "true", "true", "false"))),
+                "tags": draw(st.sampled_from(tags)),
+                "total": _yuan(in_scope + extra),
+                "in_scope": _yuan(in_scope),
+                "class_b_self_pay": _yuan(class_b),
+                "basic_pool": "",
+                "basic_in_scope_self_pay": "",
+            }
+            if given:
+                pool = draw(st.integers(0, in_scope))
+                row["basic_pool"] = _yuan(pool)
+                row["basic_in_scope_self_pay"] = _yuan(in_scope - pool)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def assert_same_as_scalar(engine, frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The batch result equals the scalar engine's, or both refuse the frame."""
+    try:
+        expected = settle_frame_scalar(frame, engine=engine)
+    except MedinsureError:
+        try:
+            settle_frame(frame, engine=engine)
+        except MedinsureError:
+            return None
+        raise AssertionError("the scalar engine refused the frame, the batch settled it") from None
+    got = settle_frame(frame, engine=engine)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    return got

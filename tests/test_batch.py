@@ -1,0 +1,206 @@
+"""The batch path: hand-computed amounts, and equality with the scalar engine on random populations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import testplugin
+from batch_population import assert_same_as_scalar, populations
+from medinsure import EligibilityRule, Engine, Provenance, Source, hookimpl
+from medinsure.batch import settle_frame, settle_frame_scalar, to_decimal, yuan_to_fen
+from medinsure.errors import InvalidInput, MedinsureError
+
+
+def frame(*rows: dict) -> pd.DataFrame:
+    base = {"jurisdiction": "testland", "scheme": "resident", "kind": "inpatient", "hospital_level": "tertiary"}
+    return pd.DataFrame([{**base, **row} for row in rows])
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(populations(("testland", "testcity"), (2020, 2021, 2022)))
+def test_batch_equals_scalar_engine(engine, population):
+    assert_same_as_scalar(engine, population)
+
+
+def test_hand_computed_resident_year(engine):
+    df = frame(
+        {"patient_id": "P1", "claim_id": "C1", "discharged": "2021-03-01", "total": "30000", "in_scope": "25000"},
+        {
+            "patient_id": "P1",
+            "claim_id": "C2",
+            "discharged": "2021-05-01",
+            "hospital_level": "secondary",
+            "total": "90000.50",
+            "in_scope": "80000.01",
+        },
+    )
+    got = settle_frame(df, engine=engine)
+    assert list(got.columns) == ["claim_id", *__import__("medinsure").COMPONENTS]
+    assert got.dtypes.iloc[1:].eq("int64").all()
+    # C1: (25,000 − 1,000) × 65% = 15,600; self-pay 9,400 is below the 20,000 threshold
+    assert got.loc[0, "basic_pool"] == 1_560_000
+    assert got.loc[0, "critical_illness"] == 0
+    assert got.loc[0, "patient_total"] == 1_440_000
+    # C2: (80,000.01 − 600) × 70% = 55,580.007 → 55,580.01; self-pay 24,420.00;
+    # critical illness F(33,820) − F(9,400) = 13,820 × 60% = 8,292.00
+    dec = to_decimal(got)
+    assert dec.loc[1, "basic_pool"] == Decimal("55580.01")
+    assert dec.loc[1, "in_scope_self_pay"] == Decimal("24420.00")
+    assert dec.loc[1, "critical_illness"] == Decimal("8292.00")
+    assert dec.loc[1, "fund_total"] == Decimal("63872.01")
+    assert dec.loc[1, "patient_total"] == Decimal("26128.49")
+    assert got.attrs["medinsure"]["fallback_rows"] == 0
+    assert got.attrs["medinsure"]["jurisdictions"]["testland"]["plugin"] == "testplugin"
+
+
+def test_pool_cap_and_large_amount(engine):
+    df = frame(
+        {
+            "scheme": "employee",
+            "hospital_level": "secondary",
+            "patient_id": "P2",
+            "claim_id": "C3",
+            "discharged": "2021-05-01",
+            "total": "300000",
+            "in_scope": "290000",
+        }
+    )
+    got = to_decimal(settle_frame(df, engine=engine)).iloc[0]
+    # (290,000 − 600) × 80% = 231,520 capped at 200,000; above the cap 289,400 − 200,000 / 80% = 39,400
+    assert got["basic_pool"] == Decimal("200000.00")
+    assert got["large_amount"] == Decimal("35460.00")  # 39,400 × 90%
+    assert got["in_scope_self_pay"] == Decimal("54540.00")
+    assert got["burden_subsidy"] == Decimal("17816.00")  # (54,540 − 10,000) × 40%
+    assert got["fund_total"] == Decimal("253276.00")
+
+
+def test_combined_cap_takes_the_scalar_fallback(engine):
+    df = frame(
+        {"jurisdiction": "testcity", "patient_id": "P", "claim_id": "A", "discharged": "2021-06-01"}
+        | {"total": "20000", "in_scope": "20000"},
+        {"jurisdiction": "testcity", "patient_id": "P", "claim_id": "B", "discharged": "2021-07-01"}
+        | {"total": "200000", "in_scope": "200000"},
+        {"jurisdiction": "testcity", "patient_id": "Q", "claim_id": "C", "discharged": "2021-07-01"}
+        | {"total": "5000", "in_scope": "5000"},
+    )
+    got = settle_frame(df, engine=engine)
+    assert got.attrs["medinsure"]["fallback_rows"] == 2  # the person-year of P
+    dec = to_decimal(got)
+    # A: pool 19,000 × 65% = 12,350, self-pay 7,650 (below 10,000)
+    # B: pool 199,000 × 65% = 129,350; self-pay 70,650, year 78,300: F = 24,000 + 28,300 × 70% = 43,810,
+    # but basic + critical illness ≤ 80% × 220,000 = 176,000: 176,000 − 12,350 − 129,350 = 34,300
+    assert dec.loc[1, "basic_pool"] == Decimal("129350.00")
+    assert dec.loc[1, "critical_illness"] == Decimal("34300.00")
+    assert got.loc[2, "fund_total"] == 260_000  # (5,000 − 1,000) × 65%
+
+
+def test_yuan_to_fen_is_exact_and_refuses_floats():
+    assert list(yuan_to_fen(pd.Series(["12.3", "0.05", "7", "", Decimal("1E+2")]))) == [1230, 5, 700, -1, 10000]
+    assert list(yuan_to_fen(pd.Series([3, 4]))) == [300, 400]
+    with pytest.raises(InvalidInput, match="float"):
+        yuan_to_fen(pd.Series([1.5]), "claim.total")
+    with pytest.raises(InvalidInput, match="two decimals"):
+        yuan_to_fen(pd.Series(["1.234"]), "claim.total")
+    with pytest.raises(InvalidInput, match="negative"):
+        yuan_to_fen(pd.Series(["-3"]), "claim.total")
+
+
+def test_native_fen_columns_and_order_of_persons(engine):
+    df = frame(
+        {
+            "patient_id": "P",
+            "claim_id": "P2",
+            "discharged": "2022-02-01",
+            "total_fen": 100_000,
+            "in_scope_fen": 100_000,
+        },
+        {
+            "patient_id": "Q",
+            "claim_id": "Q1",
+            "discharged": "2021-02-01",
+            "total_fen": 100_000,
+            "in_scope_fen": 100_000,
+        },
+        {
+            "patient_id": "P",
+            "claim_id": "P1",
+            "discharged": "2021-02-01",
+            "total_fen": 100_000,
+            "in_scope_fen": 100_000,
+        },
+    )
+    got = settle_frame(df, engine=engine)
+    assert list(got["claim_id"]) == ["P2", "Q1", "P1"]
+    assert list(got["deductible"]) == [100_000, 100_000, 100_000]  # a tertiary deductible of 1,000 each
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"jurisdiction": "atlantis"}, "row 0 .*atlantis"),
+        ({"in_scope": "50000"}, "row 0 .*in_scope: above claim.total"),
+        ({"kind": "spa"}, "row 0 .*claim.kind='spa'"),
+        ({"discharged": "2019-12-31"}, "row 0 .*no version in force"),
+    ],
+)
+def test_errors_name_the_row_and_value(engine, change, message):
+    row = {"patient_id": "P", "claim_id": "C", "discharged": "2021-03-01", "total": "100", "in_scope": "100"}
+    with pytest.raises(MedinsureError, match=message):
+        settle_frame(frame(row | change), engine=engine)
+
+
+def test_unknown_column_is_refused(engine):
+    row = {"patient_id": "P", "claim_id": "C", "discharged": "2021-03-01", "total": "1", "in_scope": "1", "x": "1"}
+    with pytest.raises(MedinsureError, match="unknown column 'x'"):
+        settle_frame(frame(row), engine=engine)
+
+
+class PythonCheckPlugin:
+    """A child of testland whose eligibility rule is Python code reading the amounts."""
+
+    @hookimpl
+    def medinsure_register_jurisdictions(self, registry):
+        registry.add_jurisdiction("lambdaland", "λ", parent="testland")
+
+    @hookimpl
+    def medinsure_register_rules(self, registry):
+        registry.add_eligibility(
+            "lambdaland",
+            EligibilityRule(
+                id="small_claims_only",
+                check=lambda ctx: ctx.claim.in_scope < 50000,
+                reason="claims of 50,000 or more are not paid",
+                provenance=Provenance(Source("invented", "medinsure tests"), True),
+            ),
+        )
+
+
+def test_python_eligibility_checks_take_the_fallback():
+    engine = Engine.from_plugins(testplugin, PythonCheckPlugin())
+    df = frame(
+        {"jurisdiction": "lambdaland", "patient_id": "P", "claim_id": "A", "discharged": "2021-03-01"}
+        | {"total": "20000", "in_scope": "20000"},
+        {"jurisdiction": "lambdaland", "patient_id": "P", "claim_id": "B", "discharged": "2021-04-01"}
+        | {"total": "60000", "in_scope": "60000"},
+    )
+    got = settle_frame(df, engine=engine)
+    assert got.attrs["medinsure"]["fallback_rows"] == 2
+    assert list(got["basic_pool"]) == [1_235_000, 0]  # (20,000 − 1,000) × 65%; B refused by the check
+    pd.testing.assert_frame_equal(got, settle_frame_scalar(df, engine=engine))
+
+
+def test_person_ids_are_compared_stripped(engine):
+    row = {"scheme": "employee", "discharged": "2021-03-01", "total": "60000", "in_scope": "60000"}
+    got = settle_frame(
+        frame(row | {"patient_id": "P", "claim_id": "A"}, row | {"patient_id": " P ", "claim_id": "B"}), engine=engine
+    )
+    # one person-year: the subsidy's base accumulates over both claims
+    # A: pool (60,000 − 1,000) × 80% = 47,200, self-pay 12,800, subsidy (12,800 − 10,000) × 40% = 1,120
+    # B: self-pay 12,800 again, year 25,600: subsidy 15,600 × 40% − 1,120 = 5,120
+    assert list(got["burden_subsidy"]) == [112_000, 512_000]

@@ -1,0 +1,58 @@
+"""The Dask path on a local cluster gives the single-machine result, row for row."""
+
+from __future__ import annotations
+
+import pickle
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from batch_population import populations
+
+distributed = pytest.importorskip("distributed")
+
+from medinsure.batch import settle_frame  # noqa: E402
+from medinsure.distributed import collect, settle_dask  # noqa: E402
+
+
+def same_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dask may hold text in its own string dtype: compare the ids as Python strings."""
+    return frame.astype({"claim_id": object})
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+def test_engine_travels_by_pickle(engine):
+    copy = pickle.loads(pickle.dumps(engine))
+    assert copy.jurisdictions == engine.jurisdictions
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(populations(("testland", "testcity"), (2020, 2021)))
+def test_local_cluster_equals_single_machine(engine, client, population):
+    expected = settle_frame(population, engine=engine).reset_index(drop=True)
+    got = collect(settle_dask(population, engine=engine, npartitions=3))
+    pd.testing.assert_frame_equal(same_ids(got), same_ids(expected), check_exact=True)
+
+
+def test_reform_on_the_cluster(engine, client):
+    df = pd.DataFrame(
+        [
+            {"jurisdiction": "testland", "patient_id": f"P{i % 7}", "scheme": "resident", "claim_id": f"C{i}"}
+            | {"kind": "inpatient", "discharged": "2021-06-01", "basic_pool": "0", "basic_in_scope_self_pay": "30000"}
+            for i in range(40)
+        ]
+    )
+    reform = {"testland": {"critical_illness.schedule": {"general": {"threshold": "15000"}}}}
+    got = collect(settle_dask(df, engine=engine, overrides=reform, npartitions=4))
+    expected = settle_frame(df, engine=engine, overrides=reform)
+    pd.testing.assert_frame_equal(same_ids(got), same_ids(expected), check_exact=True)
+    assert got.loc[0, "critical_illness"] == 900_000  # (30,000 − 15,000) × 60%
