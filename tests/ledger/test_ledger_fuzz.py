@@ -61,7 +61,7 @@ CLAIM_DEFECTS: dict[str, Callable[[Mapping], Mapping]] = {
     "empty id": _set(id="  "),
     "no discharge date": _drop("discharged"),
     "before the first rules": _set(discharged="2019-06-30"),
-    "no hospital level": _drop("hospital_level"),
+    "unknown hospital level": _set(hospital_level="quaternary"),
     "unknown tag": _set(tags=["zz_unknown_term"]),
     "basic does not add up": lambda c: {
         **_drop("hospital_level")(c),
