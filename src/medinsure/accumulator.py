@@ -64,7 +64,14 @@ class Amounts(Mapping[str, Decimal]):
         merged = dict(self.items_)
         for name, value in other.items():
             merged[name] = merged.get(name, ZERO) + value
-        return Amounts(merged)
+        return Amounts._trusted(tuple(sorted((k, v) for k, v in merged.items() if v)))
+
+    @classmethod
+    def _trusted(cls, items: tuple[tuple[str, Decimal], ...]) -> Amounts:
+        """An instance from items already sorted, non-zero and of the right types (no conversion)."""
+        instance = object.__new__(cls)
+        object.__setattr__(instance, "items_", items)
+        return instance
 
     def as_dict(self) -> dict[str, Decimal]:
         return dict(self.items_)

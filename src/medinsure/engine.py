@@ -14,6 +14,7 @@ payment covers, also rounded to the fen.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -26,7 +27,7 @@ from medinsure.errors import InvalidInput, RuleError
 from medinsure.model import HOSPITAL_LEVELS, Claim, Patient
 from medinsure.money import ZERO, pct, round_fen
 from medinsure.registry import JurisdictionRules, Registry
-from medinsure.rules import Benefit, ParameterTable, Resolved, RuleContext
+from medinsure.rules import Benefit, ParameterTable, Resolved, RuleContext, Version
 from medinsure.settlement import FUNDS, BenefitResult, Line, Refusal, RuleRef, Settlement
 
 __all__ = ["Engine"]
@@ -163,13 +164,7 @@ class _Run:
     refs: list[RuleRef] = attrs.field(factory=list)
 
     def ref(self, found: Resolved[Any], value: str | None = None) -> RuleRef:
-        ref = RuleRef(
-            rule_id=found.rule_id,
-            version=found.version.start.isoformat(),
-            value=value if value is not None else _show(found.value),
-            provenance=found.version.provenance,
-            carried_forward=found.carried_forward,
-        )
+        ref = _rule_ref(found.table, found.jurisdiction, found.row, found.version, found.carried_forward, value)
         self.refs.append(ref)
         return ref
 
@@ -484,6 +479,20 @@ class _Run:
                 )
             results = revised
         return results
+
+
+@functools.lru_cache(maxsize=4096)
+def _rule_ref(
+    table: str, jurisdiction: str, row: str, version: Version[Any], carried: bool, value: str | None
+) -> RuleRef:
+    """The record of a rule version used; the same row, version and flag give the same record."""
+    return RuleRef(
+        rule_id=f"{jurisdiction}/{table}[{row}]",
+        version=version.start.isoformat(),
+        value=value if value is not None else _show(version.value),
+        provenance=version.provenance,
+        carried_forward=carried,
+    )
 
 
 def _show(value: Any) -> str:

@@ -221,6 +221,8 @@ def bad_calls(draw: st.DrawFn) -> tuple[str, Callable[[Ledger], Any]]:
         jurisdiction = "atlantis"
     elif defect == "conflict":
         raw = {**EXISTING, "id": "EXIST2", "total": "30000.01"}
+    elif defect == "no hospital level":  # a resident's ratio in testland depends on the level
+        raw = _drop("hospital_level")(raw)
     else:
         raw = CLAIM_DEFECTS[defect](raw)
     if what == "correct" and defect != "conflict":
