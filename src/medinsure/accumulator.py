@@ -62,9 +62,14 @@ class Amounts(Mapping[str, Decimal]):
         if not other:
             return self
         merged = dict(self.items_)
-        for name, value in other.items():
+        for name, value in other.items_ if isinstance(other, Amounts) else other.items():
             merged[name] = merged.get(name, ZERO) + value
         return Amounts._trusted(tuple(sorted((k, v) for k, v in merged.items() if v)))
+
+    @classmethod
+    def of(cls, amounts: Mapping[str, Decimal]) -> Amounts:
+        """Amounts from a mapping whose values are already ``Decimal`` (zeros are dropped)."""
+        return cls._trusted(tuple(sorted((k, v) for k, v in amounts.items() if v)))
 
     @classmethod
     def _trusted(cls, items: tuple[tuple[str, Decimal], ...]) -> Amounts:

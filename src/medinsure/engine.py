@@ -178,8 +178,11 @@ class _Run:
         owner, table = entry
         return self.lookup_table(table, owner)
 
-    def line(self, component: str, amount: Decimal, text: str, zh: str, *refs: RuleRef) -> None:
-        self.lines.append(Line(component, amount, text, tuple(refs), zh))
+    def line(
+        self, component: str, amount: Decimal, text: str, zh: str, *refs: RuleRef, args: tuple[Any, ...] = ()
+    ) -> None:
+        """Record a line; with ``args``, ``text`` and ``zh`` are templates formatted when read."""
+        self.lines.append(Line(component, amount, text, tuple(refs), zh, args))
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -264,10 +267,11 @@ class _Run:
                 self.line(
                     "in_scope_self_pay",
                     in_scope_self_pay,
-                    f"in-scope {claim.in_scope:,.2f} − basic pool {pool:,.2f}"
-                    + (f" − large-amount subsidy {above_cap:,.2f}" if above_cap else ""),
-                    f"政策范围内费用 {claim.in_scope:,.2f} − 统筹基金支付 {pool:,.2f}"
-                    + (f" − 大额医疗补助 {above_cap:,.2f}" if above_cap else ""),
+                    "in-scope {0:,.2f} − basic pool {1:,.2f}"
+                    + (" − large-amount subsidy {2:,.2f}" if above_cap else ""),
+                    "政策范围内费用 {0:,.2f} − 统筹基金支付 {1:,.2f}"
+                    + (" − 大额医疗补助 {2:,.2f}" if above_cap else ""),
+                    args=(claim.in_scope, pool, above_cap),
                 )
             for owner, benefit in self.rules.benefits:
                 if benefit.base != stage or refused_all:
@@ -311,9 +315,9 @@ class _Run:
             basic_pool=pool,
             admissions=1 if eligible and claim.kind == "inpatient" else 0,
             claims=1,
-            bases=Amounts({r.key: r.base_added for r in results}),
-            paid=Amounts({r.key: r.paid for r in results}),
-            components=Amounts({f: amounts[f] for f in FUNDS if f in amounts}),
+            bases=Amounts.of({r.key: r.base_added for r in results}),
+            paid=Amounts.of({r.key: r.paid for r in results}),
+            components=Amounts.of({f: amounts[f] for f in FUNDS if f in amounts}),
         )
         return Settlement(
             claim=claim,
@@ -321,7 +325,7 @@ class _Run:
             jurisdiction=self.rules.code,
             plugin=self.rules.plugin,
             plugin_version=self.rules.plugin_version,
-            components=Amounts(amounts),
+            components=Amounts.of(amounts),
             lines=tuple(self.lines),
             refusals=tuple(refusals),
             benefits=tuple(results),
@@ -361,9 +365,10 @@ class _Run:
         self.line(
             "deductible",
             deductible,
-            f"deductible {ded_found.value:,.2f} (at most the in-scope cost)",
-            f"起付标准 {ded_found.value:,.2f}（不超过政策范围内费用）",
+            "deductible {0:,.2f} (at most the in-scope cost)",
+            "起付标准 {0:,.2f}（不超过政策范围内费用）",
             self.ref(ded_found),
+            args=(ded_found.value,),
         )
         base = claim.in_scope - deductible
         uncapped = round_fen(base * ratio)
@@ -374,23 +379,24 @@ class _Run:
             self.line(
                 "basic_pool",
                 pool,
-                f"({claim.in_scope:,.2f} − {deductible:,.2f}) × {pct(ratio)}, no annual cap",
-                f"（{claim.in_scope:,.2f} − {deductible:,.2f}）× {pct(ratio)}，无年度限额",
+                "({0:,.2f} − {1:,.2f}) × {2}, no annual cap",
+                "（{0:,.2f} − {1:,.2f}）× {2}，无年度限额",
                 ratio_ref,
+                args=(claim.in_scope, deductible, _Percent(ratio)),
             )
             return deductible, pool, ZERO
         remaining = max(ZERO, cap_found.value - self.acc.basic_pool)
         pool = min(uncapped, remaining)
         cap_ref = self.ref(cap_found)
-        text = (
-            f"({claim.in_scope:,.2f} − {deductible:,.2f}) × {pct(ratio)} = {uncapped:,.2f},"
-            f" within the annual cap {cap_found.value:,.2f} of which {remaining:,.2f} remained"
+        self.line(
+            "basic_pool",
+            pool,
+            "({0:,.2f} − {1:,.2f}) × {2} = {3:,.2f}, within the annual cap {4:,.2f} of which {5:,.2f} remained",
+            "（{0:,.2f} − {1:,.2f}）× {2} = {3:,.2f}，年度最高支付限额 {4:,.2f}，本年尚余 {5:,.2f}",
+            ratio_ref,
+            cap_ref,
+            args=(claim.in_scope, deductible, _Percent(ratio), uncapped, cap_found.value, remaining),
         )
-        zh = (
-            f"（{claim.in_scope:,.2f} − {deductible:,.2f}）× {pct(ratio)} = {uncapped:,.2f}，"
-            f"年度最高支付限额 {cap_found.value:,.2f}，本年尚余 {remaining:,.2f}"
-        )
-        self.line("basic_pool", pool, text, zh, ratio_ref, cap_ref)
         over_cap = ZERO
         if pool < uncapped:
             over_cap = base if ratio == 0 else max(ZERO, round_fen(base - pool / ratio))
@@ -423,18 +429,13 @@ class _Run:
         target = schedule.annual(base_before + base_added)
         due = max(ZERO, target - paid_before)
         paid = min(due, owed)
-        text = (
-            f"{benefit.key}: annual base {base_before:,.2f} + {base_added:,.2f} = {base_before + base_added:,.2f};"
-            f" F = {target:,.2f}, already paid {paid_before:,.2f}"
-        )
-        zh = (
-            f"{benefit.key}：年度累计 {base_before:,.2f} + {base_added:,.2f} = {base_before + base_added:,.2f}；"
-            f"按年度累计应付 {target:,.2f}，已付 {paid_before:,.2f}"
-        )
+        text = "{0}: annual base {1:,.2f} + {2:,.2f} = {3:,.2f}; F = {4:,.2f}, already paid {5:,.2f}"
+        zh = "{0}：年度累计 {1:,.2f} + {2:,.2f} = {3:,.2f}；按年度累计应付 {4:,.2f}，已付 {5:,.2f}"
         if paid < due:
-            text += f"; limited to the {owed:,.2f} the patient still owes in scope"
-            zh += f"；以个人尚需负担的政策范围内费用 {owed:,.2f} 为限"
-        self.line(benefit.component, paid, text, zh, ref)
+            text += "; limited to the {6:,.2f} the patient still owes in scope"
+            zh += "；以个人尚需负担的政策范围内费用 {6:,.2f} 为限"
+        args = (benefit.key, base_before, base_added, base_before + base_added, target, paid_before, owed)
+        self.line(benefit.component, paid, text, zh, ref, args=args)
         return BenefitResult(benefit.key, benefit.component, base_added, base_before, target, paid_before, paid)
 
     def combined_caps(self, results: list[BenefitResult], pool: Decimal) -> list[BenefitResult]:
@@ -479,6 +480,24 @@ class _Run:
                 )
             results = revised
         return results
+
+
+class _Percent:
+    """A rate shown as a percentage when a line's text is formatted (``{2}`` → ``65%``)."""
+
+    __slots__ = ("rate",)
+
+    def __init__(self, rate: Decimal) -> None:
+        self.rate = rate
+
+    def __format__(self, spec: str) -> str:
+        return pct(self.rate)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Percent) and other.rate == self.rate
+
+    def __hash__(self) -> int:
+        return hash(self.rate)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -56,7 +56,7 @@ BASIS = ("above_threshold", "absolute")
 VALUE_KINDS = ("amount", "rate", "months", "schedule")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Source:
     """A publication a rule comes from: cite it, not a file name."""
 
@@ -77,7 +77,7 @@ class Source:
         return ", ".join(parts)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Provenance:
     """Where a value comes from and whether it was checked against that source."""
 
@@ -91,7 +91,7 @@ class Provenance:
         return f"{text} [{flag}]" + (f" ({self.note})" if self.note else "")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Version(Generic[T]):
     """One dated value: in force from ``start``; ``end`` is the last date its source speaks for."""
 

@@ -61,15 +61,42 @@ class RuleRef:
         }
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Line:
-    """One step of a settlement: the amount it gives a component and the rules behind it."""
+    """One step of a settlement: the amount it gives a component and the rules behind it.
+
+    The texts are formatted when read: ``template`` and ``template_zh`` are ``str.format``
+    templates over ``args`` (plain texts when ``args`` is empty), so settling many claims does
+    not pay for sheets nobody reads. Two lines are equal when their rendered texts are.
+    """
 
     component: str
     amount: Decimal
-    text: str
+    template: str
     rules: tuple[RuleRef, ...] = ()
-    text_zh: str = ""
+    template_zh: str = ""
+    args: tuple[Any, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """How the amount was computed, in English."""
+        return self.template.format(*self.args) if self.args else self.template
+
+    @property
+    def text_zh(self) -> str:
+        """How the amount was computed, in Chinese."""
+        return self.template_zh.format(*self.args) if self.args else self.template_zh
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.component, self.amount, self.text, self.rules, self.text_zh)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Line):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def to_dict(self) -> dict[str, Any]:
         return {
