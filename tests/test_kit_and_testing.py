@@ -94,6 +94,8 @@ class Unexplained:
     """A plugin registering an unverified value without a note (a rule pack would refuse it)."""
 
     __name__ = "unexplained"
+    publication = "a publication"
+    verified = False
 
     @hookimpl
     def medinsure_register_jurisdictions(self, registry):
@@ -104,15 +106,23 @@ class Unexplained:
         import datetime as dt
         from decimal import Decimal
 
-        source = Source("s", "a publication")
+        source = Source("s", self.publication)
         registry.add_source("unexplained", source)
-        version = Version(Decimal("50000"), dt.date(2020, 1, 1), Provenance(source, False, ""))
+        version = Version(Decimal("50000"), dt.date(2020, 1, 1), Provenance(source, self.verified, ""))
         registry.add_table("unexplained", ParameterTable("basic.pool_cap", "amount", (Row(Match(), (version,)),)))
 
 
 def test_conformance_fails_on_an_unverified_value_without_a_note(tmp_path):
     suite = conformance_tests("unexplained", plugins=[testplugin, Unexplained()], cases=tmp_path)()
     with pytest.raises(AssertionError, match=r"unexplained: basic.pool_cap.*unverified without a note"):
+        suite.test_every_value_has_provenance()
+
+
+def test_conformance_fails_on_a_value_citing_a_file(tmp_path):
+    plugin = Unexplained()
+    plugin.publication, plugin.verified = "notes/seeds/003_eb4f.txt", True
+    suite = conformance_tests("unexplained", plugins=[testplugin, plugin], cases=tmp_path)()
+    with pytest.raises(AssertionError, match=r"unexplained: basic.pool_cap.* cites a file: notes/seeds/003_eb4f.txt"):
         suite.test_every_value_has_provenance()
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -200,6 +201,9 @@ def conformance_tests(
                 assert isinstance(prov.verified, bool), f"{label}: verified is not true or false"
                 if not prov.verified:
                     assert prov.note.strip(), f"{label}: unverified without a note saying why"
+                cite = prov.source.cite()
+                # users have the publications, not the files a plugin was written from
+                assert not re.search(r"\.(txt|md|html?)\b", cite), f"{label} cites a file: {cite}"
 
         def test_scenario_files_pass(self) -> None:
             eng, _rules, _year, _terms = context()

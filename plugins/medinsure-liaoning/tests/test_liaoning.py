@@ -59,22 +59,6 @@ def row(table: ParameterTable[Any], label: str) -> Row[Any]:
     return next(r for r in table.rows if r.label == label)
 
 
-def own_provenance(r: JurisdictionRules, code: str) -> list[tuple[str, Version[Any] | None, Provenance]]:
-    """Every value the jurisdiction defines itself, with its provenance."""
-    found: list[tuple[str, Version[Any] | None, Provenance]] = []
-    tables = [t for owner, t in r.tables.values() if owner == code]
-    tables += [b.schedules for owner, b in r.benefits if owner == code]
-    tables += [c.rate for owner, c in r.combined_caps if owner == code]
-    for table in tables:
-        for each in table.rows:
-            for version in each.versions:
-                found.append((f"{table.name}[{each.name}]@{version.start}", version, version.provenance))
-    for owner, rule in r.eligibility:
-        if owner == code:
-            found.append((f"eligibility.{rule.id}", None, rule.provenance))
-    return found
-
-
 def given(claim_id: str, discharged: str, pool: str, self_pay: str, **extra: Any) -> dict[str, Any]:
     """An inpatient claim whose basic settlement was made elsewhere."""
     return {
@@ -124,19 +108,6 @@ def test_installed_engine_settles_liaoning() -> None:
 
 
 # -- provenance -------------------------------------------------------------------------------
-
-
-def test_every_value_has_a_source_a_verified_flag_and_a_note_when_unverified() -> None:
-    found = own_provenance(rules(), CODE)
-    assert len(found) > 20
-    for where, _version, prov in found:
-        assert prov.source.publication, where
-        assert isinstance(prov.verified, bool), where
-        if not prov.verified:
-            assert prov.note.strip(), f"{where}: unverified without a note"
-        cite = prov.source.cite()
-        assert ".txt" not in cite, f"{where} cites a file: {cite}"
-        assert "seed" not in cite.lower(), f"{where} cites a file: {cite}"
 
 
 def test_sources_are_the_publications() -> None:

@@ -19,7 +19,6 @@ from medinsure import (
     Engine,
     ParameterTable,
     Patient,
-    Provenance,
     Row,
     list_plugins,
     make_plugin_manager,
@@ -52,22 +51,6 @@ def benefit(key: str) -> Any:
 
 def row(table: ParameterTable[Any], label: str) -> Row[Any]:
     return next(r for r in table.rows if r.label == label)
-
-
-def own_provenance(r: JurisdictionRules, code: str) -> list[tuple[str, Provenance]]:
-    """Every value the jurisdiction defines itself, with its provenance."""
-    found: list[tuple[str, Provenance]] = []
-    tables = [t for owner, t in r.tables.values() if owner == code]
-    tables += [b.schedules for owner, b in r.benefits if owner == code]
-    tables += [c.rate for owner, c in r.combined_caps if owner == code]
-    for table in tables:
-        for each in table.rows:
-            for version in each.versions:
-                found.append((f"{table.name}[{each.name}]@{version.start}", version.provenance))
-    for owner, rule in r.eligibility:
-        if owner == code:
-            found.append((f"eligibility.{rule.id}", rule.provenance))
-    return found
 
 
 def settle(patient: dict[str, Any], *claims: dict[str, Any]) -> list[Any]:
@@ -105,19 +88,6 @@ def test_installed_engine_settles_yingkou_on_top_of_liaoning() -> None:
 
 
 # -- provenance -------------------------------------------------------------------------------
-
-
-def test_every_value_has_a_source_a_verified_flag_and_a_note_when_unverified() -> None:
-    found = own_provenance(rules(), CODE)
-    assert len(found) >= 8
-    for where, prov in found:
-        assert prov.source.publication, where
-        assert isinstance(prov.verified, bool), where
-        if not prov.verified:
-            assert prov.note.strip(), f"{where}: unverified without a note"
-        cite = prov.source.cite()
-        assert ".txt" not in cite, f"{where} cites a file: {cite}"
-        assert "seed" not in cite.lower(), f"{where} cites a file: {cite}"
 
 
 def test_sources_are_the_2025_answers() -> None:
