@@ -15,7 +15,7 @@ payment covers, also rounded to the fen.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -525,8 +525,3 @@ def _describe(patient: Patient, claim: Claim) -> str:
     if patient.employee_status:
         parts.append(f"status={patient.employee_status}")
     return ", ".join(parts)
-
-
-def settle_all(engine: Engine, items: Sequence[tuple[Patient, Sequence[Claim], str]]) -> list[list[Settlement]]:
-    """Settle several persons' claims (a convenience for scripts)."""
-    return [engine.settle(p, cs, jurisdiction=j) for p, cs, j in items]

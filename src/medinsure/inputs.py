@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from medinsure.cases import load_cases
-from medinsure.errors import InvalidInput, MedinsureError, ScenarioError
+from medinsure.errors import MedinsureError, ScenarioError
 
 __all__ = ["CSV_COLUMNS", "ClaimRecord", "InputError", "count_records", "read_records"]
 
@@ -138,11 +138,6 @@ def _record(where: str, row: dict[str, str]) -> ClaimRecord:
                 raise InputError(where, f"column basic_{key} is empty, but another basic_ column is given")
         claim["basic"] = basic
     return ClaimRecord(where, get("jurisdiction"), patient, claim)
-
-
-def invalid_at(record: ClaimRecord, exc: InvalidInput) -> InputError:
-    """An input error located at ``record``."""
-    return InputError(record.where, str(exc))
 
 
 def count_records(path: str | Path) -> int | None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from medinsure.errors import InvalidInput, RuleError, UnknownJurisdiction
+from medinsure.errors import RuleError, UnknownJurisdiction
 from medinsure.model import CATEGORIES, CLAIM_KINDS, CONDITIONS, SCHEMES
 from medinsure.rules import (
     BASES,
@@ -415,13 +415,3 @@ class RegistryScope:
         from medinsure.rulepack import load_rule_pack
 
         return load_rule_pack(self, source, declare=True, rules=False)
-
-
-def _iter_terms(values: Iterable[str] | None) -> tuple[str, ...]:
-    return tuple(values or ())
-
-
-def _invalid_to_rule(exc: InvalidInput, plugin: str, code: str, rule: str) -> RuleError:
-    return RuleError(
-        f"{exc.field}={exc.value!r}: {exc.reason}", plugin=plugin, jurisdiction=code, rule=rule, value=exc.value
-    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -590,7 +590,3 @@ class RuleContext:
     def param(self, name: str) -> Any:
         found = self.lookup(name)
         return None if found is None else found.value
-
-
-def _as_iter(values: Iterable[T] | None) -> tuple[T, ...]:
-    return tuple(values or ())
