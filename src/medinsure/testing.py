@@ -10,6 +10,8 @@ pytest then collects a class of tests that check, for that jurisdiction as insta
 through its entry point, parents included):
 
 - the plugin is found and its tables are valid (every table re-validated, and rendered);
+- loaded on its own, the plugin works when it provides its jurisdiction's parents too, and
+  otherwise is refused with an error naming the missing parent (never settling without it);
 - every value, inherited ones included, has a source with a publication, a verified flag,
   and a note when it is unverified;
 - the scenario files of the package's ``tests/cases`` folder name the jurisdiction and pass;
@@ -35,11 +37,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medinsure.cases import SUFFIXES, load_cases, run_case
 from medinsure.engine import Engine
+from medinsure.errors import RuleError
 from medinsure.model import CLAIM_KINDS, HOSPITAL_LEVELS, Claim, Patient
 from medinsure.money import round_fen
 from medinsure.registry import JurisdictionRules
@@ -189,6 +193,29 @@ def conformance_tests(
 
             rendered = rules_as_dict(rules)
             assert rendered["jurisdiction"] == code
+
+        def test_loaded_alone_it_needs_only_its_parent(self) -> None:
+            eng, rules, _year, _terms = context()
+            if chosen is None:
+                own: Sequence[object] = ()
+            else:
+                own = [p for p in chosen if (getattr(p, "__name__", None) or type(p).__name__) == rules.plugin]
+
+            def alone() -> Engine:
+                if chosen is None:
+                    return Engine.from_installed(allow=[rules.plugin])
+                return Engine.from_plugins(*own)
+
+            parent = rules.jurisdiction.parent
+            if parent is None or eng.registry.owner(parent) == rules.plugin:
+                assert code in alone().jurisdictions
+                return
+            with pytest.raises(RuleError) as info:
+                alone()
+            assert str(info.value) == (
+                f"plugin {rules.plugin!r}, jurisdiction {code!r}: parent jurisdiction {parent!r} is not installed"
+                " (install its plugin first)"
+            )
 
         def test_every_value_has_provenance(self) -> None:
             eng, rules, _year, _terms = context()

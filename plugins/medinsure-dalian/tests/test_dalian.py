@@ -227,18 +227,6 @@ def test_scenario_files_hold_at_least_30_cases() -> None:
     assert {case.jurisdiction for case in cases} == {CODE}
 
 
-def test_without_liaoning_the_error_names_the_missing_parent() -> None:
-    import pytest
-
-    from medinsure import RuleError
-
-    with pytest.raises(RuleError) as info:
-        Engine.from_installed(allow=[CODE])
-    assert str(info.value) == (
-        "plugin 'dalian', jurisdiction 'dalian': parent jurisdiction 'liaoning' is not installed (install its plugin first)"
-    )
-
-
 def test_the_package_pulls_in_liaoning() -> None:
     import tomllib
 
