@@ -12,7 +12,7 @@ import html
 from decimal import Decimal
 
 from medinsure.privacy import mask_id
-from medinsure.settlement import COMPONENTS, Settlement
+from medinsure.settlement import COMPONENTS, Line, Settlement
 
 __all__ = ["LABELS", "render_html", "render_text"]
 
@@ -138,6 +138,11 @@ def _m(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+def _line_text(line: Line, lang: str) -> str:
+    """How a line's amount was computed, in the sheet's language (English when no Chinese is given)."""
+    return line.text_zh if lang == "zh" and line.text_zh else line.text
+
+
 def _labels(lang: str) -> dict[str, str]:
     if lang not in LABELS:
         raise ValueError(f"lang={lang!r}: expected one of {', '.join(LABELS)}")
@@ -200,7 +205,7 @@ def render_text(s: Settlement, *, lang: str = "zh", mask: bool = True) -> str:
         for line in s.lines:
             if line.component != name:
                 continue
-            text = line.text_zh if lang == "zh" and line.text_zh else line.text
+            text = _line_text(line, lang)
             out.append(f"      {t['how']}: {text}")
             for ref in line.rules:
                 flag = t["verified"] if ref.provenance.verified else t["unverified"]
@@ -252,7 +257,7 @@ def render_html(s: Settlement, *, lang: str = "zh", mask: bool = True) -> str:
         for line in s.lines:
             if line.component != name:
                 continue
-            text = line.text_zh if lang == "zh" and line.text_zh else line.text
+            text = _line_text(line, lang)
             details.append(f"<div>{e(text)}</div>")
             for ref in line.rules:
                 verified = ref.provenance.verified
