@@ -14,6 +14,7 @@ KINDS = ("inpatient", "inpatient", "inpatient", "outpatient", "outpatient_specia
 LEVELS = ("tertiary", "secondary", "primary", "community")
 CATEGORIES = ("minimum_living", "extreme_poverty", "low_income", "student")
 CONDITIONS = ("childhood_blood_disease", "childhood_malignant_tumor", "pku")
+CATEGORICAL = ("patient_id", "jurisdiction", "scheme", "kind", "hospital_level", "categories", "filed")
 
 
 def _yuan(fen: int) -> str:
@@ -65,7 +66,20 @@ def populations(
                 row["basic_pool"] = _yuan(pool)
                 row["basic_in_scope_self_pay"] = _yuan(in_scope - pool)
             rows.append(row)
-    return pd.DataFrame(rows)
+    if draw(st.booleans()):  # persons interleaved: each person's rows keep their order
+        rows = [rows[i] for i in draw(st.permutations(range(len(rows))))]
+    if draw(st.booleans()):  # the same person written with spaces around the id
+        for row in rows:
+            if draw(st.booleans()):
+                row["patient_id"] = f" {row['patient_id']} "
+    frame = pd.DataFrame(rows)
+    if draw(st.booleans()):  # claims numbered, as in a database
+        frame["claim_id"] = range(100, 100 + len(frame))
+    # columns as categoricals (dictionary-encoded, as from Parquet), with an unused category
+    for column in draw(st.sets(st.sampled_from(CATEGORICAL))):
+        values = list(dict.fromkeys(frame[column]))
+        frame[column] = pd.Categorical(frame[column], categories=[*values, "unused"])
+    return frame
 
 
 def assert_same_as_scalar(engine, frame: pd.DataFrame) -> pd.DataFrame | None:

@@ -21,7 +21,11 @@ How it works, and why the result equals the scalar engine's:
    six decimals) and every product is rounded half up exactly in integer arithmetic. Within a
    person-year (rows of one person and calendar year, as the scalar accumulator), cumulative
    quantities come from grouped cumulative sums: the basic pool paid before a claim is
-   ``min(cap, cumulative uncapped)``; a benefit pays ``F(cumulative base) − F(previous)``.
+   ``min(cap, cumulative uncapped)``; a benefit pays ``F(cumulative base) − F(previous)``,
+   computed on the rows the benefit covers only. Persons are numbered in order of first
+   appearance from runs of equal ids (only a run's first id is hashed, none when the runs are
+   sorted by id or the column is categorical), so rows already grouped by person are never
+   sorted.
 3. **Fallback.** Those closed forms hold unless a sequential-only effect binds. The person-years
    where one does are settled again by the scalar engine, so the result is equal by
    construction. They are: the pool cap binds while the capped claims of the year do not share
@@ -63,6 +67,7 @@ OUTPUT_COLUMNS = ("claim_id", *COMPONENTS)
 
 _MAX_FEN = 10**11  # 10⁹ yuan: every product of an amount and a scaled rate stays within int64
 _MAX_DECIMALS = 6
+_EPOCH = dt.date(1970, 1, 1)
 _KEY_COLUMNS = (
     "jurisdiction", "scheme", "status", "kind", "hospital_level", "referral", "location", "filed",
     "designated", "categories", "conditions", "tags",
@@ -239,8 +244,7 @@ def _cut_points(rules_list: list[Any]) -> tuple[np.ndarray, np.ndarray]:
                 days.add(e.start)
             if e.end is not None:
                 days.add(e.end + dt.timedelta(days=1))
-    epoch = dt.date(1970, 1, 1)
-    day_cuts = np.array(sorted((d - epoch).days for d in days), dtype=np.int64)
+    day_cuts = np.array(sorted((d - _EPOCH).days for d in days), dtype=np.int64)
     return day_cuts, np.array(sorted(ages), dtype=np.int64)
 
 
@@ -286,27 +290,166 @@ def _age(birth: np.ndarray, day: np.ndarray) -> np.ndarray:
     return dy - by - (dmd < bmd)
 
 
+#: Every character Python's ``str.strip`` removes, for the same test in pyarrow.
+_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
+def _year(day: int) -> int:
+    return (_EPOCH + dt.timedelta(days=day)).year
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    """Per row: the text of the value is empty once stripped (missing values are not flagged)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = _blank(pd.Series(values.cat.categories.to_numpy(dtype=object)))
+        return np.r_[categories, False][values.cat.codes.to_numpy()]
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return np.zeros(len(values), dtype=bool)
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        import pyarrow.compute as pc
+
+        trimmed = pc.utf8_trim(values.array.__arrow_array__(), characters=_WHITESPACE)
+        return np.asarray(pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), False), dtype=bool)
+    text = values.astype("string").str.strip()
+    return (text == "").fillna(False).to_numpy(dtype=bool)
+
+
+def _canonical(values: pd.Index | pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """For distinct ids: a code per id, equal for ids with the same stripped text; and blanks."""
+    if pd.api.types.is_integer_dtype(values.dtype):  # distinct integers: distinct, never blank
+        return np.arange(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    string = isinstance(values.dtype, pd.StringDtype)
+    text = pd.Series(values, dtype=None if string else object).astype(str)
+    stripped = text.str.strip(_WHITESPACE)
+    blank = (stripped == "").to_numpy(dtype=bool)
+    if string and not (stripped != text).any():
+        return np.arange(len(values), dtype=np.int64), blank
+    merged, _ = pd.factorize(stripped)  # the same text once stripped: the same person
+    return merged.astype(np.int64), blank
+
+
+def _increasing(values: Any) -> bool:
+    """Each value greater than the one before (False when they cannot be compared)."""
+    try:
+        rising = values[1:] > values[:-1]
+    except TypeError:
+        return False
+    if not isinstance(rising, np.ndarray):
+        rising = rising.to_numpy(dtype=bool, na_value=False)
+    return bool(rising.all())
+
+
+def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
+    """One int64 code per person, ids compared as stripped text; or the first row without an id.
+
+    Codes are numbered in order of first appearance, so that rows already grouped by person
+    need no sorting. Rows of one person usually follow each other: only the first row of every
+    run of equal ids is hashed, and runs of one person that are apart get the same code.
+    """
+    missing = values.isna().to_numpy()
+    if missing.any():
+        return np.zeros(0, dtype=np.int64), int(np.flatnonzero(missing)[0])
+    categorical = isinstance(values.dtype, pd.CategoricalDtype)
+    if categorical:
+        merged, blank = _canonical(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        if blank.any():
+            return np.zeros(0, dtype=np.int64), int(np.flatnonzero(blank[codes])[0])
+        array: Any = codes if (merged == np.arange(len(merged))).all() else merged[codes]
+    else:
+        array = values.array
+    starts = np.empty(len(array), dtype=bool)
+    starts[0] = True
+    changes = array[1:] != array[:-1]
+    starts[1:] = changes if isinstance(changes, np.ndarray) else changes.to_numpy(dtype=bool, na_value=True)
+    heads = np.flatnonzero(starts)
+    if categorical:
+        head_codes = array[heads]
+        if np.bincount(head_codes).max() == 1:  # each person in one run: number the runs
+            return np.cumsum(starts) - 1, None
+        run_codes = pd.factorize(head_codes)[0].astype(np.int64)
+    else:
+        head_ids = array[heads]
+        if _increasing(head_ids):  # sorted by id: distinct without hashing
+            run_codes, uniques = np.arange(len(heads), dtype=np.int64), head_ids
+        else:
+            run_codes, uniques = pd.factorize(head_ids)
+            run_codes = run_codes.astype(np.int64)
+        merged, blank = _canonical(uniques)
+        if blank.any():
+            return np.zeros(0, dtype=np.int64), int(heads[np.flatnonzero(blank[run_codes])[0]])
+        if not (merged == np.arange(len(merged))).all():
+            run_codes = pd.factorize(merged[run_codes])[0].astype(np.int64)  # first appearance again
+        elif len(uniques) == len(heads):  # each person in one run: number the runs
+            return np.cumsum(starts) - 1, None
+    if len(heads) == len(array):
+        return run_codes, None
+    return run_codes[np.cumsum(starts) - 1], None
+
+
+def _jurisdictions(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A code per row (-1 when missing) and the stripped jurisdiction code of each."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        categories = [str(c).strip() for c in values.cat.categories]
+        used = np.flatnonzero(np.bincount(codes + 1, minlength=len(categories) + 1)[1:])
+        if len(used) == len(categories):
+            return codes, categories
+        renumber = np.full(len(categories) + 1, -1, dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        return renumber[codes], [categories[u] for u in used]
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), [str(c).strip() for c in uniques]
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Small integer codes of a key column (missing is -1), equal values equal codes."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy()
+    return pd.factorize(values)[0]
+
+
 def _groups(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """First row and group number of each row for the distinct combinations of ``parts``."""
-    key = np.zeros(len(parts[0]), dtype=np.int64)
+    n = len(parts[0])
+    key: np.ndarray | None = None
     radix = 1
     for part in parts:
-        width = int(part.max()) + 2 if len(part) else 1
+        low, high = int(part.min()), int(part.max())
+        if low == high:  # constant: adds nothing to the key
+            continue
+        width = high - low + 1
         if radix * width >= 2**62:
-            stacked = np.stack(parts, axis=1)
-            _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+            _, first, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_index=True, return_inverse=True)
             return first, inverse.reshape(-1)
-        key = key * width + (part.astype(np.int64) + 1)
+        if key is None:
+            key = part.astype(np.int64) - low
+        else:
+            key *= width
+            key += part
+            key -= low
         radix *= width
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
+    if key is None:
+        return np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    if radix <= 1 << 22:
+        present = np.bincount(key, minlength=radix) > 0
+        group = (np.cumsum(present) - 1)[key]
+    else:
+        group = pd.factorize(key)[0].astype(np.int64)
+    count = int(group.max()) + 1
+    if count <= 8:  # a few groups: a scan each is quicker
+        return np.array([np.argmax(group == g) for g in range(count)], dtype=np.int64), group
+    first = np.full(count, n, dtype=np.int64)
+    np.minimum.at(first, group, np.arange(n))
+    return first, group
 
 
-def _group_sum_before(values: np.ndarray, starts: np.ndarray, gid: np.ndarray) -> np.ndarray:
-    """Per row, the sum of ``values`` over the earlier rows of its (contiguous) group."""
-    cs = np.cumsum(values)
-    prev = cs - values
-    return prev - prev[starts][gid]
+def _group_cumsum(values: np.ndarray, starts: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    """Per row, the sum of ``values`` over its (contiguous) group up to and including it."""
+    out = np.cumsum(values)
+    before = out[starts] - values[starts]
+    out -= before[gid]
+    return out
 
 
 def _group_any(flags: np.ndarray, starts: np.ndarray, gid: np.ndarray) -> np.ndarray:
@@ -327,21 +470,26 @@ def _annual(schedule: Schedule, base: np.ndarray) -> np.ndarray:
     """``F(base)`` of a schedule over an array of fen, exactly as :meth:`Schedule.annual`."""
     scaled = [_scaled(t.rate) for t in schedule.tiers]
     k = max(s[1] for s in scaled if s is not None)
-    measured = base - _fen(schedule.threshold) if schedule.basis == "above_threshold" else base
+    threshold = _fen(schedule.threshold) if schedule.basis == "above_threshold" else 0
     total = np.zeros(len(base), dtype=np.int64)
     for tier, s in zip(schedule.tiers, scaled, strict=True):
         assert s is not None
         n = s[0] * 10 ** (k - s[1])
         if n == 0:
             continue
-        seg = measured - _fen(tier.start)
+        seg = base - (threshold + _fen(tier.start))  # the part of the base inside the tier
         if tier.end is not None:
-            seg = np.minimum(seg, _fen(tier.end) - _fen(tier.start))
-        total += np.maximum(seg, 0) * n
-    value = (total + (10**k) // 2) // (10**k) if k else total
+            np.minimum(seg, _fen(tier.end) - _fen(tier.start), out=seg)
+        np.maximum(seg, 0, out=seg)
+        if n != 1:
+            seg *= n
+        total += seg
+    if k:
+        total += (10**k) // 2
+        total //= 10**k
     if schedule.cap is not None:
-        value = np.minimum(value, _fen(schedule.cap))
-    return value
+        np.minimum(total, _fen(schedule.cap), out=total)
+    return total
 
 
 def settle_frame(
@@ -424,7 +572,8 @@ class _Batch:
         if self.jurisdiction is None and "jurisdiction" not in self.df.columns:
             raise InputError("frame", "no jurisdiction: give a jurisdiction column or jurisdiction=")
 
-    def _amount(self, name: str) -> np.ndarray:
+    def _amount(self, name: str) -> np.ndarray | None:
+        """Fen of an amount column (-1 where a cell is empty); None when there is no such column."""
         df = self.df
         if f"{name}_fen" in df.columns:  # the batch's native form: int64 fen
             values = df[f"{name}_fen"]
@@ -436,7 +585,7 @@ class _Batch:
             return arr
         if name in df.columns:
             return yuan_to_fen(df[name], f"claim.{name}")
-        return np.full(len(df), -1, dtype=np.int64)
+        return None
 
     def _fail(self, row: int, message: str) -> InputError:
         return InputError(f"row {row} (claim {self.df['claim_id'].iloc[row]!r})", message)
@@ -449,38 +598,48 @@ class _Batch:
         if n == 0:
             return self._result({name: np.zeros(0, dtype=np.int64) for name in COMPONENTS}, info)
         amounts = {name: self._amount(name) for name in AMOUNT_COLUMNS}
-        person = df["patient_id"]
-        for column in ("patient_id", "claim_id"):
-            ids = df[column]
-            stripped = ids.astype("string").str.strip()
-            missing = ids.isna().to_numpy() | (stripped == "").fillna(True).to_numpy()
-            if missing.any():
-                raise self._fail(int(np.flatnonzero(missing)[0]), f"{column}: required")
-            if column == "patient_id" and (stripped != ids.astype("string")).any():
-                person = stripped  # ids are compared stripped, as Patient does
+        missing = df["claim_id"].isna().to_numpy() | _blank(df["claim_id"])
+        if missing.any():
+            raise self._fail(int(np.flatnonzero(missing)[0]), "claim_id: required")
+        person_codes, blank_person = _person_codes(df["patient_id"])
+        if blank_person is not None:
+            raise self._fail(blank_person, "patient_id: required")
         days = _days(df["discharged"], "claim.discharged")
         if (days == np.iinfo(np.int64).min).any():
             raise self._fail(int(np.flatnonzero(days == np.iinfo(np.int64).min)[0]), "claim.discharged: required")
-        years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
 
         # basic settlement given: in_scope and total default as in Claim.from_mapping
+        absent = np.full(n, -1, dtype=np.int64)
+        column = {name: absent if values is None else values for name, values in amounts.items()}
         given = np.zeros(n, dtype=bool)
         for name in BASIC_COLUMNS:
-            given |= amounts[name] >= 0
-        pool_in, isp_in = amounts["basic_pool"], amounts["basic_in_scope_self_pay"]
-        in_scope = np.where((amounts["in_scope"] < 0) & given, pool_in + isp_in, amounts["in_scope"])
-        total = np.where(amounts["total"] < 0, in_scope, amounts["total"])
-        class_b = np.maximum(amounts["class_b_self_pay"], 0)
-        ded_in = np.maximum(amounts["basic_deductible"], 0)
+            if amounts[name] is not None:
+                given |= column[name] >= 0
+        any_given = bool(given.any())
+        pool_in = column["basic_pool"] if any_given else np.zeros(n, dtype=np.int64)
+        isp_in = column["basic_in_scope_self_pay"] if any_given else pool_in
+        in_scope = column["in_scope"]
+        if any_given and (given & (in_scope < 0)).any():
+            in_scope = np.where((in_scope < 0) & given, pool_in + isp_in, in_scope)
+        total = column["total"] if amounts["total"] is not None else in_scope
+        if amounts["total"] is not None and (total < 0).any():
+            total = np.where(total < 0, in_scope, total)
+        ded_in = amounts["basic_deductible"]
+        ded_in = np.zeros(n, dtype=np.int64) if ded_in is None else np.maximum(ded_in, 0)
         for name, arr in (("total", total), ("in_scope", in_scope)):
             if (arr < 0).any():
                 raise self._fail(int(np.flatnonzero(arr < 0)[0]), f"claim.{name}: required")
-        problems = (
-            (in_scope > total, "claim.in_scope: above claim.total"),
-            (in_scope + class_b > total, "claim.class_b_self_pay: in_scope + class_b_self_pay exceeds total"),
-            (given & ((pool_in < 0) | (isp_in < 0)), "basic_pool and basic_in_scope_self_pay are both required"),
-            (given & (pool_in + isp_in != in_scope), "claim.basic: pool + in_scope_self_pay != claim.in_scope"),
-        )
+        problems = [(in_scope > total, "claim.in_scope: above claim.total")]
+        if amounts["class_b_self_pay"] is not None:
+            class_b = np.maximum(column["class_b_self_pay"], 0)
+            problems.append(
+                (in_scope + class_b > total, "claim.class_b_self_pay: in_scope + class_b_self_pay exceeds total")
+            )
+        if any_given:
+            problems += [
+                (given & ((pool_in < 0) | (isp_in < 0)), "basic_pool and basic_in_scope_self_pay are both required"),
+                (given & (pool_in + isp_in != in_scope), "claim.basic: pool + in_scope_self_pay != claim.in_scope"),
+            ]
         for mask, message in problems:
             if mask.any():
                 raise self._fail(int(np.flatnonzero(mask)[0]), message)
@@ -491,9 +650,14 @@ class _Batch:
                 raise self._fail(int(np.flatnonzero(late)[0]), "claim.discharged: before admitted")
 
         # person-years, contiguous in a stable order
-        pid_codes, _ = pd.factorize(person)
-        py_key = pid_codes.astype(np.int64) * 10_000 + (years - years.min())
-        if (np.diff(py_key) >= 0).all():
+        py_key = person_codes
+        first_day, last_day = int(days.min()), int(days.max())
+        if _year(first_day) != _year(last_day):  # several years: the year is part of the key
+            year_starts = np.array(
+                [(dt.date(y, 1, 1) - _EPOCH).days for y in range(_year(first_day) + 1, _year(last_day) + 1)]
+            )
+            py_key = person_codes * (len(year_starts) + 1) + np.searchsorted(year_starts, days, side="right")
+        if len(py_key) < 2 or (py_key[1:] >= py_key[:-1]).all():
             order = None
             key_sorted = py_key
         else:
@@ -509,15 +673,13 @@ class _Batch:
             return arr if order is None else arr[order]
 
         # rule groups
-        codes_col = (
-            pd.Series(np.full(n, self.jurisdiction, dtype=object), index=df.index)
-            if self.jurisdiction is not None
-            else df["jurisdiction"]
-        )
-        juris_codes, juris_uniques = pd.factorize(codes_col)
-        if (juris_codes < 0).any():
-            raise self._fail(int(np.flatnonzero(juris_codes < 0)[0]), "no jurisdiction")
-        codes = [str(c).strip() for c in juris_uniques]
+        juris_codes: np.ndarray
+        if self.jurisdiction is not None:
+            juris_codes, codes = np.zeros(n, dtype=np.int8), [self.jurisdiction.strip()]
+        else:
+            juris_codes, codes = _jurisdictions(df["jurisdiction"])
+            if (juris_codes < 0).any():
+                raise self._fail(int(np.flatnonzero(juris_codes < 0)[0]), "no jurisdiction")
         rules_list = []
         for j, c in enumerate(codes):
             try:
@@ -526,26 +688,26 @@ class _Batch:
                 raise self._fail(int(np.flatnonzero(juris_codes == j)[0]), str(exc)) from None
         day_cuts, age_cuts = _cut_points(rules_list)
         epoch = np.searchsorted(day_cuts, days, side="right")
-        key_parts = [juris_codes.astype(np.int32), epoch.astype(np.int32), given.astype(np.int32)]
+        key_parts = [juris_codes, epoch, given]
         if len(age_cuts) and "birth_date" in df.columns:
             birth = _days(df["birth_date"], "patient.birth_date")
             known = birth != np.iinfo(np.int64).min
             age = _age(np.where(known, birth, 0), days)
             band = np.where(known, np.searchsorted(age_cuts, age, side="right"), -1)
-            key_parts.append(band.astype(np.int32))
+            key_parts.append(band)
         for name in _KEY_COLUMNS[1:]:
             if name in df.columns:
-                key_parts.append(pd.factorize(df[name])[0].astype(np.int32) + 1)
+                key_parts.append(_codes(df[name]))
         first_rows, group_of = _groups(key_parts)
-        plans: list[_Plan] = []
+        plans: list[_Plan] = [None] * len(first_rows)  # type: ignore[list-item]
         columns = list(df.columns)
-        for g in range(len(first_rows)):
+        for g in np.argsort(first_rows):  # the first row in error is the one named
             i = int(first_rows[g])
             record = self._record(i, columns, codes[juris_codes[i]])
             try:
                 patient = Patient.from_mapping(record.patient)
                 claim = Claim.from_mapping(record.claim)
-                plans.append(_plan(self.engine, codes[juris_codes[i]], patient, claim))
+                plans[g] = _plan(self.engine, codes[juris_codes[i]], patient, claim)
             except MedinsureError as exc:
                 raise self._fail(i, str(exc)) from None
 
@@ -553,9 +715,10 @@ class _Batch:
         juris_s = perm(juris_codes)
         group_s = perm(group_of)
         in_scope_s, total_s = perm(in_scope), perm(total)
-        mixed = _group_any(np.r_[False, juris_s[1:] != juris_s[:-1]] & ~is_start, starts, gid)
-        fallback = mixed | _group_any(total_s > _MAX_FEN, starts, gid)
-        del amounts, key_parts, pid_codes, py_key, days, years
+        fallback = _group_any(total_s > _MAX_FEN, starts, gid)
+        if len(codes) > 1:  # a person-year in two jurisdictions: the scalar engine
+            fallback |= _group_any(np.r_[False, juris_s[1:] != juris_s[:-1]] & ~is_start, starts, gid)
+        del amounts, column, key_parts, person_codes, py_key, days
         out: dict[str, np.ndarray] = {}
         pool_s, ded_s = perm(pool_in), perm(ded_in)
         for j, code in enumerate(codes):
@@ -603,10 +766,8 @@ class _Batch:
         return self._result(out, info)
 
     def _result(self, out: dict[str, np.ndarray], info: dict[str, Any]) -> pd.DataFrame:
-        claim_ids = self.df["claim_id"]
-        result = pd.DataFrame({"claim_id": claim_ids}, index=self.df.index)
-        for name in COMPONENTS:
-            result[name] = out[name]
+        columns = {"claim_id": self.df["claim_id"], **{name: out[name] for name in COMPONENTS}}
+        result = pd.DataFrame(columns, index=self.df.index, copy=False)
         result.attrs["medinsure"] = info
         return result
 
@@ -675,6 +836,7 @@ class _Juris:
     ded_given: np.ndarray
     starts: np.ndarray
     gid: np.ndarray
+    _subsets: dict[tuple[bool, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(factory=dict)
 
     def per_row(self, values: list[Any], dtype: Any = np.int64) -> np.ndarray:
         return np.asarray(values, dtype=dtype)[self.group]
@@ -685,57 +847,26 @@ class _Juris:
         bad = self.per_row([p.exotic for p in plans], bool)
         refused_all = self.per_row([p.refused_all for p in plans], bool)
         given = self.per_row([p.basic_given for p in plans], bool)
-        compute = self.per_row([p.ratio is not None and not p.exotic for p in plans], bool)
-        ded_value = self.per_row([p.deductible or 0 for p in plans])
-        scaled = [(_scaled(p.ratio) or (0, 0)) if p.ratio is not None else (0, 0) for p in plans]
-        k = max((s[1] for s in scaled), default=0)
-        ratio_n = self.per_row([s[0] * 10 ** (k - s[1]) for s in scaled])
-        has_cap = self.per_row([p.cap is not None for p in plans], bool) & compute
-        cap = self.per_row([p.cap if p.cap is not None else 0 for p in plans])
-
-        # basic insurance
+        fixed = given & ~refused_all  # the basic settlement is given and taken as it is
         in_scope = self.in_scope
-        deductible = np.where(compute, np.minimum(ded_value, in_scope), 0)
-        base = in_scope - deductible
-        uncapped = np.where(compute, _round_mul(base, ratio_n, k), 0)
-        pool_fixed = np.where(given & ~refused_all, self.pool_given, 0)
-        contribution = uncapped + pool_fixed
-        cum = _group_sum_before(contribution, starts, gid) + contribution
-        binds = has_cap & (cum > cap)
-        binding_year = _group_any(binds, starts, gid)
-        pool = contribution.copy()
-        over_cap = np.zeros(m, dtype=np.int64)
-        if binding_year.any():
-            # closed form when the capped claims of the year share one cap and nothing else pays
-            cap_min = np.minimum.reduceat(np.where(has_cap, cap, np.iinfo(np.int64).max), starts)[gid]
-            cap_max = np.maximum.reduceat(np.where(has_cap, cap, -1), starts)[gid]
-            others = _group_any(~has_cap & (contribution != 0), starts, gid)
-            simple = binding_year & (cap_min == cap_max) & ~others
-            bad |= binding_year & ~simple
-            before = np.minimum(cap_min, cum - contribution)
-            capped_pool = np.minimum(uncapped, np.maximum(0, cap_min - before))
-            pool = np.where(simple & has_cap, capped_pool, pool)
-            short = simple & has_cap & (pool < uncapped)
-            if short.any():
-                ratio_zero = ratio_n == 0
-                scale = 10**k
-                safe_n = np.where(ratio_zero, 1, ratio_n)
-                num = base * safe_n - pool * scale  # (base - pool / ratio) × n, over n
-                rounded = np.where(num >= 0, (2 * num + safe_n) // (2 * safe_n), 0)
-                over_cap = np.where(short, np.where(ratio_zero, base, np.maximum(rounded, 0)), 0)
-        deductible = np.where(given & ~refused_all, self.ded_given, deductible)
-        del uncapped, contribution, cum, binds, binding_year, ded_value, cap, has_cap, base, compute
+        if fixed.all():
+            pool, deductible = self.pool_given, self.ded_given.copy()
+        else:
+            pool, deductible = np.where(fixed, self.pool_given, 0), np.where(fixed, self.ded_given, 0)
+        over_cap = None  # in-scope cost above the pool's cap
+        if any(p.ratio is not None and not p.exotic for p in plans):
+            pool, over_cap = self.basic(pool, deductible, bad)
+        del fixed
 
-        # benefits, stage by stage
+        # benefits, stage by stage, each on the rows it covers
         owed = in_scope - pool
         in_scope_self_pay = owed
-        components = {name: np.zeros(m, dtype=np.int64) for name in FUNDS}
-        components["basic_pool"] = pool
-        benefits = self.rules.benefits
+        paid_to: dict[str, np.ndarray] = {}
+        year_bad = np.zeros(len(starts), dtype=bool)
         for stage in _STAGES:
             if stage == "self_pay":
-                in_scope_self_pay = owed.copy()
-            for b, (_owner, benefit) in enumerate(benefits):
+                in_scope_self_pay, owed = owed, owed.copy()  # owed changes in place from here
+            for b, (_owner, benefit) in enumerate(self.rules.benefits):
                 if benefit.base != stage:
                     continue
                 schedules: list[Schedule] = []
@@ -748,32 +879,132 @@ class _Juris:
                         if s not in schedules:
                             schedules.append(s)
                         index.append(schedules.index(s))
-                sid = self.per_row(index)
-                active = sid >= 0
-                if not active.any():
+                if not schedules:
                     continue
-                base_added = {"self_pay": in_scope_self_pay, "over_cap": over_cap, "residual": owed}[stage]
-                base_added = np.where(active, base_added, 0)
-                after = _group_sum_before(base_added, starts, gid) + base_added
-                if len(schedules) > 1:
-                    lo = np.minimum.reduceat(np.where(active, sid, len(schedules)), starts)[gid]
-                    hi = np.maximum.reduceat(np.where(active, sid, -1), starts)[gid]
-                    bad |= _group_any(active & (lo != hi), starts, gid)
-                paid = np.zeros(m, dtype=np.int64)
-                for s_index, schedule in enumerate(schedules):
-                    rows = np.flatnonzero(sid == s_index)
-                    if len(rows) == 0 or any(_scaled(t.rate) is None for t in schedule.tiers):
-                        continue
-                    a = after[rows]
-                    paid[rows] = _annual(schedule, a) - _annual(schedule, a - base_added[rows])
-                bad |= _group_any(paid > owed, starts, gid)
-                paid = np.minimum(paid, np.maximum(owed, 0))
-                owed = owed - paid
-                components[benefit.component] = components[benefit.component] + paid
+                rows, sub_starts, sub_gid = self.subset(tuple(i >= 0 for i in index))
+                if rows is not None and not len(rows):
+                    continue
+                base_of = {"self_pay": in_scope_self_pay, "over_cap": over_cap, "residual": owed}[stage]
+                if base_of is None:
+                    continue
+                base = base_of if rows is None else base_of[rows]
+                if not base.any():  # F(x) - F(x) = 0 everywhere
+                    continue
+                after = _group_cumsum(base, sub_starts, sub_gid)
+                if len(schedules) == 1:
+                    paid = np.zeros(len(base), dtype=np.int64)
+                    if all(_scaled(t.rate) is not None for t in schedules[0].tiers):
+                        paid = _annual(schedules[0], after)
+                        paid -= _annual(schedules[0], after - base)
+                else:
+                    sid = np.asarray(index)[self.group if rows is None else self.group[rows]]
+                    lo = np.minimum.reduceat(sid, sub_starts)
+                    hi = np.maximum.reduceat(sid, sub_starts)
+                    year_gid = self.gid if rows is None else self.gid[rows]
+                    year_bad[year_gid[sub_starts[lo != hi]]] = True  # the schedule changes within the year
+                    paid = np.zeros(len(base), dtype=np.int64)
+                    for s_index, schedule in enumerate(schedules):
+                        if any(_scaled(t.rate) is None for t in schedule.tiers):
+                            continue
+                        these = np.flatnonzero(sid == s_index)
+                        a = after[these]
+                        paid[these] = _annual(schedule, a) - _annual(schedule, a - base[these])
+                del after, base
+                owed_here = owed if rows is None else owed[rows]
+                over = paid > owed_here
+                if over.any():  # the closed form would pay more than is owed: the scalar engine decides
+                    year_bad[(self.gid if rows is None else self.gid[rows])[over]] = True
+                    np.minimum(paid, np.maximum(owed_here, 0), out=paid)
+                if rows is None:
+                    owed -= paid
+                else:
+                    owed[rows] = owed_here - paid
+                total = paid_to.get(benefit.component)
+                if total is None:
+                    total = paid_to[benefit.component] = np.zeros(m, dtype=np.int64)
+                if rows is None:
+                    total += paid
+                else:
+                    total[rows] += paid
+        components = {name: paid_to[name] if name in paid_to else np.zeros(m, dtype=np.int64) for name in FUNDS}
+        components["basic_pool"] = pool
 
-        # combined caps: detect the person-years where one binds
+        if self.rules.combined_caps:
+            self.combined_caps(components, refused_all, bad)
+        fund_total = pool.copy()
+        for paid in paid_to.values():
+            fund_total += paid
+        values = {
+            "deductible": deductible,
+            **components,
+            "in_scope_self_pay": in_scope_self_pay,
+            "fund_total": fund_total,
+            "patient_total": self.total - fund_total,
+        }
+        return values, _group_any(bad, starts, gid) | year_bad[gid]
+
+    def subset(self, active: tuple[bool, ...]) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """The rows of the groups marked active, with their person-years' starts and numbers."""
+        if all(active):
+            return None, self.starts, self.gid
+        if active not in self._subsets:
+            rows = np.flatnonzero(np.asarray(active, dtype=bool)[self.group])
+            years = self.gid[rows]
+            start = np.r_[True, years[1:] != years[:-1]] if len(rows) else np.zeros(0, dtype=bool)
+            self._subsets[active] = (rows, np.flatnonzero(start), np.cumsum(start) - 1)
+        return self._subsets[active]
+
+    def basic(self, pool: np.ndarray, deductible: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The basic pool of the claims without a given settlement; fills ``deductible`` and ``bad``."""
+        plans, m = self.plans, len(self.group)
+        starts, gid = self.starts, self.gid
+        compute = self.per_row([p.ratio is not None and not p.exotic for p in plans], bool)
+        ded_value = self.per_row([p.deductible or 0 for p in plans])
+        scaled = [(_scaled(p.ratio) or (0, 0)) if p.ratio is not None else (0, 0) for p in plans]
+        k = max((s[1] for s in scaled), default=0)
+        ratio_n = self.per_row([s[0] * 10 ** (k - s[1]) for s in scaled])
+        has_cap = self.per_row([p.cap is not None for p in plans], bool) & compute
+        cap = self.per_row([p.cap if p.cap is not None else 0 for p in plans])
+
+        in_scope = self.in_scope
+        own_deductible = np.where(compute, np.minimum(ded_value, in_scope), 0)
+        np.copyto(deductible, own_deductible, where=compute)
+        base = in_scope - own_deductible
+        uncapped = np.where(compute, _round_mul(base, ratio_n, k), 0)
+        contribution = uncapped + pool
+        over_cap = np.zeros(m, dtype=np.int64)
+        if not has_cap.any():
+            return contribution, over_cap
+        cum = _group_cumsum(contribution, starts, gid)
+        binding_year = _group_any(has_cap & (cum > cap), starts, gid)
+        if not binding_year.any():
+            return contribution, over_cap
+        # closed form when the capped claims of the year share one cap and nothing else pays
+        cap_min = np.minimum.reduceat(np.where(has_cap, cap, np.iinfo(np.int64).max), starts)[gid]
+        cap_max = np.maximum.reduceat(np.where(has_cap, cap, -1), starts)[gid]
+        others = _group_any(~has_cap & (contribution != 0), starts, gid)
+        simple = binding_year & (cap_min == cap_max) & ~others
+        bad |= binding_year & ~simple
+        before = np.minimum(cap_min, cum - contribution)
+        capped_pool = np.minimum(uncapped, np.maximum(0, cap_min - before))
+        pool = np.where(simple & has_cap, capped_pool, contribution)
+        short = simple & has_cap & (pool < uncapped)
+        if short.any():
+            ratio_zero = ratio_n == 0
+            scale = 10**k
+            safe_n = np.where(ratio_zero, 1, ratio_n)
+            num = base * safe_n - pool * scale  # (base - pool / ratio) × n, over n
+            rounded = np.where(num >= 0, (2 * num + safe_n) // (2 * safe_n), 0)
+            over_cap = np.where(short, np.where(ratio_zero, base, np.maximum(rounded, 0)), 0)
+        return pool, over_cap
+
+    def combined_caps(self, components: dict[str, np.ndarray], refused_all: np.ndarray, bad: np.ndarray) -> None:
+        """Flag in ``bad`` the rows of person-years where a combined cap binds."""
+        plans, m = self.plans, len(self.group)
+        starts, gid = self.starts, self.gid
+        in_scope = self.in_scope
         eligible_in_scope = np.where(refused_all, 0, in_scope)
-        year_in_scope = _group_sum_before(eligible_in_scope, starts, gid) + in_scope
+        year_in_scope = _group_cumsum(eligible_in_scope, starts, gid) - eligible_in_scope + in_scope
         for c, (_owner, combined) in enumerate(self.rules.combined_caps):
             rates = [p.cap_rates[c] if len(p.cap_rates) > c else None for p in plans]
             scaled_rates = [(_scaled(r) or (0, 0)) if r is not None else (0, 0) for r in rates]
@@ -784,16 +1015,6 @@ class _Juris:
                 continue
             limit = _round_mul(year_in_scope, rate_n, kc)
             claim_paid = sum((components[name] for name in combined.components), np.zeros(m, dtype=np.int64))
-            paid_year = _group_sum_before(claim_paid, starts, gid)
+            paid_year = _group_cumsum(claim_paid, starts, gid) - claim_paid
             allowed = np.maximum(0, limit - paid_year)
             bad |= _group_any(has & ~refused_all & (claim_paid > allowed), starts, gid)
-
-        fund_total = sum((components[name] for name in FUNDS), np.zeros(m, dtype=np.int64))
-        values = {
-            "deductible": deductible,
-            **components,
-            "in_scope_self_pay": in_scope_self_pay,
-            "fund_total": fund_total,
-            "patient_total": self.total - fund_total,
-        }
-        return values, _group_any(bad, starts, gid)
