@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -204,3 +205,21 @@ def test_person_ids_are_compared_stripped(engine):
     # A: pool (60,000 − 1,000) × 80% = 47,200, self-pay 12,800, subsidy (12,800 − 10,000) × 40% = 1,120
     # B: self-pay 12,800 again, year 25,600: subsidy 15,600 × 40% − 1,120 = 5,120
     assert list(got["burden_subsidy"]) == [112_000, 512_000]
+
+
+def test_the_result_shares_no_memory_with_the_input(engine):
+    df = frame(
+        {"patient_id": "P", "claim_id": "A", "discharged": "2021-03-01"}
+        | {"total_fen": 100_000, "basic_pool_fen": 60_000, "basic_in_scope_self_pay_fen": 40_000},
+        {"patient_id": "P", "claim_id": "B", "discharged": "2021-04-01"}
+        | {"total_fen": 50_000_000, "basic_pool_fen": 30_000_000, "basic_in_scope_self_pay_fen": 20_000_000},
+    )
+    before = df.copy()
+    got = settle_frame(df, engine=engine)
+    assert list(got["basic_pool"]) == [60_000, 30_000_000]
+    for name in got.columns[1:]:
+        for column in df.columns:
+            if df[column].dtype == "int64":
+                assert not np.shares_memory(got[name].to_numpy(), df[column].to_numpy()), (name, column)
+    got.loc[0, "basic_pool"] = 1
+    pd.testing.assert_frame_equal(df, before)

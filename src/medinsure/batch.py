@@ -328,6 +328,13 @@ def _canonical(values: pd.Index | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return merged.astype(np.int64), blank
 
 
+def _numbers(starts: np.ndarray) -> np.ndarray:
+    """The number of the run each row is in, runs starting where ``starts`` is True."""
+    out = np.cumsum(starts, dtype=np.int64)
+    out -= 1
+    return out
+
+
 def _increasing(values: Any) -> bool:
     """Each value greater than the one before (False when they cannot be compared)."""
     try:
@@ -366,7 +373,7 @@ def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
     if categorical:
         head_codes = array[heads]
         if np.bincount(head_codes).max() == 1:  # each person in one run: number the runs
-            return np.cumsum(starts) - 1, None
+            return _numbers(starts), None
         run_codes = pd.factorize(head_codes)[0].astype(np.int64)
     else:
         head_ids = array[heads]
@@ -381,10 +388,10 @@ def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
         if not (merged == np.arange(len(merged))).all():
             run_codes = pd.factorize(merged[run_codes])[0].astype(np.int64)  # first appearance again
         elif len(uniques) == len(heads):  # each person in one run: number the runs
-            return np.cumsum(starts) - 1, None
+            return _numbers(starts), None
     if len(heads) == len(array):
         return run_codes, None
-    return run_codes[np.cumsum(starts) - 1], None
+    return run_codes[_numbers(starts)], None
 
 
 def _jurisdictions(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -423,7 +430,8 @@ def _groups(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
             _, first, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_index=True, return_inverse=True)
             return first, inverse.reshape(-1)
         if key is None:
-            key = part.astype(np.int64) - low
+            key = part.astype(np.int64)
+            key -= low
         else:
             key *= width
             key += part
@@ -446,9 +454,9 @@ def _groups(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def _group_cumsum(values: np.ndarray, starts: np.ndarray, gid: np.ndarray) -> np.ndarray:
     """Per row, the sum of ``values`` over its (contiguous) group up to and including it."""
-    out = np.cumsum(values)
-    before = out[starts] - values[starts]
-    out -= before[gid]
+    out = values.copy()
+    out[starts[1:]] -= np.add.reduceat(values, starts)[:-1]  # each group starts from zero
+    np.cumsum(out, out=out)
     return out
 
 
@@ -466,30 +474,37 @@ def _round_mul(amounts: np.ndarray, rate_n: np.ndarray, k: int) -> np.ndarray:
     return (amounts * rate_n + scale // 2) // scale
 
 
-def _annual(schedule: Schedule, base: np.ndarray) -> np.ndarray:
-    """``F(base)`` of a schedule over an array of fen, exactly as :meth:`Schedule.annual`."""
+def _increase(schedule: Schedule, after: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """``F(after) − F(after − added)`` of a schedule over arrays of fen, ``F`` exactly as
+    :meth:`Schedule.annual` (each tier's share summed, rounded half up once, capped)."""
     scaled = [_scaled(t.rate) for t in schedule.tiers]
     k = max(s[1] for s in scaled if s is not None)
     threshold = _fen(schedule.threshold) if schedule.basis == "above_threshold" else 0
-    total = np.zeros(len(base), dtype=np.int64)
+    out, previous = np.zeros(len(after), dtype=np.int64), np.zeros(len(after), dtype=np.int64)
+    seg = np.empty(len(after), dtype=np.int64)  # one scratch array for every tier
     for tier, s in zip(schedule.tiers, scaled, strict=True):
         assert s is not None
         n = s[0] * 10 ** (k - s[1])
         if n == 0:
             continue
-        seg = base - (threshold + _fen(tier.start))  # the part of the base inside the tier
-        if tier.end is not None:
-            np.minimum(seg, _fen(tier.end) - _fen(tier.start), out=seg)
-        np.maximum(seg, 0, out=seg)
-        if n != 1:
-            seg *= n
-        total += seg
-    if k:
-        total += (10**k) // 2
-        total //= 10**k
-    if schedule.cap is not None:
-        np.minimum(total, _fen(schedule.cap), out=total)
-    return total
+        for total in (out, previous):
+            np.subtract(after, threshold + _fen(tier.start), out=seg)  # the part of the base inside the tier
+            if total is previous:
+                seg -= added
+            if tier.end is not None:
+                np.minimum(seg, _fen(tier.end) - _fen(tier.start), out=seg)
+            np.maximum(seg, 0, out=seg)
+            if n != 1:
+                seg *= n
+            total += seg
+    for total in (out, previous):
+        if k:
+            total += (10**k) // 2
+            total //= 10**k
+        if schedule.cap is not None:
+            np.minimum(total, _fen(schedule.cap), out=total)
+    out -= previous
+    return out
 
 
 def settle_frame(
@@ -609,7 +624,11 @@ class _Batch:
             raise self._fail(int(np.flatnonzero(days == np.iinfo(np.int64).min)[0]), "claim.discharged: required")
 
         # basic settlement given: in_scope and total default as in Claim.from_mapping
-        absent = np.full(n, -1, dtype=np.int64)
+        needed = ("total", "in_scope", "basic_pool", "basic_in_scope_self_pay")
+        if any(amounts[name] is None for name in needed):
+            absent = np.full(n, -1, dtype=np.int64)
+        else:  # only columns read when present are absent
+            absent = np.empty(0, dtype=np.int64)
         column = {name: absent if values is None else values for name, values in amounts.items()}
         given = np.zeros(n, dtype=bool)
         for name in BASIC_COLUMNS:
@@ -667,7 +686,7 @@ class _Batch:
         is_start[0] = True
         np.not_equal(key_sorted[1:], key_sorted[:-1], out=is_start[1:])
         starts = np.flatnonzero(is_start)
-        gid = np.cumsum(is_start) - 1
+        gid = _numbers(is_start)
 
         def perm(arr: np.ndarray) -> np.ndarray:
             return arr if order is None else arr[order]
@@ -753,6 +772,8 @@ class _Batch:
                 "plugin_version": rules.plugin_version,
                 "overrides": list(rules.overrides),
             }
+        # a result column may still be the input's own memory (a given pool, say): copy those
+        out = {name: values if values.base is None else values.copy() for name, values in out.items()}
         # fallback person-years: the scalar engine
         fb = np.flatnonzero(fallback)
         if len(fb):
@@ -850,12 +871,12 @@ class _Juris:
         fixed = given & ~refused_all  # the basic settlement is given and taken as it is
         in_scope = self.in_scope
         if fixed.all():
-            pool, deductible = self.pool_given, self.ded_given.copy()
+            pool, deductible = self.pool_given, self.ded_given
         else:
             pool, deductible = np.where(fixed, self.pool_given, 0), np.where(fixed, self.ded_given, 0)
         over_cap = None  # in-scope cost above the pool's cap
         if any(p.ratio is not None and not p.exotic for p in plans):
-            pool, over_cap = self.basic(pool, deductible, bad)
+            pool, deductible, over_cap = self.basic(pool, deductible, bad)
         del fixed
 
         # benefits, stage by stage, each on the rows it covers
@@ -894,8 +915,7 @@ class _Juris:
                 if len(schedules) == 1:
                     paid = np.zeros(len(base), dtype=np.int64)
                     if all(_scaled(t.rate) is not None for t in schedules[0].tiers):
-                        paid = _annual(schedules[0], after)
-                        paid -= _annual(schedules[0], after - base)
+                        paid = _increase(schedules[0], after, base)
                 else:
                     sid = np.asarray(index)[self.group if rows is None else self.group[rows]]
                     lo = np.minimum.reduceat(sid, sub_starts)
@@ -908,21 +928,22 @@ class _Juris:
                             continue
                         these = np.flatnonzero(sid == s_index)
                         a = after[these]
-                        paid[these] = _annual(schedule, a) - _annual(schedule, a - base[these])
+                        paid[these] = _increase(schedule, a, base[these])
                 del after, base
                 owed_here = owed if rows is None else owed[rows]
                 over = paid > owed_here
                 if over.any():  # the closed form would pay more than is owed: the scalar engine decides
                     year_bad[(self.gid if rows is None else self.gid[rows])[over]] = True
                     np.minimum(paid, np.maximum(owed_here, 0), out=paid)
-                if rows is None:
-                    owed -= paid
-                else:
-                    owed[rows] = owed_here - paid
+                owed_here -= paid
+                if rows is not None:
+                    owed[rows] = owed_here
                 total = paid_to.get(benefit.component)
                 if total is None:
-                    total = paid_to[benefit.component] = np.zeros(m, dtype=np.int64)
-                if rows is None:
+                    paid_to[benefit.component] = total = paid if rows is None else np.zeros(m, dtype=np.int64)
+                    if rows is not None:
+                        total[rows] = paid
+                elif rows is None:
                     total += paid
                 else:
                     total[rows] += paid
@@ -951,11 +972,13 @@ class _Juris:
             rows = np.flatnonzero(np.asarray(active, dtype=bool)[self.group])
             years = self.gid[rows]
             start = np.r_[True, years[1:] != years[:-1]] if len(rows) else np.zeros(0, dtype=bool)
-            self._subsets[active] = (rows, np.flatnonzero(start), np.cumsum(start) - 1)
+            self._subsets[active] = (rows, np.flatnonzero(start), _numbers(start))
         return self._subsets[active]
 
-    def basic(self, pool: np.ndarray, deductible: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The basic pool of the claims without a given settlement; fills ``deductible`` and ``bad``."""
+    def basic(
+        self, pool: np.ndarray, deductible: np.ndarray, bad: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pool, deductible and cost above the cap, computed where no settlement is given; fills ``bad``."""
         plans, m = self.plans, len(self.group)
         starts, gid = self.starts, self.gid
         compute = self.per_row([p.ratio is not None and not p.exotic for p in plans], bool)
@@ -968,17 +991,17 @@ class _Juris:
 
         in_scope = self.in_scope
         own_deductible = np.where(compute, np.minimum(ded_value, in_scope), 0)
-        np.copyto(deductible, own_deductible, where=compute)
+        deductible = np.where(compute, own_deductible, deductible)
         base = in_scope - own_deductible
         uncapped = np.where(compute, _round_mul(base, ratio_n, k), 0)
         contribution = uncapped + pool
         over_cap = np.zeros(m, dtype=np.int64)
         if not has_cap.any():
-            return contribution, over_cap
+            return contribution, deductible, over_cap
         cum = _group_cumsum(contribution, starts, gid)
         binding_year = _group_any(has_cap & (cum > cap), starts, gid)
         if not binding_year.any():
-            return contribution, over_cap
+            return contribution, deductible, over_cap
         # closed form when the capped claims of the year share one cap and nothing else pays
         cap_min = np.minimum.reduceat(np.where(has_cap, cap, np.iinfo(np.int64).max), starts)[gid]
         cap_max = np.maximum.reduceat(np.where(has_cap, cap, -1), starts)[gid]
@@ -996,7 +1019,7 @@ class _Juris:
             num = base * safe_n - pool * scale  # (base - pool / ratio) × n, over n
             rounded = np.where(num >= 0, (2 * num + safe_n) // (2 * safe_n), 0)
             over_cap = np.where(short, np.where(ratio_zero, base, np.maximum(rounded, 0)), 0)
-        return pool, over_cap
+        return pool, deductible, over_cap
 
     def combined_caps(self, components: dict[str, np.ndarray], refused_all: np.ndarray, bad: np.ndarray) -> None:
         """Flag in ``bad`` the rows of person-years where a combined cap binds."""
