@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 from hypothesis import strategies as st
 
-from medinsure.batch import settle_frame, settle_frame_scalar
+from medinsure.batch import prepare, settle_frame, settle_frame_scalar
 from medinsure.errors import MedinsureError
 
 KINDS = ("inpatient", "inpatient", "inpatient", "outpatient", "outpatient_special", "outpatient_dialysis", "pku")
@@ -83,15 +83,20 @@ def populations(
 
 
 def assert_same_as_scalar(engine, frame: pd.DataFrame) -> pd.DataFrame | None:
-    """The batch result equals the scalar engine's, or both refuse the frame."""
+    """The batch result equals the scalar engine's, or both refuse the frame; so with ``prepare``."""
     try:
         expected = settle_frame_scalar(frame, engine=engine)
     except MedinsureError:
-        try:
-            settle_frame(frame, engine=engine)
-        except MedinsureError:
-            return None
-        raise AssertionError("the scalar engine refused the frame, the batch settled it") from None
+        expected = None
+    if expected is None:
+        for batch in (lambda: settle_frame(frame, engine=engine), lambda: settle_frame(prepare(frame), engine=engine)):
+            try:
+                batch()
+            except MedinsureError:
+                continue
+            raise AssertionError("the scalar engine refused the frame, the batch settled it")
+        return None
     got = settle_frame(frame, engine=engine)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    pd.testing.assert_frame_equal(settle_frame(prepare(frame), engine=engine), expected, check_exact=True)
     return got

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 import testplugin
 from batch_population import assert_same_as_scalar, populations
 from medinsure import EligibilityRule, Engine, Provenance, Source, hookimpl
-from medinsure.batch import settle_frame, settle_frame_scalar, to_decimal, yuan_to_fen
+from medinsure.batch import prepare, settle_frame, settle_frame_scalar, to_decimal, yuan_to_fen
 from medinsure.errors import InvalidInput, MedinsureError
 
 
@@ -223,3 +223,36 @@ def test_the_result_shares_no_memory_with_the_input(engine):
                 assert not np.shares_memory(got[name].to_numpy(), df[column].to_numpy()), (name, column)
     got.loc[0, "basic_pool"] = 1
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_prepare_reads_text_once_and_settles_the_same(engine):
+    df = frame(
+        {"patient_id": " P1", "claim_id": "A", "discharged": "2021-03-01", "total": "30000", "in_scope": "25000"},
+        {"patient_id": "P1", "claim_id": "B", "discharged": "2021-05-01", "total": "100.50", "in_scope": ""}
+        | {"basic_pool": "60.30", "basic_in_scope_self_pay": "40.20"},
+    )
+    prepared = prepare(df)
+    assert list(prepared.columns) == [
+        "jurisdiction", "scheme", "kind", "hospital_level", "patient_id", "claim_id", "discharged",
+        "total_fen", "in_scope_fen", "basic_pool_fen", "basic_in_scope_self_pay_fen",
+    ]  # fmt: skip
+    assert list(prepared["total_fen"]) == [3_000_000, 10_050]
+    assert prepared["in_scope_fen"].isna().tolist() == [False, True]  # empty cells stay empty
+    assert prepared["basic_pool_fen"].isna().tolist() == [True, False]
+    assert str(prepared["discharged"].dtype) == "datetime64[s]"
+    assert isinstance(prepared["patient_id"].dtype, pd.CategoricalDtype)
+    got = settle_frame(prepared, engine=engine)
+    pd.testing.assert_frame_equal(got, settle_frame(df, engine=engine))
+    # A: (25,000 − 1,000) × 65% = 15,600 from the pool; B's pool is given: 60.30
+    assert list(got["basic_pool"]) == [1_560_000, 6_030]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"total": "1.234"}, "claim.total='1.234'"), ({"discharged": "2021-02-30"}, "claim.discharged='2021-02-30'")],
+)
+def test_prepare_refuses_what_settle_frame_refuses(engine, change, message):
+    row = {"patient_id": "P", "claim_id": "C", "discharged": "2021-03-01", "total": "100", "in_scope": "100"}
+    for settle in (lambda df: settle_frame(df, engine=engine), prepare):
+        with pytest.raises(InvalidInput, match=message):
+            settle(frame(row | change))

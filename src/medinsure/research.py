@@ -31,7 +31,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from medinsure.batch import settle_frame, yuan_to_fen
+from medinsure.batch import amount_fen, prepare, settle_frame
 from medinsure.engine import Engine
 from medinsure.errors import MedinsureError
 from medinsure.reforms import Reform
@@ -112,12 +112,15 @@ def compare(
     codes: list[str | None] = list(jurisdictions) if jurisdictions is not None else [None]
     if not codes:
         raise MedinsureError("jurisdictions: give at least one jurisdiction")
-    in_scope = _in_scope(frame)
+    scenarios = _scenarios(codes, reforms or {})
+    prepared = prepare(frame)  # amounts, dates and ids read once, not once per scenario
+    in_scope = _in_scope(prepared)
     parts = []
     rows = []
     provenance: dict[str, Any] = {}
-    for label, code, reform_name, reform in _scenarios(codes, reforms or {}):
-        result = settle_frame(frame, engine=engine, overrides=reform, jurisdiction=code)
+    for label, code, reform_name, reform in scenarios:
+        result = settle_frame(prepared, engine=engine, overrides=reform, jurisdiction=code)
+        years = prepared["discharged"].dt.year.to_numpy()
         provenance[label] = result.attrs["medinsure"]
         part = pd.DataFrame(
             {
@@ -126,7 +129,7 @@ def compare(
                 "reform": reform_name,
                 "patient_id": frame["patient_id"].to_numpy(),
                 "claim_id": result["claim_id"].to_numpy(),
-                "year": pd.to_datetime(frame["discharged"]).dt.year.to_numpy(),
+                "year": years,
             }
         )
         part["total"] = result["fund_total"].to_numpy() + result["patient_total"].to_numpy()
@@ -146,9 +149,8 @@ def _in_scope(frame: pd.DataFrame) -> np.ndarray:
     """Each claim's in-scope cost in fen (``basic_pool + basic_in_scope_self_pay`` when not given)."""
 
     def column(name: str) -> np.ndarray:
-        if name in frame.columns:
-            return yuan_to_fen(frame[name], f"claim.{name}")
-        return np.full(len(frame), -1, dtype=np.int64)
+        fen = amount_fen(frame, name)
+        return np.full(len(frame), -1, dtype=np.int64) if fen is None else fen
 
     given = column("in_scope")
     derived = column("basic_pool") + column("basic_in_scope_self_pay")
