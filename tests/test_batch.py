@@ -256,3 +256,19 @@ def test_prepare_refuses_what_settle_frame_refuses(engine, change, message):
     for settle in (lambda df: settle_frame(df, engine=engine), prepare):
         with pytest.raises(InvalidInput, match=message):
             settle(frame(row | change))
+
+
+@pytest.mark.parametrize("claim_id", ["", "  ", "\u3000", "\x1c\t", "\u2003\u00a0"])
+def test_a_blank_claim_id_is_refused_as_python_strips_it(engine, claim_id):
+    rows = [
+        {"patient_id": "P", "claim_id": " A", "discharged": "2021-03-01", "total": "100", "in_scope": "100"},
+        {"patient_id": "P", "claim_id": claim_id, "discharged": "2021-03-02", "total": "100", "in_scope": "100"},
+    ]
+    df = frame(*rows)
+    assert str(df["claim_id"].dtype) in ("str", "object")
+    for claims in (df, df.astype({"claim_id": object})):
+        with pytest.raises(MedinsureError, match="row 1 .*claim_id: required"):
+            settle_frame(claims, engine=engine)
+    with pytest.raises(MedinsureError):
+        settle_frame_scalar(df, engine=engine)
+    assert list(settle_frame(frame(rows[0]), engine=engine)["claim_id"]) == [" A"]  # leading space: not blank

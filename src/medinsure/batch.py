@@ -364,6 +364,42 @@ def _year(day: int) -> int:
     return (_EPOCH + dt.timedelta(days=day)).year
 
 
+#: Whether a byte starts, in UTF-8, one of the characters ``str.strip`` removes; and ends one.
+_WHITESPACE_FIRST = np.zeros(256, dtype=bool)
+_WHITESPACE_FIRST[[c.encode()[0] for c in _WHITESPACE]] = True
+_WHITESPACE_LAST = np.zeros(256, dtype=bool)
+_WHITESPACE_LAST[[c.encode()[-1] for c in _WHITESPACE]] = True
+
+
+def _maybe_padded(arrow: Any, trailing: bool = True) -> np.ndarray | None:
+    """Rows of an Arrow string array that are empty or may start (or end) with whitespace.
+
+    Read from the array's buffers: only those rows can change when stripped (every other row
+    certainly cannot). None for an Arrow type other than (large) string.
+    """
+    import pyarrow as pa
+
+    parts = [np.zeros(0, dtype=bool)]
+    for chunk in getattr(arrow, "chunks", [arrow]):
+        if pa.types.is_large_string(chunk.type):
+            width: Any = np.int64
+        elif pa.types.is_string(chunk.type):
+            width = np.int32
+        else:
+            return None
+        _validity, offsets, data = chunk.buffers()
+        bounds = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        starts, ends = bounds[:-1], bounds[1:]
+        maybe = ends == starts  # empty
+        if data is not None and data.size:
+            text = np.frombuffer(data, dtype=np.uint8)
+            maybe |= _WHITESPACE_FIRST[text[np.minimum(starts, data.size - 1)]]
+            if trailing:
+                maybe |= _WHITESPACE_LAST[text[np.clip(ends - 1, 0, data.size - 1)]]
+        parts.append(maybe)
+    return np.concatenate(parts)
+
+
 def _blank(values: pd.Series) -> np.ndarray:
     """Per row: the text of the value is empty once stripped (missing values are not flagged)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
@@ -372,9 +408,18 @@ def _blank(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
         return np.zeros(len(values), dtype=bool)
     if isinstance(values.array, pd.arrays.ArrowStringArray):
+        arrow = values.array.__arrow_array__()
+        candidates = _maybe_padded(arrow, trailing=False)  # a blank text starts with whitespace
+        if candidates is not None:
+            candidates &= ~values.isna().to_numpy()
+            rows = np.flatnonzero(candidates)
+            if len(rows) <= 1000:  # few: decide each as Python does
+                blank = np.zeros(len(values), dtype=bool)
+                blank[rows] = [not str(values.iloc[i]).strip() for i in rows]
+                return blank
         import pyarrow.compute as pc
 
-        trimmed = pc.utf8_trim(values.array.__arrow_array__(), characters=_WHITESPACE)
+        trimmed = pc.utf8_trim(arrow, characters=_WHITESPACE)
         return np.asarray(pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), False), dtype=bool)
     text = values.astype("string").str.strip()
     return (text == "").fillna(False).to_numpy(dtype=bool)
@@ -385,6 +430,11 @@ def _canonical(values: pd.Index | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_integer_dtype(values.dtype):  # distinct integers: distinct, never blank
         return np.arange(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
     string = isinstance(values.dtype, pd.StringDtype)
+    array = values.array if isinstance(values, pd.Index | pd.Series) else values
+    if isinstance(array, pd.arrays.ArrowStringArray):
+        maybe = _maybe_padded(array.__arrow_array__())
+        if maybe is not None and not maybe.any():  # nothing to strip, nothing blank
+            return np.arange(len(values), dtype=np.int64), maybe
     text = pd.Series(values, dtype=None if string else object).astype(str)
     stripped = text.str.strip(_WHITESPACE)
     blank = (stripped == "").to_numpy(dtype=bool)
