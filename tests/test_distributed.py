@@ -56,3 +56,18 @@ def test_reform_on_the_cluster(engine, client):
     expected = settle_frame(df, engine=engine, overrides=reform)
     pd.testing.assert_frame_equal(same_ids(got), same_ids(expected), check_exact=True)
     assert got.loc[0, "critical_illness"] == 900_000  # (30,000 − 15,000) × 60%
+
+
+def test_one_person_written_two_ways_stays_in_one_partition(engine, client):
+    # " P1 " is P1 (ids are compared stripped): the year's subsidy base must accumulate over both
+    row = {"jurisdiction": "testland", "scheme": "employee", "kind": "inpatient", "discharged": "2021-06-01"}
+    df = pd.DataFrame(
+        [row | {"patient_id": pid, "claim_id": f"C{i}", "basic_pool": "0", "basic_in_scope_self_pay": "8000"}
+         for i, pid in enumerate(["P1", " P1 ", "P1  ", "\u3000P1", *(f"Q{i}" for i in range(12))])]
+    )  # fmt: skip
+    expected = settle_frame(df, engine=engine)
+    # self-pay 8,000 a claim: the year reaches 10,000 on the second, then 40% of what is above
+    assert list(expected["burden_subsidy"][:4]) == [0, 240_000, 320_000, 320_000]
+    for npartitions in (2, 5, 9):
+        got = collect(settle_dask(df, engine=engine, npartitions=npartitions))
+        pd.testing.assert_frame_equal(same_ids(got), same_ids(expected), check_exact=True)

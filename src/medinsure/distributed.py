@@ -7,9 +7,9 @@ on a laptop (``LocalCluster``), a batch scheduler or Kubernetes. An engine is pl
 there.
 
 :func:`settle_dask` keeps every person's claims in one partition (a shuffle on
-``patient_id``) and the claims of a person in their input order (a global ``_order``
-column), so every partition holds whole person-years in settlement order and the result is
-the single-machine result, row for row. :func:`collect` computes it and restores the input order.
+``patient_id``, stripped as the engine compares ids) and the claims of a person in their input
+order (a global ``_order`` column), so every partition holds whole person-years in settlement
+order and the result is the single-machine result, row for row. :func:`collect` computes it and restores the input order.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from medinsure.batch import OUTPUT_COLUMNS, settle_frame
+from medinsure.batch import _WHITESPACE, OUTPUT_COLUMNS, settle_frame
 from medinsure.engine import Engine
 
 if TYPE_CHECKING:
@@ -34,14 +34,16 @@ _STRIDE = 1 << 40  # rows per partition in the global order
 
 
 def _number(part: pd.DataFrame, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The rows' global order, and the person as compared (stripped text) to shuffle on."""
     number = 0 if partition_info is None else int(partition_info["number"])
-    return part.assign(_order=np.arange(len(part), dtype=np.int64) + number * _STRIDE)
+    person = part["patient_id"].astype(str).str.strip(_WHITESPACE)
+    return part.assign(_order=np.arange(len(part), dtype=np.int64) + number * _STRIDE, _person=person)
 
 
 def _settle(part: pd.DataFrame, engine: Engine, jurisdiction: str | None) -> pd.DataFrame:
     part = part.sort_values("_order", kind="stable")
     order = part["_order"].to_numpy()
-    result = settle_frame(part.drop(columns="_order"), engine=engine, jurisdiction=jurisdiction)
+    result = settle_frame(part.drop(columns=["_order", "_person"]), engine=engine, jurisdiction=jurisdiction)
     result = result.reset_index(drop=True)
     result.insert(0, "_order", order)
     return result
@@ -79,8 +81,10 @@ def settle_dask(
         engine = reform.apply(engine)
     if isinstance(claims, pd.DataFrame):
         claims = dd.from_pandas(claims.reset_index(drop=True), npartitions=npartitions or 8, sort=False)
-    numbered = claims.map_partitions(_number, meta={**claims.dtypes.to_dict(), "_order": np.int64})
-    shuffled = numbered.shuffle(on="patient_id", npartitions=npartitions or claims.npartitions)
+    meta = {**claims.dtypes.to_dict(), "_order": np.int64, "_person": object}
+    numbered = claims.map_partitions(_number, meta=meta)
+    # on the id as the engine compares it: " P1" and "P1" are one person, in one partition
+    shuffled = numbered.shuffle(on="_person", npartitions=npartitions or claims.npartitions)
     return shuffled.map_partitions(_settle, engine, jurisdiction, meta=_meta(claims.dtypes["claim_id"]))
 
 
