@@ -14,7 +14,7 @@ KINDS = ("inpatient", "inpatient", "inpatient", "outpatient", "outpatient_specia
 LEVELS = ("tertiary", "secondary", "primary", "community")
 CATEGORIES = ("minimum_living", "extreme_poverty", "low_income", "student")
 CONDITIONS = ("childhood_blood_disease", "childhood_malignant_tumor", "pku")
-CATEGORICAL = ("patient_id", "jurisdiction", "scheme", "kind", "hospital_level", "categories", "filed")
+CATEGORICAL = ("patient_id", "jurisdiction", "scheme", "kind", "hospital_level", "categories", "filed", "service_years")
 
 
 def _yuan(fen: int) -> str:
@@ -23,15 +23,20 @@ def _yuan(fen: int) -> str:
 
 @st.composite
 def populations(
-    draw: st.DrawFn, jurisdictions: tuple[str, ...], years: tuple[int, ...], tags: tuple[str, ...] = ("",)
+    draw: st.DrawFn,
+    jurisdictions: tuple[str, ...],
+    years: tuple[int, ...],
+    tags: tuple[str, ...] = ("",),
+    categories: tuple[str, ...] = CATEGORIES,
 ) -> pd.DataFrame:
     rows = []
     for p in range(draw(st.integers(1, 6))):
         scheme = draw(st.sampled_from(("resident", "employee")))
         status = draw(st.sampled_from(("", "in_service", "retired"))) if scheme == "employee" else ""
         birth = draw(st.one_of(st.just(""), st.dates(dt.date(1930, 1, 1), dt.date(2024, 12, 31)).map(str)))
-        categories = ",".join(draw(st.lists(st.sampled_from(CATEGORIES), max_size=2, unique=True)))
+        categories_ = ",".join(draw(st.lists(st.sampled_from(categories), max_size=2, unique=True)))
         conditions = ",".join(draw(st.lists(st.sampled_from(CONDITIONS), max_size=1, unique=True)))
+        service_years = draw(st.one_of(st.just(""), st.integers(0, 40).map(str)))
         code = draw(st.sampled_from(jurisdictions))
         for c in range(draw(st.integers(1, 7))):
             in_scope = draw(st.one_of(st.integers(0, 3_000_000), st.integers(0, 60_000_000)))
@@ -44,8 +49,9 @@ def populations(
                 "scheme": scheme,
                 "status": status,
                 "birth_date": birth,
-                "categories": categories,
+                "categories": categories_,
                 "conditions": conditions,
+                "service_years": service_years,
                 "claim_id": f"P{p}C{c}",
                 "kind": draw(st.sampled_from(KINDS)),
                 "discharged": str(draw(st.dates(dt.date(min(years), 1, 1), dt.date(max(years), 12, 31)))),

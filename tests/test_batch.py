@@ -267,7 +267,7 @@ def test_a_blank_claim_id_is_refused_as_python_strips_it(engine, claim_id):
     df = frame(*rows)
     assert str(df["claim_id"].dtype) in ("str", "object")
     for claims in (df, df.astype({"claim_id": object})):
-        with pytest.raises(MedinsureError, match="row 1 .*claim_id: required"):
+        with pytest.raises(MedinsureError, match=r"row 1 .*claim_id: required"):
             settle_frame(claims, engine=engine)
     with pytest.raises(MedinsureError):
         settle_frame_scalar(df, engine=engine)

@@ -10,10 +10,10 @@ How it works, and why the result equals the scalar engine's:
 
 1. **Rules per group.** Rows are grouped by everything a rule can match on: jurisdiction,
    scheme, status, kind, hospital level, location, referral, filed, designated, categories,
-   conditions, tags, whether a basic settlement is given, the *epoch* of the service date (the
-   interval between two consecutive dates at which any rule version, eligibility window or
-   jurisdiction start changes) and the *age band* (between two consecutive age bounds of any
-   rule). Rows of one group resolve every table to the same row and version, so the scalar
+   conditions, tags, years of service, whether a basic settlement is given, the *epoch* of the
+   service date (the interval between two consecutive dates at which any rule version,
+   eligibility window or jurisdiction start changes) and the *age band* (between two
+   consecutive age bounds of any rule). Rows of one group resolve every table to the same row and version, so the scalar
    engine is asked once per group, on the group's first row: it settles that claim (raising
    exactly the error every row of the group would raise) and reports the eligibility
    refusals, the deductible, ratio and cap, each benefit's schedule and each combined cap's rate.
@@ -78,7 +78,7 @@ _MAX_DECIMALS = 6
 _EPOCH = dt.date(1970, 1, 1)
 _KEY_COLUMNS = (
     "jurisdiction", "scheme", "status", "kind", "hospital_level", "referral", "location", "filed",
-    "designated", "categories", "conditions", "tags",
+    "designated", "categories", "conditions", "tags", "service_years",
 )  # fmt: skip
 
 

@@ -6,9 +6,9 @@ columns:
 
 ``jurisdiction, patient_id, scheme, status, birth_date, categories, conditions, claim_id, kind,
 admitted, discharged, hospital_level, referral, location, filed, designated, total, in_scope``,
-and optionally ``class_b_self_pay``, ``tags`` and, for a basic settlement made elsewhere,
-``basic_pool, basic_in_scope_self_pay`` (and ``basic_deductible``). Lists are comma-separated
-inside one cell; an empty cell means "not given". Unknown columns are an error.
+and optionally ``service_years``, ``class_b_self_pay``, ``tags`` and, for a basic settlement
+made elsewhere, ``basic_pool, basic_in_scope_self_pay`` (and ``basic_deductible``). Lists are
+comma-separated inside one cell; an empty cell means "not given". Unknown columns are an error.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from medinsure.errors import MedinsureError, ScenarioError
 
 __all__ = ["CSV_COLUMNS", "ClaimRecord", "InputError", "count_records", "read_records"]
 
-PATIENT_COLUMNS = ("patient_id", "scheme", "status", "birth_date", "categories", "conditions")
+PATIENT_COLUMNS = ("patient_id", "scheme", "status", "birth_date", "categories", "conditions", "service_years")
 CLAIM_COLUMNS = (
     "claim_id", "kind", "admitted", "discharged", "hospital_level", "referral", "location", "filed",
     "designated", "total", "in_scope", "class_b_self_pay", "tags",

@@ -48,3 +48,26 @@ def test_the_continuity_rows_are_five_points_above_the_resident_rows_and_come_fi
 
 def test_hook_api_is_stated() -> None:
     assert medinsure_tieling.MEDINSURE_HOOK_API == ">=1.0,<2"
+
+
+def test_years_of_service_from_a_csv_column_reach_the_continuity_rows(tmp_path) -> None:
+    import pandas as pd
+
+    from medinsure.batch import settle_frame
+    from medinsure.files import settle_records
+    from medinsure.inputs import read_records
+
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "jurisdiction,patient_id,scheme,categories,service_years,claim_id,kind,discharged,hospital_level,total,in_scope\n"
+        "tieling,P1,resident,,,C1,inpatient,2025-03-10,tertiary,20000,20000\n"
+        "tieling,P2,resident,resident_first_tier,6,C2,inpatient,2025-03-10,tertiary,20000,20000\n"
+        "tieling,P3,resident,resident_first_tier,5,C3,inpatient,2025-03-10,tertiary,20000,20000\n",
+        encoding="utf-8",
+    )
+    engine = Engine.from_installed(allow=["liaoning", CODE])
+    # (20,000 − 1,000) × 60%; with six continuous years in the first tier × 65%; five are not enough
+    expected = [Decimal("11400.00"), Decimal("12350.00"), Decimal("11400.00")]
+    assert [s.components["basic_pool"] for s in settle_records(engine, read_records(path))] == expected
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(settle_frame(frame, engine=engine)["basic_pool"]) == [1_140_000, 1_235_000, 1_140_000]
