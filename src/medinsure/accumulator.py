@@ -123,8 +123,9 @@ class Accumulator:
         return cls(person_id=person_id, year=year)
 
     def plus(self, delta: Delta) -> Accumulator:
-        return attrs.evolve(
-            self,
+        return Accumulator(
+            person_id=self.person_id,
+            year=self.year,
             in_scope=self.in_scope + delta.in_scope,
             basic_pool=self.basic_pool + delta.basic_pool,
             admissions=self.admissions + delta.admissions,

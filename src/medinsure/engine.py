@@ -147,6 +147,8 @@ class Engine:
             ("patient.conditions", patient.conditions),
             ("claim.tags", claim.tags),
         ):
+            if not values:
+                continue
             known = self._terms[field.split(".")[1]]
             for term in sorted(values - known):
                 raise InvalidInput(field, term, f"unknown term (known: {', '.join(sorted(known)) or 'none'})")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from medinsure.errors import InvalidInput, RuleError
+from medinsure.errors import InvalidInput, RuleError, RuleNotInForce
 from medinsure.money import ZERO, amount, pct, rate, round_fen
 
 if TYPE_CHECKING:
@@ -167,10 +167,20 @@ class Match:
         return cls(**values)
 
     def matches(self, patient: Patient, claim: Claim) -> bool:
-        return all(check(patient, claim) for check in _compile(self))
+        return all(check(patient, claim) for check in self._compiled()[0])
 
     def describe(self) -> str:
-        return _describe_match(self)
+        return self._compiled()[1]
+
+    def _compiled(self) -> tuple[tuple[_Check, ...], str]:
+        """The checks and the description of this match object, built once."""
+        entry = _COMPILED.get(id(self))
+        if entry is None or entry[0] is not self:
+            entry = (self, (_compile(self), self._describe()))
+            if len(_COMPILED) > _COMPILED_SIZE:
+                _COMPILED.clear()
+            _COMPILED[id(self)] = entry
+        return entry[1]
 
     def _describe(self) -> str:
         parts = []
@@ -193,7 +203,12 @@ class Match:
 _Check = Callable[["Patient", "Claim"], bool]
 
 
-@functools.cache
+#: The checks and description of each match object by its id, the match kept alive so that the
+#: id stays its own (looking a match up by value compared equal matches field by field).
+_COMPILED: dict[int, tuple[Match, tuple[tuple[_Check, ...], str]]] = {}
+_COMPILED_SIZE = 1 << 16
+
+
 def _compile(match: Match) -> tuple[_Check, ...]:
     """The checks of a match, only for the fields it sets (built once per match)."""
     checks: list[_Check] = []
@@ -244,10 +259,6 @@ def _compile(match: Match) -> tuple[_Check, ...]:
         checks.append(bounded(match.service_years_min, match.service_years_max, lambda p, c: p.service_years))
     return tuple(checks)
 
-
-@functools.cache
-def _describe_match(match: Match) -> str:
-    return match._describe()
 
 
 @attrs.frozen
@@ -400,8 +411,6 @@ class ParameterTable(Generic[T]):
         Raises :class:`RuleNotInForce` when a row matches but the service date is before its
         first version.
         """
-        from medinsure.errors import RuleNotInForce
-
         day = claim.service_date
         row = self._row_for(patient, claim)
         if row is not None:
@@ -434,7 +443,23 @@ class ParameterTable(Generic[T]):
 
 
 def _profile(patient: Patient, claim: Claim) -> tuple[object, ...]:
-    """Everything a :class:`Match` can look at: two claims with one profile match the same rows."""
+    """Everything a :class:`Match` can look at: two claims with one profile match the same rows.
+
+    A claim's tables are looked up one after the other, so the last profile is kept (with the
+    patient and claim it belongs to, compared by identity).
+    """
+    last = _LAST_PROFILE
+    if last[0] is patient and last[1] is claim:
+        return last[2]
+    profile = _profile_of(patient, claim)
+    globals()["_LAST_PROFILE"] = (patient, claim, profile)
+    return profile
+
+
+_LAST_PROFILE: tuple[object, object, tuple[object, ...]] = (None, None, ())
+
+
+def _profile_of(patient: Patient, claim: Claim) -> tuple[object, ...]:
     return (
         patient.scheme,
         patient.employee_status,
