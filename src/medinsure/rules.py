@@ -260,7 +260,6 @@ def _compile(match: Match) -> tuple[_Check, ...]:
     return tuple(checks)
 
 
-
 @attrs.frozen
 class Tier:
     """A band of a tier schedule: ``start`` to ``end`` (inclusive; ``None`` = no upper bound)."""
