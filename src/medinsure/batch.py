@@ -317,10 +317,6 @@ def _cut_points(rules_list: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 # -- the frame -------------------------------------------------------------------------------
 
 
-def _column(df: pd.DataFrame, name: str) -> pd.Series | None:
-    return df[name] if name in df.columns else None
-
-
 def _days(values: pd.Series, field: str) -> np.ndarray:
     """Days since 1970 of a date column (text YYYY-MM-DD or datetime); missing is INT64 min."""
     if pd.api.types.is_datetime64_any_dtype(values):
