@@ -272,3 +272,37 @@ def test_a_blank_claim_id_is_refused_as_python_strips_it(engine, claim_id):
     with pytest.raises(MedinsureError):
         settle_frame_scalar(df, engine=engine)
     assert list(settle_frame(frame(rows[0]), engine=engine)["claim_id"]) == [" A"]  # leading space: not blank
+
+
+@pytest.mark.parametrize(
+    "form",
+    ["str", "string[python]", "object", "category", "prepared", "integers", "mixed"],
+)
+def test_every_form_of_the_ids_settles_alike(engine, form):
+    ids = ["P1", "P2", "P1", " P2", "P3"]
+    df = frame(
+        *(
+            {"patient_id": p, "claim_id": f"C{i}", "discharged": f"2021-0{i + 1}-01"}
+            | {"total": "30000", "in_scope": "25000", "scheme": "employee"}
+            for i, p in enumerate(ids)
+        )
+    )
+    expected = settle_frame_scalar(df, engine=engine)
+    # employees: pool (25,000 − 1,000) × 80% = 19,200, self-pay 5,800; the subsidy's 10,000 is
+    # passed on a person's second claim: (11,600 − 10,000) × 40% = 640
+    assert list(expected["burden_subsidy"]) == [0, 0, 64_000, 64_000, 0]
+    if form in ("string[python]", "object", "category"):
+        df = df.astype({"patient_id": form})
+    elif form == "prepared":
+        df = prepare(df)
+    elif form == "integers":
+        df = df.assign(patient_id=[1, 2, 1, 2, 3])
+    elif form == "mixed":
+        df = df.assign(patient_id=pd.Series([1, "2", " 1", 2, "3"], dtype=object))
+    got = settle_frame(df, engine=engine)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_an_empty_frame_prepares_and_settles_to_an_empty_result(engine):
+    df = frame({"patient_id": "P", "claim_id": "C", "discharged": "2021-03-01", "total": "1", "in_scope": "1"}).head(0)
+    assert len(settle_frame(prepare(df), engine=engine)) == 0

@@ -94,6 +94,8 @@ def yuan_to_fen(values: Any, field: str = "amount") -> np.ndarray:
     from medinsure.money import amount
 
     series = pd.Series(values, copy=False)
+    if not len(series):
+        return np.zeros(0, dtype=np.int64)
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_float_dtype(series):
         raise InvalidInput(field, series.iloc[0] if len(series) else None, "floats are not accepted (inexact)")
     if pd.api.types.is_integer_dtype(series) and not series.isna().any():
