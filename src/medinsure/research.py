@@ -115,12 +115,13 @@ def compare(
     scenarios = _scenarios(codes, reforms or {})
     prepared = prepare(frame)  # amounts, dates and ids read once, not once per scenario
     in_scope = _in_scope(prepared)
+    # a frame without the column is refused by settle_frame below, naming it
+    years = prepared["discharged"].dt.year.to_numpy() if "discharged" in prepared.columns else None
     parts = []
     rows = []
     provenance: dict[str, Any] = {}
     for label, code, reform_name, reform in scenarios:
         result = settle_frame(prepared, engine=engine, overrides=reform, jurisdiction=code)
-        years = prepared["discharged"].dt.year.to_numpy()
         provenance[label] = result.attrs["medinsure"]
         part = pd.DataFrame(
             {
