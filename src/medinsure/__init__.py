@@ -6,14 +6,19 @@ The public face of the library::
     engine = Engine.from_installed()
     settlements = engine.settle(patient, claims, jurisdiction="dalian")
     print(settlements[-1].explain())
+
+The package is laid out in the order data flows: :mod:`medinsure.model` (the input model),
+:mod:`medinsure.rules` (tables, rule packs, registry, reforms), :mod:`medinsure.settlement`
+(plan, formulas, engine, accumulator, result), :mod:`medinsure.io` (files in and out) and
+:mod:`medinsure.cli`; beside them :mod:`medinsure.plugins` (the host and the kit),
+:mod:`medinsure.ledger`, :mod:`medinsure.research` (the research extra) and
+:mod:`medinsure.testing` (the conformance suite for plugins).
 """
 
 from __future__ import annotations
 
-from medinsure.accumulator import Accumulator, Amounts
-from medinsure.datapacks import RulePackPlugin
-from medinsure.engine import Engine
 from medinsure.errors import (
+    InputError,
     InvalidInput,
     MedinsureError,
     PluginError,
@@ -22,11 +27,14 @@ from medinsure.errors import (
     ScenarioError,
     UnknownJurisdiction,
 )
-from medinsure.hookapi import HOOK_API
-from medinsure.hookspecs import hookimpl
 from medinsure.model import BasicResult, Claim, Contribution, Patient
-from medinsure.plugins import list_plugins, make_plugin_manager
-from medinsure.rules import (
+from medinsure.plugins.discovery import RulePackPlugin
+from medinsure.plugins.hooks import HOOK_API, hookimpl
+from medinsure.plugins.host import list_plugins, make_plugin_manager
+from medinsure.rules.names import COMPONENTS, FUNDS
+from medinsure.rules.reforms import Reform
+from medinsure.rules.registry import JurisdictionRules, RegistryScope
+from medinsure.rules.tables import (
     Benefit,
     CombinedCap,
     EligibilityRule,
@@ -39,12 +47,15 @@ from medinsure.rules import (
     Tier,
     Version,
 )
-from medinsure.settlement import COMPONENTS, Settlement
+from medinsure.settlement.accumulator import Accumulator, Amounts
+from medinsure.settlement.engine import Engine
+from medinsure.settlement.result import Settlement
 
 __version__ = "0.1.0"
 
 __all__ = [
     "COMPONENTS",
+    "FUNDS",
     "HOOK_API",
     "Accumulator",
     "Amounts",
@@ -55,13 +66,17 @@ __all__ = [
     "Contribution",
     "EligibilityRule",
     "Engine",
+    "InputError",
     "InvalidInput",
+    "JurisdictionRules",
     "Match",
     "MedinsureError",
     "ParameterTable",
     "Patient",
     "PluginError",
     "Provenance",
+    "Reform",
+    "RegistryScope",
     "Row",
     "RuleError",
     "RuleNotInForce",
@@ -81,9 +96,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """``medinsure.compare``: :func:`medinsure.research.compare`, imported on first use (research extra)."""
+    """``medinsure.compare``: :func:`medinsure.research.comparison`, imported on first use (research extra)."""
     if name == "compare":
-        from medinsure.research import compare
+        from medinsure.research.comparison import compare
 
         return compare
     raise AttributeError(f"module 'medinsure' has no attribute {name!r}")

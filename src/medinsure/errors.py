@@ -1,8 +1,29 @@
-"""Exception types raised by medinsure.
+"""Every exception type medinsure raises, in one place.
 
 Every error a user can cause derives from :class:`MedinsureError`; catching it is enough for
 an application that wants to report bad input without a traceback. Each message names the
-culprit: the field and value for input, the plugin, jurisdiction and rule for rule data.
+culprit: the field and value for input, the file and row or case for a file, the plugin,
+jurisdiction and rule for rule data, the claim for the ledger.
+
+::
+
+    MedinsureError
+    ├── InvalidInput         a patient, claim or amount (field and value)
+    ├── InputError           a claim file: file and row or case
+    ├── ReadError            a YAML or JSON file that cannot be read (line)
+    ├── ScenarioError        a scenario file (file, case, line)
+    ├── ScenarioFailed       a scenario's expectations not met (its failures)
+    ├── RuleError            rule data (plugin, jurisdiction, rule, value)
+    │   └── RuleNotInForce   no version of a rule on the service date
+    ├── UnknownJurisdiction
+    ├── PluginError          a plugin that cannot be loaded or registered
+    ├── KitError             ``medinsure new-plugin`` cannot make the package
+    ├── UsageError           a command line that cannot be parsed
+    └── LedgerError          the ledger cannot be opened, read or written
+        ├── ClaimConflict    a claim id given again with other content
+        ├── ClaimReversed    a reversed claim given again
+        ├── UnknownClaim     a claim id the ledger does not hold
+        └── ConcurrentWrite  another writer added the same row first (retried)
 """
 
 from __future__ import annotations
@@ -10,13 +31,23 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ClaimConflict",
+    "ClaimReversed",
+    "ConcurrentWrite",
+    "InputError",
     "InvalidInput",
+    "KitError",
+    "LedgerError",
     "MedinsureError",
     "PluginError",
+    "ReadError",
     "RuleError",
     "RuleNotInForce",
     "ScenarioError",
+    "ScenarioFailed",
+    "UnknownClaim",
     "UnknownJurisdiction",
+    "UsageError",
 ]
 
 
@@ -37,9 +68,21 @@ class InvalidInput(MedinsureError, ValueError):
         self.reason = reason
         super().__init__(f"{field}={value!r}: {reason}")
 
-    def within(self, prefix: str) -> InvalidInput:
-        """The same error with ``prefix`` put before the field name (``claims[2]``)."""
-        return InvalidInput(f"{prefix}.{self.field}", self.value, self.reason)
+
+class InputError(MedinsureError):
+    """A claim file that cannot be read or settled, with the file and row or case named."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}")
+
+
+class ReadError(MedinsureError):
+    """A YAML or JSON file that cannot be read; ``line`` is where, when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message)
 
 
 class RuleError(MedinsureError, ValueError):
@@ -98,3 +141,64 @@ class ScenarioError(MedinsureError):
         if case is not None:
             loc += f": case {case!r}"
         super().__init__(f"{loc}: {message}")
+
+
+class ScenarioFailed(MedinsureError):
+    """A scenario whose settlements differ from its expectations (one line per failure)."""
+
+
+class KitError(MedinsureError):
+    """The kit cannot make the package: a bad code or name, or a folder that is not empty."""
+
+
+class UsageError(MedinsureError):
+    """A command line that cannot be parsed (an unknown option, a missing argument)."""
+
+
+class LedgerError(MedinsureError):
+    """The ledger cannot be opened, read or written (no such file, no server, wrong schema)."""
+
+
+class ClaimConflict(LedgerError):
+    """A claim id already in the ledger, given again with different content.
+
+    ``differences`` lists ``(field, stored, given)`` for each field that differs (person ids
+    masked unless the ledger shows ids).
+    """
+
+    def __init__(self, claim_id: str, differences: list[tuple[str, str, str]]) -> None:
+        self.claim_id = claim_id
+        self.differences = differences
+        shown = "; ".join(f"{field}: stored {stored}, given {given}" for field, stored, given in differences[:3])
+        more = f"; and {len(differences) - 3} more" if len(differences) > 3 else ""
+        super().__init__(
+            f"claim.id={claim_id!r}: already in the ledger with different content ({shown}{more});"
+            " use a new claim id, or correct the claim"
+        )
+
+
+class ClaimReversed(LedgerError):
+    """A claim that was reversed, given again (to settle, correct or reverse)."""
+
+    def __init__(self, claim_id: str, event_id: int) -> None:
+        self.claim_id = claim_id
+        self.event_id = event_id
+        super().__init__(
+            f"claim.id={claim_id!r}: reversed by ledger event {event_id}; a reversed claim is not settled,"
+            " corrected or reversed again (give the claim a new id)"
+        )
+
+
+class UnknownClaim(LedgerError, LookupError):
+    """A claim id that the ledger does not hold."""
+
+    def __init__(self, claim_id: str) -> None:
+        self.claim_id = claim_id
+        super().__init__(f"claim.id={claim_id!r}: not in the ledger")
+
+
+class ConcurrentWrite(LedgerError):
+    """A database's unique constraint refused a row another writer added first.
+
+    The ledger retries the operation; a caller sees it only when every retry met another writer.
+    """

@@ -27,10 +27,12 @@ __all__ = [
     "REFERRALS",
     "SCHEMES",
     "STATUSES",
+    "WHITESPACE",
     "BasicResult",
     "Claim",
     "Contribution",
     "Patient",
+    "whole_years",
 ]
 
 SCHEMES = ("resident", "employee")
@@ -53,6 +55,22 @@ CATEGORIES = ("minimum_living", "extreme_poverty", "low_income", "student")
 CONDITIONS = ("childhood_blood_disease", "childhood_malignant_tumor", "pku")
 
 _TERM = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+#: Every character ``str.strip`` removes: ids are compared with it stripped, by every path.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def whole_years(born_year: Any, born_month_day: Any, on_year: Any, on_month_day: Any) -> Any:
+    """Whole years from a birth to a day; a month-day is ``month × 32 + day``.
+
+    For one person (``int``) or many (numpy arrays): :meth:`Patient.age_on` and the batch path
+    both count ages with it.
+    """
+    return on_year - born_year - (on_month_day < born_month_day)
 
 
 # --- converters that name the field they convert -------------------------------------------
@@ -251,12 +269,10 @@ class Patient:
 
     def age_on(self, day: dt.date) -> int | None:
         """Age in whole years on ``day``, or None when the birth date is unknown."""
-        if self.birth_date is None:
+        born = self.birth_date
+        if born is None:
             return None
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return int(whole_years(born.year, born.month * 32 + born.day, day.year, day.month * 32 + day.day))
 
     @property
     def employee_status(self) -> str | None:

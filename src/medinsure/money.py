@@ -5,10 +5,12 @@ They are accepted from ``int``, ``str`` and ``Decimal``; a ``float``, a ``bool``
 infinity or a value with more than two decimals is refused, because each of them hides a
 rounding that nobody chose.
 
-Rounding happens in one place, :func:`round_fen`, half up to the fen. The engine calls it at
-three documented points only: a basic pool payment, a secondary benefit's annual function
-``F(x)`` (so a claim's share ``F(after) - F(before)`` is a difference of two rounded values and
-the year's total is ``F(total)``), and a combined cap computed from a rate.
+The settlement's arithmetic is done in integer fen by :mod:`medinsure.settlement.formulas`,
+which rounds half up to the fen at three documented points only: a basic pool payment, a
+secondary benefit's annual function ``F(x)`` (so a claim's share ``F(after) - F(before)`` is a
+difference of two rounded values and the year's total is ``F(total)``), and a combined cap
+computed from a rate. :func:`to_fen` and :func:`from_fen` convert exactly between the two
+forms; :func:`fmt` is how an amount is shown to people (``12,345.60``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from medinsure.errors import InvalidInput
 
-__all__ = ["FEN", "ZERO", "Amount", "amount", "pct", "rate", "round_fen"]
+__all__ = ["FEN", "ZERO", "Amount", "amount", "fmt", "from_fen", "pct", "rate", "round_fen", "to_fen"]
 
 Amount = Decimal
 FEN = Decimal("0.01")
@@ -76,3 +78,18 @@ def pct(value: Decimal) -> str:
     """A rate as a percentage for display: ``Decimal("0.65")`` -> ``"65%"``."""
     text = format((value * 100).normalize(), "f")
     return f"{text}%"
+
+
+def to_fen(value: Decimal) -> int:
+    """An amount of yuan with at most two decimals as whole fen: ``Decimal("12.34")`` -> ``1234``."""
+    return int(value.scaleb(2))
+
+
+def from_fen(fen: int) -> Decimal:
+    """Whole fen as yuan with two decimals: ``1234`` -> ``Decimal("12.34")``."""
+    return Decimal(int(fen)).scaleb(-2)
+
+
+def fmt(value: Decimal) -> str:
+    """An amount as people read it: thousands separated, two decimals (``12,345.60``)."""
+    return f"{value:,.2f}"

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medinsure.engine import Engine
+from medinsure.errors import ClaimConflict, ClaimReversed, LedgerError, UnknownClaim
+from medinsure.io.masking import IdMasker
 from medinsure.ledger.base import Adjustment, Difference, DryRun, Entry, Event, Ledger, Report
-from medinsure.ledger.errors import ClaimConflict, ClaimReversed, LedgerError, UnknownClaim
-from medinsure.privacy import IdMasker
+from medinsure.settlement.engine import Engine
 
 __all__ = [
     "Adjustment",

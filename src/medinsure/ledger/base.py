@@ -7,7 +7,7 @@
   are written in one transaction.
 - **Idempotent by claim id.** A claim id already in the ledger with the same content (patient,
   claim fields, jurisdiction: compared by fingerprint) returns the stored settlement and writes
-  nothing; with different content it is refused (:class:`~.errors.ClaimConflict`).
+  nothing; with different content it is refused (:class:`~medinsure.errors.ClaimConflict`).
 - **Settlement order = arrival order.** Within a person-year, claims are settled in the order
   the ledger first received them (``seq``). A late claim — a manual application, care in
   another province settled weeks later — is settled into the policy year of its service date,
@@ -33,15 +33,25 @@ from typing import Any, ClassVar, Protocol
 
 import attrs
 
-from medinsure.accumulator import Accumulator
-from medinsure.engine import Engine
-from medinsure.errors import InvalidInput, MedinsureError
+from medinsure.errors import (
+    ClaimConflict,
+    ClaimReversed,
+    ConcurrentWrite,
+    InvalidInput,
+    LedgerError,
+    MedinsureError,
+    UnknownClaim,
+)
+from medinsure.io.masking import IdMasker
 from medinsure.ledger import codec
-from medinsure.ledger.errors import ClaimConflict, ClaimReversed, LedgerError, UnknownClaim
 from medinsure.ledger.schema import SCHEMA_VERSION, TABLES, ddl
 from medinsure.model import Claim, Patient
-from medinsure.privacy import IdMasker
-from medinsure.settlement import COMPONENTS, Settlement
+from medinsure.money import fmt
+from medinsure.rules.names import COMPONENTS
+from medinsure.settlement.accumulator import Accumulator
+from medinsure.settlement.engine import Engine
+from medinsure.settlement.result import Settlement
+from medinsure.settlement.years import PersonYears
 
 __all__ = ["Adjustment", "Difference", "DryRun", "Entry", "Event", "Ledger", "Report"]
 
@@ -57,10 +67,6 @@ class Tx(Protocol):
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None: ...
-
-
-class Duplicate(LedgerError):
-    """A backend's unique constraint refused a row another writer added first (retried)."""
 
 
 # --- what the ledger gives back ----------------------------------------------------------------
@@ -289,8 +295,8 @@ class Ledger(ABC):
 
         The settlement and the accumulator update commit together or not at all. The same claim
         id with the same content returns the stored settlement (its current version) and writes
-        nothing; with other content it raises :class:`~.errors.ClaimConflict`; a reversed claim
-        id raises :class:`~.errors.ClaimReversed`.
+        nothing; with other content it raises :class:`~medinsure.errors.ClaimConflict`; a reversed claim
+        id raises :class:`~medinsure.errors.ClaimReversed`.
         """
         data, fingerprint, key = _identify(patient, claim, jurisdiction)
         for _ in range(_RETRIES):
@@ -304,7 +310,7 @@ class Ledger(ABC):
                     if stored is not None:
                         return self._replay(stored, fingerprint, data)
                     settlement = self._settle_new(tx, patient, claim, jurisdiction, data, fingerprint)
-            except Duplicate:
+            except ConcurrentWrite:
                 continue  # another writer recorded this claim id meanwhile: read it again
             log.info("settled claim %s (person %s, %d)", claim.id, self.masker(patient.id), claim.year)
             return settlement
@@ -520,8 +526,8 @@ class Ledger(ABC):
                         s.year,
                         s.claim_id,
                         f"{component}: adjustments",
-                        f"{Decimal(summed.get(component, '0.00')):,.2f}",
-                        f"{Decimal(summed.get(component, '0.00')) + diff:,.2f}",
+                        f"{fmt(Decimal(summed.get(component, '0.00')))}",
+                        f"{fmt(Decimal(summed.get(component, '0.00')) + diff)}",
                     )
                 )
 
@@ -535,7 +541,7 @@ class Ledger(ABC):
     ) -> list[Difference]:
         person_id, year = key
         diffs = []
-        acc = Accumulator.empty(person_id, year)
+        years = PersonYears(self.engine)
         for s in stored:
             if s.status != "settled" or s.key != key:
                 continue
@@ -553,14 +559,14 @@ class Ledger(ABC):
                 )
             patient, claim, jurisdiction = s.inputs()
             try:
-                fresh = self.engine.settle_claim(patient, claim, jurisdiction=jurisdiction, accumulator=acc)
+                fresh = years.settle(patient, claim, jurisdiction=jurisdiction)
             except MedinsureError as exc:
                 diffs.append(Difference(person_id, year, s.claim_id, "settlement", "recorded", f"refused: {exc}"))
                 return diffs
             record = codec.canonical_json(codec.encode_settlement(fresh))
             if record != s.record:
                 diffs.extend(_record_differences(s, fresh))
-            acc = fresh.accumulator_after
+        acc = years.accumulator(person_id, year)
         flat_stored = codec.flatten(accumulator) if accumulator is not None else {}
         flat_fresh = codec.flatten(acc.to_dict()) if accumulator is not None or acc.claims else {}
         for name in sorted(set(flat_stored) | set(flat_fresh)):
@@ -718,17 +724,16 @@ class Ledger(ABC):
         active = [s for s in self._members(tx, key) if s.key == key and s.status == "settled"]
         before = [s for s in active if s.seq < from_seq]
         last = before[-1].settlement() if before else None
-        acc = last.accumulator_after if last is not None else Accumulator.empty(*key)
+        years = PersonYears(self.engine, lambda *_: None if last is None else last.accumulator_after)
         for stored in active:
             if stored.seq < from_seq:
                 continue
             patient, claim, jurisdiction = stored.inputs()
-            settlement = self.engine.settle_claim(patient, claim, jurisdiction=jurisdiction, accumulator=acc)
+            settlement = years.settle(patient, claim, jurisdiction=jurisdiction)
             record = codec.canonical_json(codec.encode_settlement(settlement))
             if record != stored.record or stored.settled_key != key or stored.claim_id == force:
                 self._add_version(tx, event_id, stored, settlement, key)
-            acc = settlement.accumulator_after
-        self._store_accumulator(tx, key, acc, event_id)
+        self._store_accumulator(tx, key, years.accumulator(*key), event_id)
 
     def _replay(self, stored: _Stored, fingerprint: str, data: Mapping[str, Any]) -> Settlement:
         if stored.status == "reversed":
@@ -757,25 +762,19 @@ class DryRun:
     def __init__(self, ledger: Ledger, tx: Tx) -> None:
         self._ledger = ledger
         self._tx = tx
-        self._state: dict[PersonYear, Accumulator] = {}
+        self._years = PersonYears(ledger.engine, lambda *key: ledger._accumulator(tx, key))
         self._seen: set[str] = set()
 
     def settle(self, patient: Patient, claim: Claim, *, jurisdiction: str) -> Settlement:
         """What :meth:`Ledger.settle` would give for this claim after the earlier ones of the run."""
-        data, fingerprint, key = _identify(patient, claim, jurisdiction)
+        data, fingerprint, _ = _identify(patient, claim, jurisdiction)
         if claim.id in self._seen:
             raise InvalidInput("claim.id", claim.id, "given twice in one pre-settlement")
         self._seen.add(claim.id)
         stored = self._ledger._stored(self._tx, claim.id)
         if stored is not None:
             return self._ledger._replay(stored, fingerprint, data)
-        if key not in self._state:
-            self._state[key] = self._ledger._accumulator(self._tx, key)
-        settlement = self._ledger.engine.settle_claim(
-            patient, claim, jurisdiction=jurisdiction, accumulator=self._state[key]
-        )
-        self._state[key] = settlement.accumulator_after
-        return settlement
+        return self._years.settle(patient, claim, jurisdiction=jurisdiction)
 
 
 def _entry(stored: _Stored) -> Entry:
@@ -802,8 +801,8 @@ def _record_differences(stored: _Stored, fresh: Settlement) -> list[Difference]:
             stored.year,
             stored.claim_id,
             component,
-            f"{Decimal(old.get(component, '0.00')):,.2f}",
-            f"{Decimal(new.get(component, '0.00')):,.2f}",
+            f"{fmt(Decimal(old.get(component, '0.00')))}",
+            f"{fmt(Decimal(new.get(component, '0.00')))}",
         )
         for component in codec.component_differences(old, new)
     ]

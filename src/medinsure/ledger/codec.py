@@ -6,7 +6,7 @@ decimals, dates ``YYYY-MM-DD``, term lists sorted) — so that ``total: 1000`` a
 
 A settlement is stored whole (:func:`encode_settlement`): every line, rule version and its
 source, refusal, benefit result and both accumulators, so that :func:`decode_settlement`
-gives back a :class:`~medinsure.settlement.Settlement` equal to the one that was settled.
+gives back a :class:`~medinsure.settlement.result.Settlement` equal to the one that was settled.
 Amounts are decimal strings; nothing passes through a float.
 """
 
@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from medinsure.accumulator import Accumulator, Amounts, Delta
 from medinsure.model import Claim, Patient
-from medinsure.rules import Provenance, Source
-from medinsure.settlement import COMPONENTS, BenefitResult, Line, Refusal, RuleRef, Settlement
+from medinsure.rules.tables import Provenance, Source
+from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
+from medinsure.settlement.result import COMPONENTS, BenefitResult, Line, Refusal, RuleRef, Settlement
 
 __all__ = [
     "accumulator_from_dict",

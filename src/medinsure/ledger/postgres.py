@@ -17,10 +17,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from medinsure.engine import Engine
-from medinsure.ledger.base import Duplicate, Ledger, PersonYear, Tx
-from medinsure.ledger.errors import LedgerError
-from medinsure.privacy import IdMasker, redact_url
+from medinsure.errors import ConcurrentWrite, LedgerError
+from medinsure.io.masking import IdMasker, redact_url
+from medinsure.ledger.base import Ledger, PersonYear, Tx
+from medinsure.settlement.engine import Engine
 
 __all__ = ["PostgresLedger", "lock_key"]
 
@@ -87,7 +87,7 @@ class PostgresLedger(Ledger):
         try:
             yield
         except errors.UniqueViolation as exc:
-            raise Duplicate(f"ledger {self.location}: {_first_line(exc)}") from None
+            raise ConcurrentWrite(f"ledger {self.location}: {_first_line(exc)}") from None
         except self._psycopg.Error as exc:
             raise LedgerError(f"ledger {self.location}: {prefix}{_first_line(exc)}") from None
 

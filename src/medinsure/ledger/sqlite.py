@@ -15,10 +15,10 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from medinsure.engine import Engine
-from medinsure.ledger.base import Duplicate, Ledger, PersonYear, Tx
-from medinsure.ledger.errors import LedgerError
-from medinsure.privacy import IdMasker
+from medinsure.errors import ConcurrentWrite, LedgerError
+from medinsure.io.masking import IdMasker
+from medinsure.ledger.base import Ledger, PersonYear, Tx
+from medinsure.settlement.engine import Engine
 
 __all__ = ["SQLiteLedger"]
 
@@ -87,7 +87,7 @@ class SQLiteLedger(Ledger):
         try:
             yield
         except sqlite3.IntegrityError as exc:
-            raise Duplicate(f"ledger {self.location}: {exc}") from None
+            raise ConcurrentWrite(f"ledger {self.location}: {exc}") from None
         except sqlite3.Error as exc:
             raise LedgerError(f"ledger {self.location}: {exc}") from None
 

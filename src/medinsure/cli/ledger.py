@@ -1,0 +1,293 @@
+"""The ledger's part of the command line.
+
+- ``medinsure settle FILE --ledger L [--dry-run]``: settle a scenario file into a ledger
+  (``expect:`` is ignored). The whole file is pre-settled against the ledger first, so a bad
+  claim anywhere in it records nothing; then each claim is recorded in its own transaction.
+  Output is the same as without a ledger; a claim already recorded prints its stored
+  settlement. ``--dry-run`` prints the pre-settlement and records nothing.
+- ``medinsure reverse CLAIM_ID --ledger L [--reason TEXT]``
+- ``medinsure correct FILE --ledger L [--reason TEXT]``: the claims of the file replace the
+  claims of the same id.
+- ``medinsure ledger show PERSON [--year Y] --ledger L``
+- ``medinsure ledger verify --ledger L``: exit 0 when nothing differs, 1 otherwise.
+
+Person ids are masked in the settlement sheets, tables, messages and errors these commands
+print, unless ``--show-ids`` is given. JSON output (``--format json``) is data for programs
+and carries ids as they are, the same as without a ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from functools import partial
+from typing import Any, TextIO, TypeVar
+
+import attrs
+
+from medinsure.errors import InputError, LedgerError, MedinsureError, UnknownClaim
+from medinsure.io.masking import IdMasker
+from medinsure.io.records import read_records
+from medinsure.io.writers import write_settlements
+from medinsure.ledger import Event, Ledger, open_ledger
+from medinsure.model import Claim, Patient
+from medinsure.money import fmt
+from medinsure.rules.names import FUNDS
+from medinsure.settlement.engine import Engine
+
+__all__ = ["COMMANDS", "add_commands", "add_settle_options", "run"]
+
+#: The commands this module adds (``settle --ledger`` is routed here as well).
+COMMANDS = ("reverse", "correct", "ledger")
+
+T = TypeVar("T")
+MakeEngine = Callable[[argparse.Namespace], Engine]
+
+
+def _ledger_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument(
+        "--ledger",
+        required=required,
+        metavar="PATH|URL",
+        help="the ledger: a SQLite file, or a postgresql:// URL (needs medinsure[postgresql])",
+    )
+    parser.add_argument("--show-ids", action="store_true", help="print person ids unmasked")
+
+
+def add_settle_options(settle: argparse.ArgumentParser) -> None:
+    """Add ``--ledger`` and ``--dry-run`` to the ``settle`` command (which has ``--show-ids``)."""
+    settle.add_argument(
+        "--ledger",
+        metavar="PATH|URL",
+        help="settle into a ledger: a SQLite file, or a postgresql:// URL (needs medinsure[postgresql])",
+    )
+    settle.add_argument(
+        "--dry-run", action="store_true", help="with --ledger: pre-settle against the ledger, record nothing"
+    )
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``reverse``, ``correct`` and ``ledger show|verify`` to the command line."""
+    options = argparse.ArgumentParser(add_help=False)
+    _ledger_options(options, required=True)
+
+    reverse = sub.add_parser("reverse", parents=[common, options], help="reverse a claim recorded in a ledger")
+    reverse.add_argument("claim_id", metavar="CLAIM_ID")
+    reverse.add_argument("--reason", default="", metavar="TEXT", help="why (kept in the audit trail)")
+
+    correct = sub.add_parser(
+        "correct", parents=[common, options], help="replace recorded claims by the claims of the same id in FILE"
+    )
+    correct.add_argument("file", metavar="FILE")
+    correct.add_argument("--jurisdiction", metavar="CODE", help="settle every case under this jurisdiction")
+    correct.add_argument("--reason", default="", metavar="TEXT", help="why (kept in the audit trail)")
+
+    ledger = sub.add_parser("ledger", help="inspect a ledger: show a person's years, verify the whole ledger")
+    commands = ledger.add_subparsers(dest="ledger_command", required=True, metavar="SUBCOMMAND")
+    show = commands.add_parser(
+        "show", parents=[common, options], help="a person's claims, accumulators and audit trail"
+    )
+    show.add_argument("person", metavar="PERSON")
+    show.add_argument("--year", type=int, metavar="YEAR", help="only this policy year")
+    commands.add_parser(
+        "verify", parents=[common, options], help="recompute every person-year; exit 1 when anything differs"
+    )
+
+
+def run(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO) -> int:
+    """Run a ledger command (or ``settle --ledger``); errors have person ids masked."""
+    masker = IdMasker(show=args.show_ids)
+    ids: set[str] = set()
+    try:
+        if args.command == "settle":
+            return _settle(args, make_engine, out, masker, ids)
+        if args.command == "reverse":
+            return _reverse(args, make_engine, out, masker, ids)
+        if args.command == "correct":
+            return _correct(args, make_engine, out, masker, ids)
+        if args.ledger_command == "show":
+            ids.add(args.person)
+            return _show(args, make_engine, out, masker)
+        return _verify(args, make_engine, out, masker)
+    except MedinsureError as exc:
+        message = masker.text(str(exc), ids)
+        if message == str(exc):
+            raise
+        raise MedinsureError(message) from None
+
+
+# --- settle, correct -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Item:
+    where: str
+    patient: Patient
+    claim: Claim
+    jurisdiction: str
+
+
+def _at(where: str, action: Callable[[], T]) -> T:
+    """Run ``action``; an error becomes a one-line InputError naming the file and row or case."""
+    try:
+        return action()
+    except InputError:
+        raise
+    except MedinsureError as exc:
+        raise InputError(where, str(exc)) from None
+
+
+def _items(file: str, jurisdiction: str | None, ids: set[str]) -> list[_Item]:
+    """Every claim of a scenario or CSV file, validated before the ledger is touched."""
+    items = []
+    for record in read_records(file):
+        if record.patient.get("id") is not None:
+            ids.add(str(record.patient["id"]))
+        code = jurisdiction or record.jurisdiction
+        if not code:
+            raise InputError(record.where, "no jurisdiction: give a jurisdiction column or --jurisdiction")
+        patient = _at(record.where, partial(Patient.from_mapping, record.patient))
+        claim = _at(record.where, partial(Claim.from_mapping, record.claim))
+        items.append(_Item(record.where, patient, claim, code))
+    return items
+
+
+def _open(args: argparse.Namespace, make_engine: MakeEngine, masker: IdMasker, *, create: bool) -> Ledger:
+    return open_ledger(args.ledger, make_engine(args), create=create, masker=masker)
+
+
+def _settle(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker, ids: set[str]) -> int:
+    if not args.ledger:
+        raise MedinsureError("--dry-run: needs --ledger (a pre-settlement is made against a ledger)")
+    items = _items(args.file, args.jurisdiction, ids)
+    with _open(args, make_engine, masker, create=not args.dry_run) as ledger:
+        # the whole file against the ledger first: a bad claim anywhere records nothing
+        with ledger.dry_run() as dry:
+            preview = [
+                _at(item.where, partial(dry.settle, item.patient, item.claim, jurisdiction=item.jurisdiction))
+                for item in items
+            ]
+        if args.dry_run:
+            settlements = preview
+            if args.format == "table":
+                print(f"Pre-settlement against ledger {ledger.location}: nothing recorded.\n", file=out)
+        else:
+            settlements = [
+                _at(item.where, partial(ledger.settle, item.patient, item.claim, jurisdiction=item.jurisdiction))
+                for item in items
+            ]
+    # the same output as settle without a ledger
+    write_settlements(settlements, out, format=args.format, national=args.national_fields, mask=not args.show_ids)
+    return 0
+
+
+def _correct(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker, ids: set[str]) -> int:
+    items = _items(args.file, args.jurisdiction, ids)
+    with _open(args, make_engine, masker, create=False) as ledger:
+
+        def check(item: _Item) -> None:
+            """Every corrected claim is recorded already, and settles on its own."""
+            if ledger.entry(item.claim.id) is None:
+                raise UnknownClaim(item.claim.id)
+            ledger.engine.settle_claim(item.patient, item.claim, jurisdiction=item.jurisdiction)
+
+        for item in items:
+            _at(item.where, partial(check, item))
+        for item in items:
+            event = _at(
+                item.where,
+                partial(ledger.correct, item.patient, item.claim, jurisdiction=item.jurisdiction, reason=args.reason),
+            )
+            if event is None:
+                print(f"Claim {item.claim.id}: as recorded, nothing to correct.", file=out)
+            else:
+                head = f"Corrected claim {item.claim.id} (person {masker(item.patient.id)}, year {item.claim.year})"
+                print(_describe_event(head, event), file=out)
+    return 0
+
+
+# --- reverse, show, verify ---------------------------------------------------------------------
+
+
+def _reverse(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker, ids: set[str]) -> int:
+    with _open(args, make_engine, masker, create=False) as ledger:
+        entry = ledger.entry(args.claim_id)
+        if entry is None:
+            raise UnknownClaim(args.claim_id)
+        ids.add(entry.person_id)
+        event = ledger.reverse(args.claim_id, reason=args.reason)
+    head = f"Reversed claim {args.claim_id} (person {masker(entry.person_id)}, year {entry.year})"
+    print(_describe_event(head, event), file=out)
+    return 0
+
+
+def _describe_event(head: str, event: Event) -> str:
+    lines = [f"{head}: ledger event {event.event_id}" + (f", reason: {event.reason}" if event.reason else "")]
+    lines.extend(_adjustment_lines(event, indent="  "))
+    return "\n".join(lines)
+
+
+def _adjustment_lines(event: Event, indent: str) -> Iterator[str]:
+    changed = {a.claim_id for a in event.adjustments}
+    for a in event.adjustments:
+        yield f"{indent}{a.claim_id:<12} v{a.from_version}→v{a.to_version}  {a.component:<20}{a.amount:>+16,.2f}"
+    for claim_id, version in event.versions:
+        if claim_id not in changed:
+            yield f"{indent}{claim_id:<12} v{version - 1}→v{version}  settled again, amounts unchanged"
+
+
+def _show(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker) -> int:
+    person = args.person
+    with _open(args, make_engine, masker, create=False) as ledger:
+        years = [args.year] if args.year is not None else ledger.years(person)
+        shown = [(y, ledger.entries(person, y), ledger.accumulator(person, y), ledger.events(person, y)) for y in years]
+    shown = [s for s in shown if s[1]]
+    if not shown:
+        year = f" in {args.year}" if args.year is not None else ""
+        raise LedgerError(f"person={masker(person)!r}: the ledger holds no claims of this person{year}")
+    lines = [f"Person {masker(person)}"]
+    for y, entries, acc, events in shown:
+        reversed_ = sum(1 for e in entries if e.reversed)
+        lines.append("")
+        lines.append(
+            f"Year {y}: {len(entries)} claims"
+            + (f", {reversed_} reversed" if reversed_ else "")
+            + ", in settlement order"
+        )
+        amounts = [e.settlement.amounts() if e.settlement is not None else {} for e in entries]
+        # the funds paid to someone this year, then the totals
+        columns = [c for c in FUNDS if any(a.get(c) for a in amounts)] + ["fund_total", "patient_total"]
+        lines.append(
+            f"  {'seq':>5}  {'claim':<12}{'discharged':<12}{'ver':>4}  {'status':<9}"
+            + "".join(f"{c:>19}" for c in columns)
+        )
+        for e, a in zip(entries, amounts, strict=True):
+            lines.append(
+                f"  {e.seq:>5}  {e.claim_id:<12}{e.claim.discharged.isoformat():<12}{e.version:>4}  {e.status:<9}"
+                + "".join(f"{fmt(a.get(c, Decimal('0.00'))):>19}" for c in columns)
+            )
+        lines.append(f"  Accumulator: in-scope {fmt(acc.in_scope)}, basic pool {fmt(acc.basic_pool)},")
+        lines.append(f"    {acc.admissions} admissions, {acc.claims} claims")
+        for key in sorted(acc.bases):
+            lines.append(f"    base {key}: {fmt(acc.bases[key])}, paid {fmt(acc.paid[key])}")
+        lines.append("  Audit trail:")
+        for event in events:
+            reason = f" — {event.reason}" if event.reason else ""
+            lines.append(f"    event {event.event_id} {event.recorded_at} {event.kind} {event.claim_id}{reason}")
+            lines.extend(_adjustment_lines(event, indent="      "))
+    print("\n".join(lines), file=out)
+    return 0
+
+
+def _verify(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker) -> int:
+    with _open(args, make_engine, masker, create=False) as ledger:
+        report = ledger.verify()
+    for difference in report.differences:
+        print(f"DIFF {difference.describe(masker)}", file=out)
+    summary = f"{report.person_years} person-years, {report.claims} claims, {report.events} events"
+    if report.ok:
+        print(f"{summary}: no difference", file=out)
+        return 0
+    print(f"{summary}: {len(report.differences)} differences", file=out)
+    return 1

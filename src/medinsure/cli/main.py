@@ -1,0 +1,286 @@
+"""The ``medinsure`` command line.
+
+Each command is one documented Python call as well:
+
+| command | Python |
+| --- | --- |
+| ``settle FILE`` | :func:`medinsure.io.records.settle_file` + :func:`medinsure.io.writers.write_settlements` |
+| ``explain FILE`` | :func:`medinsure.io.records.settle_file` + :func:`medinsure.io.sheets.render_text` / ``render_html`` |
+| ``check PATH...`` | :func:`medinsure.io.scenarios.check_paths` |
+| ``plugins`` | :func:`medinsure.plugins.host.list_plugins` |
+| ``rules CODE`` | :func:`medinsure.rules.describe.rules_as_dict` |
+
+Exit codes: 0 success; 1 a scenario expectation failed (``check``); 2 bad input, bad rule
+data or a plugin that cannot be loaded, with a one-line reason naming the file, row or case,
+field and value (add ``--debug`` for a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from medinsure import __version__
+from medinsure.cli import compare as compare_cli
+from medinsure.cli import kit
+from medinsure.cli import ledger as ledger_cli
+from medinsure.errors import MedinsureError, UsageError
+from medinsure.io.scenarios import check_paths
+from medinsure.settlement.engine import Engine
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="medinsure", description="Settle Chinese public medical-insurance claims.")
+    parser.add_argument("--version", action="version", version=f"medinsure {__version__}")
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "-p",
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="also load this plugin module (repeatable)",
+    )
+    common.add_argument("--no-entry-points", action="store_true", help="do not load the installed plugins")
+    common.add_argument("--allow", metavar="NAMES", help="load only these installed plugins (comma-separated)")
+    common.add_argument("--block", metavar="NAMES", help="never load these installed plugins (comma-separated)")
+    common.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    settle = sub.add_parser("settle", parents=[common], help="settle the claims of a scenario or CSV file")
+    settle.add_argument("file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat CSV (.csv)")
+    settle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
+    settle.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    settle.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
+    settle.add_argument("-o", "--output", metavar="OUT", help="write to OUT (created only when every claim settles)")
+    settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+    ledger_cli.add_settle_options(settle)
+
+    explain = sub.add_parser("explain", parents=[common], help="print the discharge settlement sheet of each claim")
+    explain.add_argument("file", metavar="FILE")
+    explain.add_argument("--jurisdiction", metavar="CODE")
+    explain.add_argument("--claim", metavar="ID", help="only this claim (the claims before it still accumulate)")
+    explain.add_argument("--lang", choices=("zh", "en"), default="zh")
+    explain.add_argument("--html", metavar="OUT", help="write an HTML sheet to OUT instead")
+    explain.add_argument("--show-ids", action="store_true", help="do not mask person ids")
+
+    check = sub.add_parser("check", parents=[common], help="run scenario files and compare expected amounts")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    check.add_argument("-v", "--verbose", action="store_true", help="also list the cases that pass")
+
+    sub.add_parser("plugins", parents=[common], help="list the installed plugins and their jurisdictions")
+
+    rules = sub.add_parser("rules", parents=[common], help="print a jurisdiction's rule tables with sources")
+    rules.add_argument("code", metavar="CODE")
+    rules.add_argument("--year", type=int, metavar="Y", help="only the values in force during year Y")
+    rules.add_argument("--format", choices=("table", "json"), default="table")
+    kit.add_parser(sub)
+    ledger_cli.add_commands(sub, common)
+    compare_cli.add_parser(sub, common)
+    return parser
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    modules = []
+    for name in args.plugin:
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError as exc:
+            raise MedinsureError(f"--plugin {name!r}: cannot import: {exc}") from None
+    return Engine.from_plugins(
+        *modules,
+        entry_points=not args.no_entry_points,
+        allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
+        block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
+    )
+
+
+class Progress:
+    """A progress bar on the terminal's standard error; silent when it is not a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self, err: TextIO, total: int | None = None, every: int = 1000) -> None:
+        self.err = err
+        self.total = total
+        self.every = every
+        self.active = err.isatty()
+        self.last = 0
+
+    def __call__(self, count: int) -> None:
+        if self.active and (count % self.every == 0 or count == self.total):
+            self.last = count
+            if self.total:
+                done = min(count / self.total, 1.0)
+                filled = int(done * self.WIDTH)
+                bar = "#" * filled + "-" * (self.WIDTH - filled)
+                self.err.write(f"\r[{bar}] {done:4.0%} {count:,}/{self.total:,} claims")
+            else:
+                self.err.write(f"\rsettled {count:,} claims")
+            self.err.flush()
+
+    def close(self) -> None:
+        if self.active and self.last:
+            self.err.write("\r\033[K")
+            self.err.flush()
+
+
+def _write_atomically(path: str, write: Callable[[TextIO], None]) -> None:
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from medinsure.io.records import count_records, settle_file
+    from medinsure.io.writers import write_settlements
+
+    engine = _engine(args)
+    settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction)
+    progress = Progress(err, count_records(args.file) if err.isatty() else None)
+
+    def write(handle: TextIO) -> None:
+        write_settlements(
+            settlements,
+            handle,
+            format=args.format,
+            national=args.national_fields,
+            mask=not args.show_ids,
+            progress=progress,
+        )
+
+    try:
+        if args.output:
+            _write_atomically(args.output, write)
+        else:
+            write(out)
+    finally:
+        progress.close()
+    return 0
+
+
+def _explain(args: argparse.Namespace, out: TextIO) -> int:
+    from medinsure.io.records import settle_file
+    from medinsure.io.sheets import render_html, render_text
+
+    engine = _engine(args)
+    chosen = []
+    for settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction):
+        if args.claim is None or settlement.claim.id == args.claim:
+            chosen.append(settlement)
+    if args.claim is not None and not chosen:
+        raise MedinsureError(f"--claim {args.claim!r}: no claim with this id in {args.file}")
+    mask = not args.show_ids
+    if args.html:
+        pages = [render_html(s, lang=args.lang, mask=mask) for s in chosen]
+        page = pages[0] if len(pages) == 1 else _join_pages(pages)
+
+        def write_page(handle: TextIO) -> None:
+            handle.write(page)
+
+        _write_atomically(args.html, write_page)
+        return 0
+    print("\n\n".join(render_text(s, lang=args.lang, mask=mask) for s in chosen), file=out)
+    return 0
+
+
+def _join_pages(pages: list[str]) -> str:
+    head, _, _ = pages[0].partition("<body>")
+    bodies = [p.partition("<body>")[2].rpartition("</body>")[0] for p in pages]
+    return head + "<body>" + '<hr style="margin:32px 0">'.join(bodies) + "</body></html>"
+
+
+def _plugins(args: argparse.Namespace, out: TextIO) -> int:
+    from medinsure.rules.describe import rule_years
+
+    engine = _engine(args)
+    reg = engine.registry
+    if not reg.codes:
+        print("no jurisdiction plugins installed", file=out)
+        return 0
+    print(f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}rule years", file=out)
+    for code in reg.codes:
+        j = reg.jurisdiction(code)
+        plugin, version = reg.plugin_of(code)
+        first, last = rule_years(engine.rules(code))
+        years = f"{first}–{last}" if first != last else str(first)
+        print(f"{code:<14}{j.name:<12}{j.parent or '-':<12}{plugin:<22}{version:<10}{years}", file=out)
+    return 0
+
+
+def _rules(args: argparse.Namespace, out: TextIO) -> int:
+    from medinsure.rules.describe import rules_as_dict, rules_as_text
+
+    engine = _engine(args)
+    rules = engine.rules(args.code)
+    if args.format == "json":
+        json.dump(rules_as_dict(rules, year=args.year), out, ensure_ascii=False, indent=2)
+        print(file=out)
+    else:
+        print(rules_as_text(rules, year=args.year), file=out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=err)
+        return 2
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    try:
+        if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
+            return ledger_cli.run(args, _engine, out)
+        if args.command == "check":
+            return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
+        if args.command == "settle":
+            return _settle(args, out, err)
+        if args.command == "explain":
+            return _explain(args, out)
+        if args.command == "plugins":
+            return _plugins(args, out)
+        if args.command == "rules":
+            return _rules(args, out)
+        if args.command == "new-plugin":
+            return kit.run(args, out)
+        if args.command == "compare":
+            return compare_cli.run(args, _engine(args), out)
+    except MedinsureError as exc:
+        if args.debug:
+            raise
+        print(f"medinsure {args.command}: {exc}", file=err)
+        return 2
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"medinsure {args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=err)
+        return 2
+    return 2  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""YAML and JSON reading for scenario files and rule packs.
+
+Numbers with a decimal point become :class:`~decimal.Decimal` read from their text (never a
+float), every mapping remembers the line of each key so errors can point at it, and a key
+given twice in one mapping is an error rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from medinsure.errors import ReadError
+
+__all__ = ["LineDict", "line_of", "read_data_file"]
+
+
+class LineDict(dict[str, Any]):
+    """A dict that knows the line of the mapping and of each key (1-based)."""
+
+    line: int | None = None
+    key_lines: dict[str, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines = {}
+
+
+def line_of(data: Any, key: str | None = None) -> int | None:
+    if isinstance(data, LineDict):
+        if key is not None and key in data.key_lines:
+            return data.key_lines[key]
+        return data.line
+    return None
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "").lower()
+    if text in (".inf", "+.inf"):
+        return Decimal("Infinity")
+    if text == "-.inf":
+        return Decimal("-Infinity")
+    if text == ".nan":
+        return Decimal("NaN")
+    return Decimal(text)
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        if key in result:
+            raise ReadError(f"key {key!r} given twice in one mapping", key_node.start_mark.line + 1)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> LineDict:
+    result = LineDict()
+    for key, value in pairs:
+        if key in result:
+            raise ReadError(f"key {key!r} given twice in one object")
+        result[key] = value
+    return result
+
+
+def read_data_file(path: Path) -> Any:
+    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    if not text.strip():
+        raise ReadError("the file is empty")
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text, parse_float=Decimal, object_pairs_hook=_json_object)
+        except json.JSONDecodeError as exc:
+            raise ReadError(f"invalid JSON: {exc.msg}", exc.lineno) from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except ReadError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ReadError(f"invalid YAML: {exc.problem}", line) from None
+    except yaml.YAMLError as exc:  # e.g. a control character: its message spans lines
+        raise ReadError(f"invalid YAML: {' '.join(str(exc).split())}") from None

@@ -1,0 +1,196 @@
+"""Claim input for the command line and batch jobs: scenario files and flat CSV, and settling them.
+
+Both forms yield :class:`ClaimRecord` s one at a time, in file order, so a file of any size is
+read in bounded memory; :func:`settle_file` settles them in that order, keeping one
+accumulator per person and policy year. A CSV file has one row per claim and the scenario-file names as
+columns:
+
+``jurisdiction, patient_id, scheme, status, birth_date, categories, conditions, claim_id, kind,
+admitted, discharged, hospital_level, referral, location, filed, designated, total, in_scope``,
+and optionally ``service_years``, ``class_b_self_pay``, ``tags`` and, for a basic settlement
+made elsewhere, ``basic_pool, basic_in_scope_self_pay`` (and ``basic_deductible``). Lists are
+comma-separated inside one cell; an empty cell means "not given". Unknown columns are an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from medinsure.errors import InputError, MedinsureError, ScenarioError
+from medinsure.io.scenarios import load_cases
+from medinsure.model import Claim, Patient
+from medinsure.settlement.engine import Engine
+from medinsure.settlement.result import Settlement
+from medinsure.settlement.years import PersonYears
+
+__all__ = [
+    "BASIC_COLUMNS",
+    "CSV_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "ClaimRecord",
+    "count_records",
+    "read_records",
+    "record_from_row",
+    "settle_file",
+    "settle_records",
+]
+
+PATIENT_COLUMNS = ("patient_id", "scheme", "status", "birth_date", "categories", "conditions", "service_years")
+CLAIM_COLUMNS = (
+    "claim_id", "kind", "admitted", "discharged", "hospital_level", "referral", "location", "filed",
+    "designated", "total", "in_scope", "class_b_self_pay", "tags",
+)  # fmt: skip
+BASIC_COLUMNS = ("basic_pool", "basic_in_scope_self_pay", "basic_deductible")
+CSV_COLUMNS = ("jurisdiction", *PATIENT_COLUMNS, *CLAIM_COLUMNS, *BASIC_COLUMNS)
+REQUIRED_COLUMNS = ("patient_id", "scheme", "claim_id", "kind", "discharged")
+
+
+@attrs.frozen
+class ClaimRecord:
+    """One claim to settle, as read from a file: plain mappings, validated when settled."""
+
+    where: str
+    jurisdiction: str | None
+    patient: Mapping[str, Any]
+    claim: Mapping[str, Any]
+
+
+def read_records(path: str | Path) -> Iterator[ClaimRecord]:
+    """The claims of a scenario file (``.yaml``, ``.yml``, ``.json``) or a CSV file, in file order."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        yield from _read_csv(path)
+        return
+    try:
+        cases = load_cases(path)
+    except ScenarioError as exc:
+        raise InputError(str(path), str(exc).removeprefix(f"{path}: ").removeprefix(f"{path}:")) from None
+    for case in cases:
+        for i, claim in enumerate(case.claims):
+            yield ClaimRecord(f"{path}: case {case.name!r}, claims[{i}]", case.jurisdiction, case.patient, claim)
+
+
+def _read_csv(path: Path) -> Iterator[ClaimRecord]:
+    try:
+        handle = path.open("r", encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read file: {exc.strerror or exc}") from None
+    with handle:
+        try:
+            first = handle.readline()
+        except UnicodeDecodeError as exc:
+            raise InputError(str(path), f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+        if not first.strip():
+            raise InputError(str(path), "the file is empty (expected a header row)")
+        header = next(csv.reader(io.StringIO(first)))
+        header = [h.strip() for h in header]
+        for column in header:
+            if column not in CSV_COLUMNS:
+                raise InputError(f"{path}: row 1", f"unknown column {column!r} (columns: {', '.join(CSV_COLUMNS)})")
+        seen: set[str] = set()
+        for column in header:
+            if column in seen:
+                raise InputError(f"{path}: row 1", f"column {column!r} given twice")
+            seen.add(column)
+        for column in REQUIRED_COLUMNS:
+            if column not in header:
+                raise InputError(f"{path}: row 1", f"missing column {column!r}")
+        reader = csv.reader(handle)
+        row_number = 1
+        try:
+            for cells in reader:
+                row_number += 1
+                if not any(c.strip() for c in cells):
+                    continue
+                where = f"{path}: row {row_number}"
+                if len(cells) != len(header):
+                    raise InputError(where, f"{len(cells)} cells, but the header has {len(header)} columns")
+                yield record_from_row(where, dict(zip(header, (c.strip() for c in cells), strict=True)))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: row {row_number + 1}", f"not UTF-8 text (byte {exc.start})") from None
+        except csv.Error as exc:
+            raise InputError(f"{path}: row {row_number}", f"malformed CSV: {exc}") from None
+        if row_number == 1:
+            raise InputError(str(path), "no claim rows after the header")
+
+
+def record_from_row(where: str, row: Mapping[str, str]) -> ClaimRecord:
+    """The record of one flat row (column → text, empty meaning "not given"), named ``where``."""
+
+    def get(column: str) -> str | None:
+        value = row.get(column)
+        return value if value else None
+
+    patient = {"id": get("patient_id")}
+    for column in PATIENT_COLUMNS[1:]:
+        if get(column) is not None:
+            patient[column] = get(column)
+    claim: dict[str, Any] = {"id": get("claim_id")}
+    for column in CLAIM_COLUMNS[1:]:
+        if get(column) is not None:
+            claim[column] = get(column)
+    if any(get(c) is not None for c in BASIC_COLUMNS):
+        basic = {
+            "pool": get("basic_pool"),
+            "in_scope_self_pay": get("basic_in_scope_self_pay"),
+        }
+        if get("basic_deductible") is not None:
+            basic["deductible"] = get("basic_deductible")
+        for key in ("pool", "in_scope_self_pay"):
+            if basic[key] is None:
+                raise InputError(where, f"column basic_{key} is empty, but another basic_ column is given")
+        claim["basic"] = basic
+    return ClaimRecord(where, get("jurisdiction"), patient, claim)
+
+
+def count_records(path: str | Path) -> int | None:
+    """About how many claims a file holds, for a progress bar (None when it cannot tell).
+
+    For CSV this counts non-blank lines after the header, reading bytes only; a quoted cell
+    with a line break makes it an overestimate.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            count = 0
+            with path.open("rb") as handle:
+                for line in handle:
+                    if line.strip():
+                        count += 1
+            return max(count - 1, 0)
+        return sum(len(case.claims) for case in load_cases(path))
+    except (OSError, MedinsureError):
+        return None
+
+
+def settle_records(
+    engine: Engine, records: Iterable[ClaimRecord], *, jurisdiction: str | None = None
+) -> Iterator[Settlement]:
+    """Settle records in order; ``jurisdiction`` overrides the records' own.
+
+    An error names the record's file and row or case. Claim ids are not checked for repeats
+    across a file (that would keep every id in memory); settle through a ledger for that.
+    """
+    years = PersonYears(engine)
+    for record in records:
+        code = jurisdiction or record.jurisdiction
+        if not code:
+            raise InputError(record.where, "no jurisdiction: give a jurisdiction column or --jurisdiction")
+        try:
+            patient = Patient.from_mapping(record.patient)
+            claim = Claim.from_mapping(record.claim)
+            settlement = years.settle(patient, claim, jurisdiction=code)
+        except MedinsureError as exc:
+            raise InputError(record.where, str(exc)) from None
+        yield settlement
+
+
+def settle_file(path: str | Path, *, engine: Engine, jurisdiction: str | None = None) -> Iterator[Settlement]:
+    """Settle every claim of a scenario or CSV file, in file order."""
+    return settle_records(engine, read_records(path), jurisdiction=jurisdiction)

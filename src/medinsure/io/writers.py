@@ -1,0 +1,113 @@
+"""Settlements written out: a table for people, JSON and CSV for systems, the shipped schemas.
+
+:func:`write_settlements` writes settlements (from :func:`medinsure.io.records.settle_file`,
+say) as a table, JSON or CSV, one at a time; :func:`settlement_record` is the JSON object of
+one settlement, with the national platform's fields on request (:mod:`medinsure.io.national`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from medinsure.errors import MedinsureError
+from medinsure.io.masking import mask_id
+from medinsure.io.national import NATIONAL_FIELDS, national_fields
+from medinsure.money import fmt
+from medinsure.settlement.result import Settlement
+
+__all__ = ["FORMATS", "load_schema", "settlement_record", "write_settlements"]
+
+FORMATS = ("table", "json", "csv")
+
+
+def settlement_record(settlement: Settlement, *, national: bool = False) -> dict[str, Any]:
+    """The JSON object of one settlement: ids, every component, lines, rule versions."""
+    data = settlement.to_dict()
+    if national:
+        data["national"] = {name: str(value) for name, value in national_fields(settlement).items()}
+    return data
+
+
+_TABLE = ("claim_id", "patient", "year", "total", "deductible", "basic_pool", "critical_illness", "burden_subsidy", "large_amount", "medical_assistance", "fund_total", "patient_total")  # fmt: skip
+_TABLE_HEADER = ("claim", "patient", "year", "total", "deductible", "basic pool", "critical ill.", "burden sub.", "large amount", "assistance", "funds", "patient")  # fmt: skip
+_WIDTHS = (10, 20, 4, 13, 10, 12, 13, 12, 12, 10, 13, 12)
+
+
+def _table_row(cells: Iterable[str]) -> str:
+    parts = []
+    for i, (cell, width) in enumerate(zip(cells, _WIDTHS, strict=True)):
+        parts.append(f"{cell:<{width}}" if i < 2 else f"{cell:>{width}}")
+    return " ".join(parts).rstrip()
+
+
+def write_settlements(
+    settlements: Iterable[Settlement],
+    out: TextIO,
+    *,
+    format: str = "table",
+    national: bool = False,
+    mask: bool = False,
+    progress: Any = None,
+) -> int:
+    """Write settlements one at a time as ``table``, ``json`` (a list) or ``csv``; return the count.
+
+    ``mask`` hides the middle of person ids (table output only; JSON and CSV are data for
+    systems that already hold the ids). ``progress`` is called with the count after each one.
+    """
+    if format not in FORMATS:
+        raise MedinsureError(f"format={format!r}: expected one of {', '.join(FORMATS)}")
+    count = 0
+    writer: Any = None
+    if format == "json":
+        out.write("[")
+    for settlement in settlements:
+        if format == "json":
+            out.write("\n" if count == 0 else ",\n")
+            out.write(json.dumps(settlement_record(settlement, national=national), ensure_ascii=False))
+        elif format == "csv":
+            row = {
+                "claim_id": settlement.claim.id,
+                "patient_id": settlement.patient_id,
+                "jurisdiction": settlement.jurisdiction,
+                "year": settlement.claim.year,
+                "total": str(settlement.claim.total),
+                **{name: str(value) for name, value in settlement.amounts().items()},
+                "plugin": f"{settlement.plugin} {settlement.plugin_version}",
+                "rule_versions": ";".join(settlement.rule_versions),
+                "refusals": ";".join(r.reason for r in settlement.refusals),
+            }
+            if national:
+                row.update({name: str(value) for name, value in national_fields(settlement).items()})
+            if writer is None:
+                writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
+                writer.writeheader()
+            writer.writerow(row)
+        else:
+            person = mask_id(settlement.patient_id) if mask else settlement.patient_id
+            cells = [settlement.claim.id, person, str(settlement.claim.year), fmt(settlement.claim.total)]
+            cells += [fmt(settlement[name]) for name in _TABLE[4:]]
+            if count == 0:
+                out.write(_table_row(_TABLE_HEADER) + "\n")
+            out.write(_table_row(cells) + "\n")
+            if national:
+                fields = national_fields(settlement)
+                out.write("    " + "  ".join(f"{k}={fields[k]}" for k in NATIONAL_FIELDS) + "\n")
+        count += 1
+        if progress is not None:
+            progress(count)
+    if format == "json":
+        out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped with the package: ``claim-input`` or ``settlement``."""
+    from importlib.resources import files
+
+    schema: dict[str, Any] = json.loads(
+        (files("medinsure.io") / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8")
+    )
+    return schema

@@ -1,0 +1,15 @@
+"""Research at scale (the ``research`` extra: numpy, pandas, matplotlib, Dask).
+
+- :mod:`.batch`: :func:`settle_frame`, a whole table of claims at once, identical to the
+  scalar engine to the fen; :func:`prepare`, the same claims read once for many settlements;
+- :mod:`.comparison`: :func:`compare`, jurisdictions and reforms on one population;
+- :mod:`.plotting`: reimbursement curves and payment distributions (matplotlib);
+- :mod:`.distributed`: the same settlement on a Dask cluster, partitioned by person.
+"""
+
+from __future__ import annotations
+
+from medinsure.research.batch import prepare, settle_frame, settle_frame_scalar, to_decimal
+from medinsure.research.comparison import Comparison, compare
+
+__all__ = ["Comparison", "compare", "prepare", "settle_frame", "settle_frame_scalar", "to_decimal"]

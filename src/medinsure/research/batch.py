@@ -1,0 +1,1026 @@
+"""Settle a whole table of claims at once, identical to the scalar engine to the fen.
+
+:func:`settle_frame` takes a :class:`pandas.DataFrame` with the flat CSV columns of the command
+line (see :mod:`medinsure.io.records`), rows in settlement order per person, and returns one row
+per claim: ``claim_id`` and one ``int64`` column of **fen** per settlement component. Integer
+fen keep the amounts exact, make the arithmetic vectorisable and cost 8 bytes per amount;
+:func:`to_decimal` turns the result into ``Decimal`` yuan when a caller wants them.
+
+How it works, and why the result equals the scalar engine's:
+
+1. **Rules per group.** Rows are grouped by everything a rule can match on: jurisdiction,
+   scheme, status, kind, hospital level, location, referral, filed, designated, categories,
+   conditions, tags, years of service, whether a basic settlement is given, the *epoch* of the
+   service date (the interval between two consecutive dates at which any rule version,
+   eligibility window or jurisdiction start changes) and the *age band* (between two
+   consecutive age bounds of any rule). Rows of one group resolve every table to the same row and version, so the scalar
+   engine is asked once per group, on the group's first row: it settles that claim (raising
+   exactly the error every row of the group would raise) and reports the eligibility
+   refusals, the deductible, ratio and cap, each benefit's schedule and each combined cap's rate.
+2. **Arrays per person-year.** Amounts are integer fen; rates are scaled to integers (at most
+   six decimals) and every product is rounded half up exactly in integer arithmetic. Within a
+   person-year (rows of one person and calendar year, as the scalar accumulator), cumulative
+   quantities come from grouped cumulative sums: the basic pool paid before a claim is
+   ``min(cap, cumulative uncapped)``; a benefit pays ``F(cumulative base) − F(previous)``,
+   computed on the rows the benefit covers only. Persons are numbered in order of first
+   appearance from runs of equal ids (only a run's first id is hashed, none when the runs are
+   sorted by id or the column is categorical), so rows already grouped by person are never
+   sorted.
+3. **Fallback.** Those closed forms hold unless a sequential-only effect binds. The person-years
+   where one does are settled again by the scalar engine, so the result is equal by
+   construction. They are: the pool cap binds while the capped claims of the year do not share
+   one cap or other claims add to the pool; a benefit's schedule changes within the year; a
+   benefit's payment would exceed what the patient still owes in scope; a combined cap binds;
+   the person-year spans two jurisdictions; an amount exceeds 10⁹ yuan; a rate has more than
+   six decimals; or a jurisdiction has an eligibility check given as Python code. The share of
+   rows that took the fallback is in ``result.attrs["medinsure"]["fallback_rows"]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from medinsure.errors import InputError, InvalidInput, MedinsureError
+from medinsure.io.records import BASIC_COLUMNS, CSV_COLUMNS, REQUIRED_COLUMNS, record_from_row, settle_records
+from medinsure.model import WHITESPACE, Claim, Patient, whole_years
+from medinsure.money import amount, to_fen
+from medinsure.rules.names import BASES, COMPONENTS, FUNDS
+from medinsure.rules.reforms import apply_reform
+from medinsure.settlement import formulas
+from medinsure.settlement.engine import Engine
+from medinsure.settlement.plan import Plan
+from medinsure.settlement.years import PersonYears
+
+if TYPE_CHECKING:
+    from medinsure.rules.reforms import Reform
+
+__all__ = [
+    "AMOUNT_COLUMNS",
+    "OUTPUT_COLUMNS",
+    "prepare",
+    "settle_frame",
+    "settle_frame_scalar",
+    "to_decimal",
+    "yuan_to_fen",
+]
+
+#: Input columns holding amounts in yuan (``str``, ``Decimal`` or ``int``; never ``float``).
+AMOUNT_COLUMNS = ("total", "in_scope", "class_b_self_pay", *BASIC_COLUMNS)
+#: Output columns: the claim id and one int64 column of fen per component.
+OUTPUT_COLUMNS = ("claim_id", *COMPONENTS)
+
+_MAX_FEN = 10**11  # 10⁹ yuan: every product of an amount and a scaled rate stays within int64
+_MAX_DECIMALS = 6
+_EPOCH = dt.date(1970, 1, 1)
+_KEY_COLUMNS = (
+    "jurisdiction", "scheme", "status", "kind", "hospital_level", "referral", "location", "filed",
+    "designated", "categories", "conditions", "tags", "service_years",
+)  # fmt: skip
+
+
+# -- amounts -----------------------------------------------------------------------------------
+
+
+def yuan_to_fen(values: Any, field: str = "amount") -> np.ndarray:
+    """Exact fen (int64) from yuan given as text, ``Decimal`` or whole ``int``; floats are refused.
+
+    Missing cells (``None``, ``NaN``, empty text) become ``-1``; any other value that is not a
+    non-negative amount with at most two decimals raises :class:`InvalidInput` naming it.
+    """
+    series = pd.Series(values, copy=False)
+    if not len(series):
+        return np.zeros(0, dtype=np.int64)
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_float_dtype(series):
+        raise InvalidInput(field, series.iloc[0] if len(series) else None, "floats are not accepted (inexact)")
+    if pd.api.types.is_integer_dtype(series) and not series.isna().any():
+        arr = series.to_numpy(dtype=np.int64)
+        if (arr < 0).any():
+            raise InvalidInput(field, int(arr[arr < 0][0]), "must not be negative")
+        return arr * 100
+    text = series.astype("string").str.strip().fillna("")
+    empty = (text == "").to_numpy()
+    ok = text.str.fullmatch(r"\d+(\.\d{1,2})?").fillna(False).to_numpy(dtype=bool) | empty
+    plain = text.where(ok, "0")
+    parts = plain.str.partition(".")
+    whole = pd.to_numeric(parts[0].where(parts[0] != "", "0")).to_numpy(dtype=np.int64)
+    cents = pd.to_numeric(parts[2].str.ljust(2, "0").where(parts[2] != "", "0")).to_numpy(dtype=np.int64)
+    fen = whole * 100 + cents
+    for i in np.flatnonzero(~ok):  # other spellings (Decimal exponents, signs): the scalar rules decide
+        value = series.iloc[i]
+        if isinstance(value, float):
+            raise InvalidInput(field, value, "floats are not accepted (inexact)")
+        fen[i] = int(amount(value, field) * 100)
+    fen[empty] = -1
+    return fen
+
+
+def amount_fen(df: pd.DataFrame, name: str, fail: Callable[[int, str], Exception] | None = None) -> np.ndarray | None:
+    """Fen of amount ``name`` of each row (-1 where a cell is empty); None when ``df`` lacks it.
+
+    Read from ``{name}_fen`` (integer fen, the batch path's native form) when there is one,
+    else from the yuan column ``name``. ``fail(row, message)`` makes the error for a negative
+    amount in fen.
+    """
+    if f"{name}_fen" in df.columns:
+        values = df[f"{name}_fen"]
+        if not pd.api.types.is_integer_dtype(values):
+            raise InputError("frame", f"column {name}_fen: expected integer fen, not {values.dtype}")
+        missing = values.isna().to_numpy()
+        arr = values.to_numpy(dtype=np.int64, na_value=0)
+        if (arr < 0).any():
+            row = int(np.flatnonzero(arr < 0)[0])
+            message = f"claim.{name}: must not be negative"
+            raise fail(row, message) if fail else InputError(f"row {row}", message)
+        return np.where(missing, -1, arr) if missing.any() else arr
+    if name in df.columns:
+        return yuan_to_fen(df[name], f"claim.{name}")
+    return None
+
+
+#: Date columns, read once by :func:`prepare`.
+_DATE_COLUMNS = {"discharged": "claim.discharged", "admitted": "claim.admitted", "birth_date": "patient.birth_date"}
+
+
+def prepare(df: pd.DataFrame) -> pd.DataFrame:
+    """The same claims in the batch path's native form, for settling them many times.
+
+    Reading text is most of the work of :func:`settle_frame` on a frame read from CSV:
+    parsing amounts and dates, hashing person ids. ``prepare`` does it once, for a reform
+    sweep or a comparison that settles the same claims again and again. Each amount column
+    becomes a column of fen (``total`` → ``total_fen``: int64, or the nullable ``Int64`` where
+    some cells are empty), each date column ``datetime64``, and ``patient_id`` and every column
+    a rule can match on a categorical. :func:`settle_frame` gives ``prepare(df)`` the same
+    result as ``df``; invalid amounts or dates are refused here, naming the field and value.
+    """
+    out: dict[str, Any] = {}
+    for column in df.columns:
+        values = df[column]
+        name = str(column)
+        if name in AMOUNT_COLUMNS and f"{name}_fen" not in df.columns:
+            fen = yuan_to_fen(values, f"claim.{name}")
+            empty = fen < 0
+            out[f"{name}_fen"] = pd.arrays.IntegerArray(np.where(empty, 0, fen), empty) if empty.any() else fen
+        elif name in _DATE_COLUMNS and not pd.api.types.is_datetime64_any_dtype(values):
+            days = _days(values, _DATE_COLUMNS[name])
+            dates = days.astype("datetime64[D]")
+            dates[days == np.iinfo(np.int64).min] = np.datetime64("NaT")
+            out[name] = dates.astype("datetime64[s]")
+        elif name in ("patient_id", *_KEY_COLUMNS) and not isinstance(values.dtype, pd.CategoricalDtype):
+            out[name] = values.astype("category")
+        else:
+            out[name] = values
+    return pd.DataFrame(out, index=df.index, copy=False)
+
+
+def to_decimal(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a result with every component column as ``Decimal`` yuan (two decimals)."""
+    out = frame.copy()
+    for name in COMPONENTS:
+        if name in out.columns:
+            out[name] = [Decimal(int(v)).scaleb(-2) for v in out[name].to_numpy()]
+    return out
+
+
+def _rate(rate: Decimal) -> tuple[int, int] | None:
+    """``rate`` as ``(n, k)``, ``rate == n / 10**k``; None when it needs more than six decimals."""
+    n, k = formulas.rate_parts(rate)
+    return None if k > _MAX_DECIMALS else (n, k)
+
+
+# -- rules per group -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Group:
+    """What the rules say for every row of one group, in fen: from the plan of its first row."""
+
+    refused_all: bool
+    basic_given: bool
+    deductible: int | None  # fen, where basic insurance is computed
+    ratio: tuple[int, int] | None
+    cap: int | None
+    schedules: tuple[formulas.Tiers | None, ...]  # per benefit of the plan, None: pays nothing
+    cap_rates: tuple[tuple[int, int] | None, ...]  # per combined cap
+    exotic: bool  # a rate with more than six decimals, or an eligibility check in Python
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Group:
+        basic = plan.basic
+        exotic = not plan.rules.checks_are_builtin
+        ratio = None
+        if basic is not None:
+            ratio = _rate(basic.ratio.value)
+            exotic |= ratio is None
+        schedules: list[formulas.Tiers | None] = []
+        for item in plan.benefits:
+            if not item.pays:
+                schedules.append(None)
+                continue
+            assert item.schedule is not None
+            schedule = item.schedule.value
+            exotic |= any(_rate(tier.rate) is None for tier in schedule.tiers)
+            schedules.append(formulas.Tiers.of(schedule))
+        cap_rates: list[tuple[int, int] | None] = []
+        for cap in plan.caps:
+            rate = None if cap.rate is None else _rate(cap.rate.value)
+            exotic |= cap.rate is not None and rate is None
+            cap_rates.append(rate)
+        return cls(
+            refused_all=plan.refused_all,
+            basic_given=plan.basic_note == "given",
+            deductible=None if basic is None else to_fen(basic.deductible.value),
+            ratio=ratio,
+            cap=None if basic is None or basic.cap is None else to_fen(basic.cap.value),
+            schedules=tuple(schedules),
+            cap_rates=tuple(cap_rates),
+            exotic=exotic,
+        )
+
+    @property
+    def computes_basic(self) -> bool:
+        return self.ratio is not None and not self.exotic
+
+
+def _cut_points(rules_list: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Dates (days since 1970) where any rule changes, and age bounds, over the given rules."""
+    days = {d for rules in rules_list for d in rules.change_dates}
+    ages = {a for rules in rules_list for a in rules.age_bounds}
+    day_cuts = np.array(sorted((d - _EPOCH).days for d in days), dtype=np.int64)
+    return day_cuts, np.array(sorted(ages), dtype=np.int64)
+
+
+# -- the frame -------------------------------------------------------------------------------
+
+
+def _days(values: pd.Series, field: str) -> np.ndarray:
+    """Days since 1970 of a date column (text YYYY-MM-DD or datetime); missing is INT64 min."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        text = values.astype("string").str.strip()
+        text = text.where(text != "", None)
+        try:
+            parsed = pd.to_datetime(text, format="%Y-%m-%d")
+        except (ValueError, TypeError):
+            bad = text[pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").isna() & text.notna()]
+            raise InvalidInput(field, bad.iloc[0] if len(bad) else None, "expected a date written YYYY-MM-DD") from None
+    arr = parsed.to_numpy(dtype="datetime64[D]")
+    out = arr.astype(np.int64)
+    out[np.isnat(arr)] = np.iinfo(np.int64).min
+    return out
+
+
+def _age(birth: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Age in whole years on ``day`` of persons born on ``birth`` (both days since 1970)."""
+
+    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = x.astype("datetime64[D]")
+        year = x.astype("datetime64[Y]")
+        month = x.astype("datetime64[M]")
+        month_day = (month - year.astype("datetime64[M]")).astype(np.int64) * 32 + (
+            x - month.astype("datetime64[D]")
+        ).astype(np.int64)
+        return year.astype(np.int64), month_day
+
+    return whole_years(*parts(birth), *parts(day))
+
+
+def _year(day: int) -> int:
+    return (_EPOCH + dt.timedelta(days=day)).year
+
+
+#: Whether a byte starts, in UTF-8, one of the characters ``str.strip`` removes; and ends one.
+WHITESPACE_FIRST = np.zeros(256, dtype=bool)
+WHITESPACE_FIRST[[c.encode()[0] for c in WHITESPACE]] = True
+WHITESPACE_LAST = np.zeros(256, dtype=bool)
+WHITESPACE_LAST[[c.encode()[-1] for c in WHITESPACE]] = True
+
+
+def _maybe_padded(arrow: Any, trailing: bool = True) -> np.ndarray | None:
+    """Rows of an Arrow string array that are empty or may start (or end) with whitespace.
+
+    Read from the array's buffers: only those rows can change when stripped (every other row
+    certainly cannot). None for an Arrow type other than (large) string.
+    """
+    import pyarrow as pa
+
+    parts = [np.zeros(0, dtype=bool)]
+    for chunk in getattr(arrow, "chunks", [arrow]):
+        if pa.types.is_large_string(chunk.type):
+            width: Any = np.int64
+        elif pa.types.is_string(chunk.type):
+            width = np.int32
+        else:
+            return None
+        _validity, offsets, data = chunk.buffers()
+        bounds = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        starts, ends = bounds[:-1], bounds[1:]
+        maybe = ends == starts  # empty
+        if data is not None and data.size:
+            text = np.frombuffer(data, dtype=np.uint8)
+            maybe |= WHITESPACE_FIRST[text[np.minimum(starts, data.size - 1)]]
+            if trailing:
+                maybe |= WHITESPACE_LAST[text[np.clip(ends - 1, 0, data.size - 1)]]
+        parts.append(maybe)
+    return np.concatenate(parts)
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    """Per row: the text of the value is empty once stripped (missing values are not flagged)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = _blank(pd.Series(values.cat.categories.to_numpy(dtype=object)))
+        return np.r_[categories, False][values.cat.codes.to_numpy()]
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return np.zeros(len(values), dtype=bool)
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        arrow = values.array.__arrow_array__()
+        candidates = _maybe_padded(arrow, trailing=False)  # a blank text starts with whitespace
+        if candidates is not None:
+            candidates &= ~values.isna().to_numpy()
+            rows = np.flatnonzero(candidates)
+            if len(rows) <= 1000:  # few: decide each as Python does
+                blank = np.zeros(len(values), dtype=bool)
+                blank[rows] = [not str(values.iloc[i]).strip() for i in rows]
+                return blank
+        import pyarrow.compute as pc
+
+        trimmed = pc.utf8_trim(arrow, characters=WHITESPACE)
+        return np.asarray(pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), False), dtype=bool)
+    text = values.astype("string").str.strip()
+    return (text == "").fillna(False).to_numpy(dtype=bool)
+
+
+def _canonical(values: pd.Index | pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """For distinct ids: a code per id, equal for ids with the same stripped text; and blanks."""
+    if pd.api.types.is_integer_dtype(values.dtype):  # distinct integers: distinct, never blank
+        return np.arange(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    string = isinstance(values.dtype, pd.StringDtype)
+    array = values.array if isinstance(values, pd.Index | pd.Series) else values
+    if isinstance(array, pd.arrays.ArrowStringArray):
+        maybe = _maybe_padded(array.__arrow_array__())
+        if maybe is not None and not maybe.any():  # nothing to strip, nothing blank
+            return np.arange(len(values), dtype=np.int64), maybe
+    text = pd.Series(values, dtype=None if string else object).astype(str)
+    stripped = text.str.strip(WHITESPACE)
+    blank = (stripped == "").to_numpy(dtype=bool)
+    if string and not (stripped != text).any():
+        return np.arange(len(values), dtype=np.int64), blank
+    merged, _ = pd.factorize(stripped)  # the same text once stripped: the same person
+    return merged.astype(np.int64), blank
+
+
+def _numbers(starts: np.ndarray) -> np.ndarray:
+    """The number of the run each row is in, runs starting where ``starts`` is True."""
+    out = np.cumsum(starts, dtype=np.int64)
+    out -= 1
+    return out
+
+
+def _increasing(values: Any) -> bool:
+    """Each value greater than the one before (False when they cannot be compared)."""
+    try:
+        rising = values[1:] > values[:-1]
+    except TypeError:
+        return False
+    if not isinstance(rising, np.ndarray):
+        rising = rising.to_numpy(dtype=bool, na_value=False)
+    return bool(rising.all())
+
+
+def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
+    """One int64 code per person, ids compared as stripped text; or the first row without an id.
+
+    Codes are numbered in order of first appearance, so that rows already grouped by person
+    need no sorting. Rows of one person usually follow each other: only the first row of every
+    run of equal ids is hashed, and runs of one person that are apart get the same code.
+    """
+    missing = values.isna().to_numpy()
+    if missing.any():
+        return np.zeros(0, dtype=np.int64), int(np.flatnonzero(missing)[0])
+    categorical = isinstance(values.dtype, pd.CategoricalDtype)
+    if categorical:
+        merged, blank = _canonical(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        if blank.any():
+            return np.zeros(0, dtype=np.int64), int(np.flatnonzero(blank[codes])[0])
+        array: Any = codes if (merged == np.arange(len(merged))).all() else merged[codes]
+    else:
+        array = values.array
+    starts = np.empty(len(array), dtype=bool)
+    starts[0] = True
+    changes = array[1:] != array[:-1]
+    starts[1:] = changes if isinstance(changes, np.ndarray) else changes.to_numpy(dtype=bool, na_value=True)
+    heads = np.flatnonzero(starts)
+    if categorical:
+        head_codes = array[heads]
+        if np.bincount(head_codes).max() == 1:  # each person in one run: number the runs
+            return _numbers(starts), None
+        run_codes = pd.factorize(head_codes)[0].astype(np.int64)
+    else:
+        head_ids = array[heads]
+        if _increasing(head_ids):  # sorted by id: distinct without hashing
+            run_codes, uniques = np.arange(len(heads), dtype=np.int64), head_ids
+        else:
+            run_codes, uniques = pd.factorize(head_ids)
+            run_codes = run_codes.astype(np.int64)
+        merged, blank = _canonical(uniques)
+        if blank.any():
+            return np.zeros(0, dtype=np.int64), int(heads[np.flatnonzero(blank[run_codes])[0]])
+        if not (merged == np.arange(len(merged))).all():
+            run_codes = pd.factorize(merged[run_codes])[0].astype(np.int64)  # first appearance again
+        elif len(uniques) == len(heads):  # each person in one run: number the runs
+            return _numbers(starts), None
+    if len(heads) == len(array):
+        return run_codes, None
+    return run_codes[_numbers(starts)], None
+
+
+def _jurisdictions(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A code per row (-1 when missing) and the stripped jurisdiction code of each."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        categories = [str(c).strip() for c in values.cat.categories]
+        used = np.flatnonzero(np.bincount(codes + 1, minlength=len(categories) + 1)[1:])
+        if len(used) == len(categories):
+            return codes, categories
+        renumber = np.full(len(categories) + 1, -1, dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        return renumber[codes], [categories[u] for u in used]
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), [str(c).strip() for c in uniques]
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Small integer codes of a key column (missing is -1), equal values equal codes."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy()
+    return pd.factorize(values)[0]
+
+
+def _groups(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """First row and group number of each row for the distinct combinations of ``parts``."""
+    n = len(parts[0])
+    key: np.ndarray | None = None
+    radix = 1
+    for part in parts:
+        low, high = int(part.min()), int(part.max())
+        if low == high:  # constant: adds nothing to the key
+            continue
+        width = high - low + 1
+        if radix * width >= 2**62:
+            _, first, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_index=True, return_inverse=True)
+            return first, inverse.reshape(-1)
+        if key is None:
+            key = part.astype(np.int64)
+            key -= low
+        else:
+            key *= width
+            key += part
+            key -= low
+        radix *= width
+    if key is None:
+        return np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    if radix <= 1 << 22:
+        present = np.bincount(key, minlength=radix) > 0
+        group = (np.cumsum(present) - 1)[key]
+    else:
+        group = pd.factorize(key)[0].astype(np.int64)
+    count = int(group.max()) + 1
+    if count <= 8:  # a few groups: a scan each is quicker
+        return np.array([np.argmax(group == g) for g in range(count)], dtype=np.int64), group
+    first = np.full(count, n, dtype=np.int64)
+    np.minimum.at(first, group, np.arange(n))
+    return first, group
+
+
+def _group_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per row, the sum of ``values`` over its (contiguous) group up to and including it."""
+    out = values.copy()
+    out[starts[1:]] -= np.add.reduceat(values, starts)[:-1]  # each group starts from zero
+    np.cumsum(out, out=out)
+    return out
+
+
+def _group_any(flags: np.ndarray, starts: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    if not flags.any():
+        return np.zeros(len(flags), dtype=bool)
+    return np.logical_or.reduceat(flags, starts)[gid]
+
+
+def _increase(tiers: formulas.Tiers, after: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """``F(after) − F(after − added)``: what a benefit's annual function adds for each claim."""
+    paid = formulas.annual(tiers, after)
+    paid -= formulas.annual(tiers, after - added)
+    return paid
+
+
+def settle_frame(
+    df: pd.DataFrame,
+    *,
+    engine: Engine | None = None,
+    overrides: Reform | Mapping[str, Any] | None = None,
+    jurisdiction: str | None = None,
+) -> pd.DataFrame:
+    """Settle every claim of ``df``; the result equals the scalar engine's to the fen.
+
+    ``df`` has the flat CSV columns (``jurisdiction, patient_id, scheme, …, claim_id, kind,
+    discharged, …, total, in_scope, …, basic_pool, basic_in_scope_self_pay``); amounts are
+    yuan as text, ``Decimal`` or whole ``int`` (never ``float``). Rows are in settlement order
+    per person. ``overrides`` is a :class:`~medinsure.rules.reforms.Reform` (or its mapping) applied
+    to ``engine`` (by default one over the installed plugins); ``jurisdiction`` settles every
+    row under one jurisdiction, as ``--jurisdiction`` does.
+
+    Returns a frame with the index of ``df``, a ``claim_id`` column and one int64 column of
+    fen per component (:data:`~medinsure.settlement.result.COMPONENTS`). ``result.attrs["medinsure"]``
+    holds the provenance: per jurisdiction the plugin, its version and the overridden tables,
+    and the number of rows settled by the scalar fallback.
+    """
+    if engine is None:
+        engine = Engine.from_installed()
+    if overrides is not None:
+        engine, reform = apply_reform(engine, overrides)
+        result = _Batch(engine, df, jurisdiction).run()
+        result.attrs["medinsure"]["reform"] = reform.name
+        return result
+    return _Batch(engine, df, jurisdiction).run()
+
+
+def settle_frame_scalar(
+    df: pd.DataFrame, *, engine: Engine | None = None, jurisdiction: str | None = None
+) -> pd.DataFrame:
+    """The reference for :func:`settle_frame`: every row through the scalar engine, one by one.
+
+    Same input and output as :func:`settle_frame` (without ``_fen`` columns); it is what
+    ``medinsure settle`` does for a CSV file, and far slower.
+    """
+    if engine is None:
+        engine = Engine.from_installed()
+    columns = list(df.columns)
+    records = (
+        record_from_row(f"row {i}", {c: _text(v) for c, v in zip(columns, values, strict=True)})
+        for i, values in enumerate(df.itertuples(index=False, name=None))
+    )
+    out: dict[str, list[Any]] = {name: [] for name in OUTPUT_COLUMNS}
+    for s in settle_records(engine, records, jurisdiction=jurisdiction):
+        out["claim_id"].append(s.claim.id)
+        for name in COMPONENTS:
+            out[name].append(to_fen(s.components[name]))
+    result = pd.DataFrame({"claim_id": df["claim_id"].to_numpy()}, index=df.index)
+    for name in COMPONENTS:
+        result[name] = np.asarray(out[name], dtype=np.int64)
+    return result
+
+
+class _Batch:
+    def __init__(self, engine: Engine, df: pd.DataFrame, jurisdiction: str | None) -> None:
+        self.engine = engine
+        self.df = df
+        self.jurisdiction = jurisdiction
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def _check_columns(self) -> None:
+        for column in self.df.columns:
+            if column not in CSV_COLUMNS and column.removesuffix("_fen") not in AMOUNT_COLUMNS:
+                raise InputError("frame", f"unknown column {column!r} (columns: {', '.join(CSV_COLUMNS)})")
+        for column in REQUIRED_COLUMNS:
+            if column not in self.df.columns:
+                raise InputError("frame", f"missing column {column!r}")
+        if self.jurisdiction is None and "jurisdiction" not in self.df.columns:
+            raise InputError("frame", "no jurisdiction: give a jurisdiction column or jurisdiction=")
+
+    def _amount(self, name: str) -> np.ndarray | None:
+        return amount_fen(self.df, name, self._fail)
+
+    def _fail(self, row: int, message: str) -> InputError:
+        return InputError(f"row {row} (claim {self.df['claim_id'].iloc[row]!r})", message)
+
+    def run(self) -> pd.DataFrame:
+        self._check_columns()
+        df = self.df
+        n = len(df)
+        info: dict[str, Any] = {"rows": n, "fallback_rows": 0, "jurisdictions": {}}
+        if n == 0:
+            return self._result({name: np.zeros(0, dtype=np.int64) for name in COMPONENTS}, info)
+        amounts = {name: self._amount(name) for name in AMOUNT_COLUMNS}
+        missing = df["claim_id"].isna().to_numpy() | _blank(df["claim_id"])
+        if missing.any():
+            raise self._fail(int(np.flatnonzero(missing)[0]), "claim_id: required")
+        person_codes, blank_person = _person_codes(df["patient_id"])
+        if blank_person is not None:
+            raise self._fail(blank_person, "patient_id: required")
+        days = _days(df["discharged"], "claim.discharged")
+        if (days == np.iinfo(np.int64).min).any():
+            raise self._fail(int(np.flatnonzero(days == np.iinfo(np.int64).min)[0]), "claim.discharged: required")
+
+        # basic settlement given: in_scope and total default as in Claim.from_mapping
+        needed = ("total", "in_scope", "basic_pool", "basic_in_scope_self_pay")
+        if any(amounts[name] is None for name in needed):
+            absent = np.full(n, -1, dtype=np.int64)
+        else:  # only columns read when present are absent
+            absent = np.empty(0, dtype=np.int64)
+        column = {name: absent if values is None else values for name, values in amounts.items()}
+        given = np.zeros(n, dtype=bool)
+        for name in BASIC_COLUMNS:
+            if amounts[name] is not None:
+                given |= column[name] >= 0
+        any_given = bool(given.any())
+        pool_in = column["basic_pool"] if any_given else np.zeros(n, dtype=np.int64)
+        isp_in = column["basic_in_scope_self_pay"] if any_given else pool_in
+        in_scope = column["in_scope"]
+        if any_given and (given & (in_scope < 0)).any():
+            in_scope = np.where((in_scope < 0) & given, pool_in + isp_in, in_scope)
+        total = column["total"] if amounts["total"] is not None else in_scope
+        if amounts["total"] is not None and (total < 0).any():
+            total = np.where(total < 0, in_scope, total)
+        ded_in = amounts["basic_deductible"]
+        ded_in = np.zeros(n, dtype=np.int64) if ded_in is None else np.maximum(ded_in, 0)
+        for name, arr in (("total", total), ("in_scope", in_scope)):
+            if (arr < 0).any():
+                raise self._fail(int(np.flatnonzero(arr < 0)[0]), f"claim.{name}: required")
+        problems = [(in_scope > total, "claim.in_scope: above claim.total")]
+        if amounts["class_b_self_pay"] is not None:
+            class_b = np.maximum(column["class_b_self_pay"], 0)
+            problems.append(
+                (in_scope + class_b > total, "claim.class_b_self_pay: in_scope + class_b_self_pay exceeds total")
+            )
+        if any_given:
+            problems += [
+                (given & ((pool_in < 0) | (isp_in < 0)), "basic_pool and basic_in_scope_self_pay are both required"),
+                (given & (pool_in + isp_in != in_scope), "claim.basic: pool + in_scope_self_pay != claim.in_scope"),
+            ]
+        for mask, message in problems:
+            if mask.any():
+                raise self._fail(int(np.flatnonzero(mask)[0]), message)
+        if "admitted" in df.columns:
+            admitted = _days(df["admitted"], "claim.admitted")
+            late = admitted > days
+            if late.any():
+                raise self._fail(int(np.flatnonzero(late)[0]), "claim.discharged: before admitted")
+
+        # person-years, contiguous in a stable order
+        py_key = person_codes
+        first_day, last_day = int(days.min()), int(days.max())
+        if _year(first_day) != _year(last_day):  # several years: the year is part of the key
+            year_starts = np.array(
+                [(dt.date(y, 1, 1) - _EPOCH).days for y in range(_year(first_day) + 1, _year(last_day) + 1)]
+            )
+            py_key = person_codes * (len(year_starts) + 1) + np.searchsorted(year_starts, days, side="right")
+        if len(py_key) < 2 or (py_key[1:] >= py_key[:-1]).all():
+            order = None
+            key_sorted = py_key
+        else:
+            order = np.argsort(py_key, kind="stable")
+            key_sorted = py_key[order]
+        is_start = np.empty(n, dtype=bool)
+        is_start[0] = True
+        np.not_equal(key_sorted[1:], key_sorted[:-1], out=is_start[1:])
+        starts = np.flatnonzero(is_start)
+        gid = _numbers(is_start)
+
+        def perm(arr: np.ndarray) -> np.ndarray:
+            return arr if order is None else arr[order]
+
+        # rule groups
+        juris_codes: np.ndarray
+        if self.jurisdiction is not None:
+            juris_codes, codes = np.zeros(n, dtype=np.int8), [self.jurisdiction.strip()]
+        else:
+            juris_codes, codes = _jurisdictions(df["jurisdiction"])
+            if (juris_codes < 0).any():
+                raise self._fail(int(np.flatnonzero(juris_codes < 0)[0]), "no jurisdiction")
+        rules_list = []
+        for j, c in enumerate(codes):
+            try:
+                rules_list.append(self.engine.rules(c))
+            except MedinsureError as exc:
+                raise self._fail(int(np.flatnonzero(juris_codes == j)[0]), str(exc)) from None
+        day_cuts, age_cuts = _cut_points(rules_list)
+        epoch = np.searchsorted(day_cuts, days, side="right")
+        key_parts = [juris_codes, epoch, given]
+        if len(age_cuts) and "birth_date" in df.columns:
+            birth = _days(df["birth_date"], "patient.birth_date")
+            known = birth != np.iinfo(np.int64).min
+            age = _age(np.where(known, birth, 0), days)
+            band = np.where(known, np.searchsorted(age_cuts, age, side="right"), -1)
+            key_parts.append(band)
+        for name in _KEY_COLUMNS[1:]:
+            if name in df.columns:
+                key_parts.append(_codes(df[name]))
+        first_rows, group_of = _groups(key_parts)
+        plans: list[_Group] = [None] * len(first_rows)  # type: ignore[list-item]
+        columns = list(df.columns)
+        for g in np.argsort(first_rows):  # the first row in error is the one named
+            i = int(first_rows[g])
+            code = codes[juris_codes[i]]
+            record = self._record(i, columns, code)
+            try:
+                patient = Patient.from_mapping(record.patient)
+                claim = Claim.from_mapping(record.claim)
+                plans[g] = _Group.of(self.engine.plan(patient, claim, jurisdiction=code))
+            except MedinsureError as exc:
+                raise self._fail(i, str(exc)) from None
+
+        # settle, per jurisdiction, on the person-year order
+        juris_s = perm(juris_codes)
+        group_s = perm(group_of)
+        in_scope_s, total_s = perm(in_scope), perm(total)
+        fallback = _group_any(total_s > _MAX_FEN, starts, gid)
+        if len(codes) > 1:  # a person-year in two jurisdictions: the scalar engine
+            fallback |= _group_any(np.r_[False, juris_s[1:] != juris_s[:-1]] & ~is_start, starts, gid)
+        del amounts, column, key_parts, person_codes, py_key, days
+        out: dict[str, np.ndarray] = {}
+        pool_s, ded_s = perm(pool_in), perm(ded_in)
+        for j, code in enumerate(codes):
+            if len(codes) == 1:  # every row: no subsets to take
+                ctx = _Juris(rules_list[j], plans, group_s, in_scope_s, total_s, pool_s, ded_s, starts, gid)
+                out, bad = ctx.settle()
+                fallback |= bad
+            else:
+                rows = np.flatnonzero(juris_s == j)
+                sub_start = np.r_[True, gid[rows][1:] != gid[rows][:-1]]
+                sub_starts = np.flatnonzero(sub_start)
+                sub_gid = np.cumsum(sub_start) - 1
+                ctx = _Juris(
+                    rules=rules_list[j],
+                    plans=plans,
+                    group=group_s[rows],
+                    in_scope=in_scope_s[rows],
+                    total=total_s[rows],
+                    pool_given=pool_s[rows],
+                    ded_given=ded_s[rows],
+                    starts=sub_starts,
+                    gid=sub_gid,
+                )
+                values, bad = ctx.settle()
+                for name in COMPONENTS:
+                    out.setdefault(name, np.zeros(n, dtype=np.int64))[rows] = values[name]
+                fallback[rows] |= bad
+                del values
+            rules = rules_list[j]
+            info["jurisdictions"][code] = {
+                "plugin": rules.plugin,
+                "plugin_version": rules.plugin_version,
+                "overrides": list(rules.overrides),
+            }
+        # a result column may still be the input's own memory (a given pool, say): copy those
+        out = {name: values if values.base is None else values.copy() for name, values in out.items()}
+        # fallback person-years: the scalar engine
+        fb = np.flatnonzero(fallback)
+        if len(fb):
+            original = fb if order is None else order[fb]
+            self._scalar(original, out, fb, columns, codes, juris_codes)
+        info["fallback_rows"] = len(fb)
+        if order is not None:
+            inverse = np.empty(n, dtype=np.int64)
+            inverse[order] = np.arange(n)
+            out = {name: out[name][inverse] for name in COMPONENTS}
+        return self._result(out, info)
+
+    def _result(self, out: dict[str, np.ndarray], info: dict[str, Any]) -> pd.DataFrame:
+        columns = {"claim_id": self.df["claim_id"], **{name: out[name] for name in COMPONENTS}}
+        result = pd.DataFrame(columns, index=self.df.index, copy=False)
+        result.attrs["medinsure"] = info
+        return result
+
+    def _record(self, i: int, columns: list[str], code: str) -> Any:
+        row = {}
+        for c in columns:
+            value = self.df[c].iloc[i]
+            if c.endswith("_fen") and c not in CSV_COLUMNS:
+                row[c.removesuffix("_fen")] = "" if pd.isna(value) else f"{int(value) // 100}.{int(value) % 100:02d}"
+            else:
+                row[c] = _text(value)
+        row["jurisdiction"] = code
+        return record_from_row(f"row {i}", row)
+
+    def _scalar(
+        self,
+        original: np.ndarray,
+        out: dict[str, np.ndarray],
+        positions: np.ndarray,
+        columns: list[str],
+        codes: list[str],
+        juris_codes: np.ndarray,
+    ) -> None:
+        years = PersonYears(self.engine)
+        for pos, i in zip(positions, original, strict=True):
+            i = int(i)
+            record = self._record(i, columns, codes[juris_codes[i]])
+            try:
+                patient = Patient.from_mapping(record.patient)
+                claim = Claim.from_mapping(record.claim)
+                s = years.settle(patient, claim, jurisdiction=codes[juris_codes[i]])
+            except MedinsureError as exc:
+                raise self._fail(i, str(exc)) from None
+            for name in COMPONENTS:
+                out[name][pos] = to_fen(s.components[name])
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, frozenset | set | list | tuple):
+        return ",".join(sorted(value))
+    return str(value)
+
+
+@attrs.define
+class _Juris:
+    """The vectorised settlement of one jurisdiction's rows, in person-year order."""
+
+    rules: Any
+    plans: list[_Group]
+    group: np.ndarray
+    in_scope: np.ndarray
+    total: np.ndarray
+    pool_given: np.ndarray
+    ded_given: np.ndarray
+    starts: np.ndarray
+    gid: np.ndarray
+    _subsets: dict[tuple[bool, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(factory=dict)
+
+    def per_row(self, values: list[Any], dtype: Any = np.int64) -> np.ndarray:
+        return np.asarray(values, dtype=dtype)[self.group]
+
+    def settle(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        plans, m = self.plans, len(self.group)
+        starts, gid = self.starts, self.gid
+        bad = self.per_row([p.exotic for p in plans], bool)
+        refused_all = self.per_row([p.refused_all for p in plans], bool)
+        given = self.per_row([p.basic_given for p in plans], bool)
+        fixed = given & ~refused_all  # the basic settlement is given and taken as it is
+        in_scope = self.in_scope
+        if fixed.all():
+            pool, deductible = self.pool_given, self.ded_given
+        else:
+            pool, deductible = np.where(fixed, self.pool_given, 0), np.where(fixed, self.ded_given, 0)
+        over_cap = None  # in-scope cost above the pool's cap
+        if any(p.computes_basic for p in plans):
+            pool, deductible, over_cap = self.basic(pool, deductible, bad)
+        del fixed
+
+        # benefits, stage by stage (the plans list them in that order), each on the rows it covers
+        owed = in_scope - pool
+        in_scope_self_pay = owed
+        paid_to: dict[str, np.ndarray] = {}
+        year_bad = np.zeros(len(starts), dtype=bool)
+        # a plan's schedules follow the benefits of each stage in turn
+        in_order = [benefit for stage in BASES for _owner, benefit in self.rules.benefits if benefit.base == stage]
+        for stage in BASES:
+            if stage == "self_pay":
+                in_scope_self_pay, owed = owed, owed.copy()  # owed changes in place from here
+            for b, benefit in enumerate(in_order):
+                if benefit.base != stage:
+                    continue
+                schedules: list[formulas.Tiers] = []
+                index: list[int] = []
+                for p in plans:
+                    s = p.schedules[b] if len(p.schedules) > b else None  # (groups of other jurisdictions)
+                    if s is None:
+                        index.append(-1)
+                    else:
+                        if s not in schedules:
+                            schedules.append(s)
+                        index.append(schedules.index(s))
+                if not schedules:
+                    continue
+                rows, sub_starts, _ = self.subset(tuple(i >= 0 for i in index))
+                if rows is not None and not len(rows):
+                    continue
+                base_of = {"self_pay": in_scope_self_pay, "over_cap": over_cap, "residual": owed}[stage]
+                if base_of is None:
+                    continue
+                base = base_of if rows is None else base_of[rows]
+                if not base.any():  # F(x) - F(x) = 0 everywhere
+                    continue
+                after = _group_cumsum(base, sub_starts)
+                if len(schedules) == 1:
+                    paid = _increase(schedules[0], after, base)
+                else:
+                    sid = np.asarray(index)[self.group if rows is None else self.group[rows]]
+                    lo = np.minimum.reduceat(sid, sub_starts)
+                    hi = np.maximum.reduceat(sid, sub_starts)
+                    year_gid = self.gid if rows is None else self.gid[rows]
+                    year_bad[year_gid[sub_starts[lo != hi]]] = True  # the schedule changes within the year
+                    paid = np.zeros(len(base), dtype=np.int64)
+                    for s_index, schedule in enumerate(schedules):
+                        these = np.flatnonzero(sid == s_index)
+                        paid[these] = _increase(schedule, after[these], base[these])
+                del after, base
+                owed_here = owed if rows is None else owed[rows]
+                over = paid > owed_here
+                if over.any():  # the closed form would pay more than is owed: the scalar engine decides
+                    year_bad[(self.gid if rows is None else self.gid[rows])[over]] = True
+                    paid = formulas.least(paid, formulas.most(owed_here, 0))
+                owed_here -= paid
+                if rows is not None:
+                    owed[rows] = owed_here
+                total = paid_to.get(benefit.component)
+                if total is None:
+                    paid_to[benefit.component] = total = paid if rows is None else np.zeros(m, dtype=np.int64)
+                    if rows is not None:
+                        total[rows] = paid
+                elif rows is None:
+                    total += paid
+                else:
+                    total[rows] += paid
+        components = {name: paid_to[name] if name in paid_to else np.zeros(m, dtype=np.int64) for name in FUNDS}
+        components["basic_pool"] = pool
+
+        if self.rules.combined_caps:
+            self.combined_caps(components, refused_all, bad)
+        fund_total = pool.copy()
+        for paid in paid_to.values():
+            fund_total += paid
+        values = {
+            "deductible": deductible,
+            **components,
+            "in_scope_self_pay": in_scope_self_pay,
+            "fund_total": fund_total,
+            "patient_total": self.total - fund_total,
+        }
+        return values, _group_any(bad, starts, gid) | year_bad[gid]
+
+    def subset(self, active: tuple[bool, ...]) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """The rows of the groups marked active, with their person-years' starts and numbers."""
+        if all(active):
+            return None, self.starts, self.gid
+        if active not in self._subsets:
+            rows = np.flatnonzero(np.asarray(active, dtype=bool)[self.group])
+            years = self.gid[rows]
+            start = np.r_[True, years[1:] != years[:-1]] if len(rows) else np.zeros(0, dtype=bool)
+            self._subsets[active] = (rows, np.flatnonzero(start), _numbers(start))
+        return self._subsets[active]
+
+    def basic(
+        self, pool: np.ndarray, deductible: np.ndarray, bad: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pool, deductible and cost above the cap, computed where no settlement is given; fills ``bad``."""
+        plans, m = self.plans, len(self.group)
+        starts, gid = self.starts, self.gid
+        compute = self.per_row([p.computes_basic for p in plans], bool)
+        ded_value = self.per_row([p.deductible or 0 for p in plans])
+        rates = [p.ratio if p.computes_basic and p.ratio is not None else (0, 0) for p in plans]
+        k = max((r[1] for r in rates), default=0)
+        ratio_n = self.per_row([n * 10 ** (k - kk) for n, kk in rates])
+        has_cap = self.per_row([p.cap is not None for p in plans], bool) & compute
+        cap = self.per_row([p.cap if p.cap is not None else 0 for p in plans])
+
+        in_scope = self.in_scope
+        own_deductible = np.where(compute, formulas.deductible_applied(in_scope, ded_value), 0)
+        deductible = np.where(compute, own_deductible, deductible)
+        base = in_scope - own_deductible
+        uncapped = np.where(compute, formulas.pool_share(in_scope, own_deductible, ratio_n, k), 0)
+        contribution = uncapped + pool
+        over_cap = np.zeros(m, dtype=np.int64)
+        if not has_cap.any():
+            return contribution, deductible, over_cap
+        cum = _group_cumsum(contribution, starts)
+        binding_year = _group_any(has_cap & (cum > cap), starts, gid)
+        if not binding_year.any():
+            return contribution, deductible, over_cap
+        # closed form when the capped claims of the year share one cap and nothing else pays
+        cap_min = np.minimum.reduceat(np.where(has_cap, cap, np.iinfo(np.int64).max), starts)[gid]
+        cap_max = np.maximum.reduceat(np.where(has_cap, cap, -1), starts)[gid]
+        others = _group_any(~has_cap & (contribution != 0), starts, gid)
+        simple = binding_year & (cap_min == cap_max) & ~others
+        bad |= binding_year & ~simple
+        before = np.minimum(cap_min, cum - contribution)
+        capped_pool = formulas.within_cap(uncapped, cap_min, before)
+        pool = np.where(simple & has_cap, capped_pool, contribution)
+        if (pool < uncapped).any():
+            over_cap = formulas.above_cap(base, pool, uncapped, ratio_n, k)
+        return pool, deductible, over_cap
+
+    def combined_caps(self, components: dict[str, np.ndarray], refused_all: np.ndarray, bad: np.ndarray) -> None:
+        """Flag in ``bad`` the rows of person-years where a combined cap binds."""
+        plans, m = self.plans, len(self.group)
+        starts, gid = self.starts, self.gid
+        in_scope = self.in_scope
+        eligible_in_scope = np.where(refused_all, 0, in_scope)
+        year_in_scope = _group_cumsum(eligible_in_scope, starts) - eligible_in_scope + in_scope
+        for c, (_owner, combined) in enumerate(self.rules.combined_caps):
+            rates = [p.cap_rates[c] if len(p.cap_rates) > c else None for p in plans]
+            parts = [r if r is not None else (0, 0) for r in rates]
+            kc = max((r[1] for r in parts), default=0)
+            rate_n = self.per_row([n * 10 ** (kc - kk) for n, kk in parts])
+            has = self.per_row([r is not None for r in rates], bool)
+            if not has.any():
+                continue
+            limit = formulas.combined_limit(year_in_scope, rate_n, kc)
+            claim_paid = sum((components[name] for name in combined.components), np.zeros(m, dtype=np.int64))
+            paid_year = _group_cumsum(claim_paid, starts) - claim_paid
+            allowed = np.maximum(0, limit - paid_year)
+            bad |= _group_any(has & ~refused_all & (claim_paid > allowed), starts, gid)

@@ -1,0 +1,61 @@
+"""The names rules, the engine and every output share: tables, funds, components, bases.
+
+A jurisdiction may register tables of any name; the engine reads the ones below by name, so
+each has a fixed kind that the registry checks when a plugin registers it (a ``basic.ratio``
+of kind ``amount`` is refused, not discovered at the first claim).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BASES",
+    "BASIC_DEDUCTIBLE",
+    "BASIC_POOL_CAP",
+    "BASIC_RATIO",
+    "COMPONENTS",
+    "COVERAGE_LAPSE_WAITING",
+    "COVERAGE_START_DELAY",
+    "FUNDS",
+    "TABLE_KINDS",
+]
+
+#: Deductible per claim (起付标准), an amount.
+BASIC_DEDUCTIBLE = "basic.deductible"
+#: Share of the in-scope cost above the deductible that the basic pool pays, a rate.
+BASIC_RATIO = "basic.ratio"
+#: The basic pool's annual maximum per person (统筹基金年度最高支付限额), an amount.
+BASIC_POOL_CAP = "basic.pool_cap"
+#: Months from a first payment to the start of coverage (built-in check ``insured``).
+COVERAGE_START_DELAY = "coverage.start_delay_months"
+#: Further months of waiting after a lapse in contributions (built-in check ``insured``).
+COVERAGE_LAPSE_WAITING = "coverage.lapse_waiting_months"
+
+#: The kind of each table the core reads by name.
+TABLE_KINDS: dict[str, str] = {
+    BASIC_DEDUCTIBLE: "amount",
+    BASIC_RATIO: "rate",
+    BASIC_POOL_CAP: "amount",
+    COVERAGE_START_DELAY: "months",
+    COVERAGE_LAPSE_WAITING: "months",
+}
+
+#: The funds that pay a claim; a benefit pays into one of them (``basic_pool`` excepted).
+FUNDS = ("basic_pool", "critical_illness", "burden_subsidy", "large_amount", "medical_assistance")
+
+#: The components of a settlement, named as in the scenario-file contract: the funds, and the
+#: deductible, the in-scope self-pay and the two totals.
+COMPONENTS = (
+    "deductible",
+    "basic_pool",
+    "in_scope_self_pay",
+    "critical_illness",
+    "burden_subsidy",
+    "large_amount",
+    "medical_assistance",
+    "fund_total",
+    "patient_total",
+)
+
+#: What a benefit's annual function is applied to, in the order the stages are settled: the
+#: cost above the basic pool's cap, the in-scope self-pay, what the patient still owes.
+BASES = ("over_cap", "self_pay", "residual")

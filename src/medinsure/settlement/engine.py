@@ -1,0 +1,515 @@
+"""The settlement pipeline: :class:`Engine`.
+
+For each claim, in order: eligibility → basic insurance (or a basic settlement made
+elsewhere) → benefits on the cost above the basic cap (large-amount subsidy) → benefits on
+the accumulated in-scope self-pay (critical illness, over-burden subsidy) → benefits on the
+residual (medical assistance) → combined caps → totals. Every amount comes from a table the
+jurisdiction registered; the engine holds no amount of its own.
+
+A claim is settled in two steps: its :class:`~medinsure.settlement.plan.Plan` (the rule
+versions that apply to it) and then the arithmetic of :mod:`medinsure.settlement.formulas`
+on the plan and the person-year's accumulator, in integer fen, with a line of explanation for
+every amount. The batch path uses the same plans and formulas for many claims at once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from medinsure.errors import InvalidInput
+from medinsure.model import Claim, Patient
+from medinsure.money import ZERO, fmt, from_fen, pct, to_fen
+from medinsure.rules.registry import JurisdictionRules, Registry
+from medinsure.rules.tables import ParameterTable, Resolved, Version, claim_profile
+from medinsure.settlement import formulas
+from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
+from medinsure.settlement.plan import BasicPlan, BenefitPlan, Plan, describe_claim, make_plan
+from medinsure.settlement.result import BenefitResult, Line, RuleRef, Settlement
+from medinsure.settlement.years import PersonYears
+
+__all__ = ["Engine"]
+
+_PLANS = 1 << 14  # plans an engine remembers (a pure cache: clearing it changes no result)
+
+
+class Engine:
+    """Settles claims with the rules of a :class:`~medinsure.rules.registry.Registry`.
+
+    Build one with :meth:`from_installed` (the plugins installed in the environment) or
+    :meth:`from_plugins` (plugin objects you pass, e.g. in tests). An engine is immutable
+    once built and safe to share between threads.
+    """
+
+    def __init__(self, registry: Registry, *, overrides: Mapping[str, JurisdictionRules] | None = None) -> None:
+        registry.check()
+        self.registry = registry
+        self._terms = registry.known_terms()
+        self._overrides = dict(overrides or {})
+        self._plans: dict[tuple[object, ...], tuple[JurisdictionRules, Plan]] = {}
+
+    # -- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def from_plugins(cls, *plugins: object, entry_points: bool = False, **options: Any) -> Engine:
+        """An engine over the given plugin objects (modules or instances with hookimpls).
+
+        With ``entry_points=True`` the installed plugins are loaded as well; ``options`` are
+        passed to :func:`medinsure.plugins.host.make_plugin_manager` (``allow``, ``block``).
+        """
+        from medinsure.plugins.host import collect_registry, make_plugin_manager
+
+        pm = make_plugin_manager(plugins=plugins, entry_points=entry_points, **options)
+        return cls(collect_registry(pm))
+
+    @classmethod
+    def from_installed(cls, **options: Any) -> Engine:
+        """An engine over every installed plugin (entry-point group ``medinsure``)."""
+        return cls.from_plugins(entry_points=True, **options)
+
+    def rules(self, code: str) -> JurisdictionRules:
+        """The merged rules in force for jurisdiction ``code`` (parents included)."""
+        if code in self._overrides:
+            return self._overrides[code]
+        return self.registry.resolve(code)
+
+    def with_overrides(self, code: str, *tables: ParameterTable[Any]) -> Engine:
+        """A new engine in which ``tables`` replace the tables of the same name for ``code``.
+
+        Use it for what-if reforms and to override an unverified value; every settlement made
+        by the new engine lists the overridden tables in ``overrides``.
+        """
+        rules = self.rules(code)
+        for table in tables:
+            rules = rules.with_table(table)
+        return Engine(self.registry, overrides={**self._overrides, code: rules})
+
+    @property
+    def jurisdictions(self) -> list[str]:
+        return self.registry.codes
+
+    # -- settlement -----------------------------------------------------------------------
+
+    def settle(
+        self,
+        patient: Patient,
+        claims: Iterable[Claim],
+        *,
+        jurisdiction: str,
+        accumulator: Accumulator | Mapping[int, Accumulator] | None = None,
+    ) -> list[Settlement]:
+        """Settle ``claims`` of ``patient`` in the order given.
+
+        ``accumulator`` is the state before the first claim: one :class:`Accumulator` (for
+        its year) or a mapping of year to accumulator; a year without one starts empty.
+        """
+        state: dict[int, Accumulator] = {}
+        if isinstance(accumulator, Accumulator):
+            state[accumulator.year] = accumulator
+        elif accumulator is not None:
+            state.update(accumulator)
+        years = PersonYears(self, lambda _person, year: state.get(year))
+        seen: set[str] = set()
+        results = []
+        for index, claim in enumerate(claims):
+            if not isinstance(claim, Claim):
+                raise InvalidInput(f"claims[{index}]", claim, "expected a Claim (use Claim.from_mapping)")
+            if claim.id in seen:
+                raise InvalidInput(f"claims[{index}].id", claim.id, "claim id given twice")
+            seen.add(claim.id)
+            results.append(years.settle(patient, claim, jurisdiction=jurisdiction))
+        return results
+
+    def settle_claim(
+        self, patient: Patient, claim: Claim, *, jurisdiction: str, accumulator: Accumulator | None = None
+    ) -> Settlement:
+        """Settle one claim against the accumulator of its person-year (empty if None)."""
+        plan = self.plan(patient, claim, jurisdiction=jurisdiction)
+        acc = accumulator if accumulator is not None else Accumulator.empty(patient.id, claim.year)
+        if acc.person_id != patient.id or acc.year != claim.year:
+            raise InvalidInput(
+                "accumulator",
+                f"{acc.person_id}/{acc.year}",
+                f"belongs to another person-year than claim {claim.id!r} ({patient.id}/{claim.year})",
+            )
+        return _Settling(plan, patient, claim, acc).settle()
+
+    def plan(self, patient: Patient, claim: Claim, *, jurisdiction: str) -> Plan:
+        """The rule versions that apply to ``claim`` (see :mod:`medinsure.settlement.plan`).
+
+        Raises every error that settling the claim would raise.
+        """
+        if not isinstance(patient, Patient):
+            raise InvalidInput("patient", patient, "expected a Patient (use Patient.from_mapping)")
+        if not isinstance(claim, Claim):
+            raise InvalidInput("claim", claim, "expected a Claim (use Claim.from_mapping)")
+        rules = self.rules(jurisdiction)
+        # Claims alike in everything the rules look at get the same plan: the same profile, a
+        # basic settlement given or not, a service date between the same two change dates — when
+        # no eligibility check reads more (a contribution history, a plugin's own code).
+        key = None
+        if not patient.contributions and rules.checks_are_builtin:
+            day = claim.service_date
+            epoch = bisect.bisect_right(rules.change_dates, day)
+            key = (id(rules), claim_profile(patient, claim), claim.basic is None, epoch)
+            cached = self._plans.get(key)
+            if cached is not None and cached[0] is rules:
+                return cached[1]
+        self._check_terms(patient, claim)
+        plan = make_plan(rules, patient, claim)
+        if key is not None:
+            if len(self._plans) >= _PLANS:
+                self._plans.clear()
+            self._plans[key] = (rules, plan)
+        return plan
+
+    def _check_terms(self, patient: Patient, claim: Claim) -> None:
+        for field, values in (
+            ("patient.categories", patient.categories),
+            ("patient.conditions", patient.conditions),
+            ("claim.tags", claim.tags),
+        ):
+            if not values:
+                continue
+            known = self._terms[field.split(".")[1]]
+            for term in sorted(values - known):
+                raise InvalidInput(field, term, f"unknown term (known: {', '.join(sorted(known)) or 'none'})")
+
+
+@attrs.define
+class _Settling:
+    """One claim being settled from its plan and its person-year's accumulator."""
+
+    plan: Plan
+    patient: Patient
+    claim: Claim
+    acc: Accumulator
+    lines: list[Line] = attrs.field(factory=list)
+    refs: list[RuleRef] = attrs.field(factory=list)
+
+    def ref(self, found: Resolved[Any], value: str | None = None) -> RuleRef:
+        ref = _rule_ref(found.table, found.jurisdiction, found.row, found.version, found.carried_forward, value)
+        self.refs.append(ref)
+        return ref
+
+    def line(
+        self, component: str, amount: Decimal, text: str, zh: str, *refs: RuleRef, args: tuple[Any, ...] = ()
+    ) -> None:
+        """Record a line; with ``args``, ``text`` and ``zh`` are templates formatted when read."""
+        self.lines.append(Line(component, amount, text, tuple(refs), zh, args))
+
+    def settle(self) -> Settlement:
+        plan, claim, acc = self.plan, self.claim, self.acc
+        for found in plan.looked_up:
+            self.ref(found)
+        refusals = plan.refusals
+        refused_all = plan.refused_all
+        deductible = pool = over_cap = 0
+        if refused_all:
+            self.line("basic_pool", ZERO, f"not paid: {refusals[0].reason}", f"不予支付：{refusals[0].reason}")
+        elif plan.basic_note == "given":
+            assert claim.basic is not None
+            pool, deductible = to_fen(claim.basic.pool), to_fen(claim.basic.deductible)
+            self.line(
+                "deductible",
+                claim.basic.deductible,
+                "basic settlement made elsewhere: deductible as given",
+                "基本医保已另行结算：起付线按所给",
+            )
+            self.line(
+                "basic_pool",
+                claim.basic.pool,
+                "basic settlement made elsewhere: pool payment as given",
+                "基本医保已另行结算：统筹支付按所给",
+            )
+        elif (r := plan.refusal("basic")) is not None:
+            self.line("basic_pool", ZERO, f"not paid: {r.reason}", f"不予支付：{r.reason}")
+        elif plan.basic is None:
+            self.line(
+                "basic_pool",
+                ZERO,
+                f"basic insurance has no ratio for this claim ({describe_claim(self.patient, claim)})",
+                f"基本医保对此类费用无支付比例（{describe_claim(self.patient, claim)}）",
+            )
+        else:
+            deductible, pool, over_cap = self.basic(plan.basic)
+        # benefits, stage by stage (the plan lists them in that order); each is limited to what
+        # the patient still owes in scope
+        in_scope = to_fen(claim.in_scope)
+        owed = in_scope - pool
+        in_scope_self_pay = -1  # set when the self-pay stage begins
+        paid_by: dict[str, int] = {}
+        results: list[BenefitResult] = []
+        for item in plan.benefits:
+            benefit = item.benefit
+            if in_scope_self_pay < 0 and benefit.base != "over_cap":
+                in_scope_self_pay = owed
+                self.self_pay_line(in_scope, pool, owed)
+            if not item.applies:
+                continue
+            if item.refusal is not None:
+                self.line(
+                    benefit.component,
+                    ZERO,
+                    f"{benefit.key}: not counted, not paid: {item.refusal.reason}",
+                    f"{benefit.key}：不计入累计，不予支付：{item.refusal.reason}",
+                )
+                continue
+            if item.schedule is None:
+                continue
+            base = benefit.base
+            base_added = in_scope_self_pay if base == "self_pay" else over_cap if base == "over_cap" else owed
+            result, paid = self.benefit(item, base_added, owed)
+            owed -= paid
+            paid_by[benefit.component] = paid_by.get(benefit.component, 0) + paid
+            results.append(result)
+        if in_scope_self_pay < 0:
+            in_scope_self_pay = owed
+            self.self_pay_line(in_scope, pool, owed)
+        if not refused_all and plan.caps:
+            results = self.combined_caps(results, pool)
+            paid_by = {}
+            for result in results:
+                paid_by[result.component] = paid_by.get(result.component, 0) + to_fen(result.paid)
+
+        fund_total = pool + sum(paid_by.values())
+        if fund_total > to_fen(claim.total):  # pragma: no cover - guarded by the limits above
+            raise AssertionError(f"claim {claim.id}: funds {fund_total} exceed total {claim.total}")
+        amounts: dict[str, Decimal] = {
+            "deductible": from_fen(deductible),
+            "basic_pool": from_fen(pool),
+            "in_scope_self_pay": from_fen(in_scope_self_pay),
+        }
+        funds = {"basic_pool": amounts["basic_pool"]}
+        for component, paid in paid_by.items():
+            funds[component] = amounts[component] = from_fen(paid)
+        amounts["fund_total"] = from_fen(fund_total)
+        amounts["patient_total"] = claim.total - amounts["fund_total"]
+
+        eligible = not refused_all
+        delta = Delta(
+            in_scope=claim.in_scope if eligible else ZERO,
+            basic_pool=amounts["basic_pool"],
+            admissions=1 if eligible and claim.kind == "inpatient" else 0,
+            claims=1,
+            bases=Amounts.of({r.key: r.base_added for r in results}),
+            paid=Amounts.of({r.key: r.paid for r in results}),
+            components=Amounts.of(funds),
+        )
+        rules = plan.rules
+        return Settlement(
+            claim=claim,
+            patient_id=self.patient.id,
+            jurisdiction=rules.code,
+            plugin=rules.plugin,
+            plugin_version=rules.plugin_version,
+            components=Amounts.of(amounts),
+            lines=tuple(self.lines),
+            refusals=refusals,
+            benefits=tuple(results),
+            rules=tuple(self.refs),
+            accumulator_before=acc,
+            accumulator_after=acc.plus(delta),
+            delta=delta,
+            overrides=rules.overrides,
+        )
+
+    def self_pay_line(self, in_scope: int, pool: int, owed: int) -> None:
+        above_cap = in_scope - pool - owed
+        self.line(
+            "in_scope_self_pay",
+            from_fen(owed),
+            "in-scope {0:,.2f} − basic pool {1:,.2f}" + (" − large-amount subsidy {2:,.2f}" if above_cap else ""),
+            "政策范围内费用 {0:,.2f} − 统筹基金支付 {1:,.2f}" + (" − 大额医疗补助 {2:,.2f}" if above_cap else ""),
+            args=(self.claim.in_scope, _Yuan(pool), _Yuan(above_cap)),
+        )
+
+    def basic(self, basic: BasicPlan) -> tuple[int, int, int]:
+        """Deductible, pool payment and cost above the annual cap, in fen."""
+        claim = self.claim
+        in_scope = to_fen(claim.in_scope)
+        ratio: Decimal = basic.ratio.value
+        n, k = formulas.rate_parts(ratio)
+        deductible = formulas.deductible_applied(in_scope, to_fen(basic.deductible.value))
+        self.line(
+            "deductible",
+            from_fen(deductible),
+            "deductible {0:,.2f} (at most the in-scope cost)",
+            "起付标准 {0:,.2f}（不超过政策范围内费用）",
+            self.ref(basic.deductible),
+            args=(basic.deductible.value,),
+        )
+        share = formulas.pool_share(in_scope, deductible, n, k)
+        ratio_ref = self.ref(basic.ratio, f"{pct(ratio)}")
+        if basic.cap is None:
+            self.line(
+                "basic_pool",
+                from_fen(share),
+                "({0:,.2f} − {1:,.2f}) × {2}, no annual cap",
+                "（{0:,.2f} − {1:,.2f}）× {2}，无年度限额",
+                ratio_ref,
+                args=(claim.in_scope, _Yuan(deductible), _Percent(ratio)),
+            )
+            return deductible, share, 0
+        cap = to_fen(basic.cap.value)
+        paid_before = to_fen(self.acc.basic_pool)
+        pool = formulas.within_cap(share, cap, paid_before)
+        cap_ref = self.ref(basic.cap)
+        self.line(
+            "basic_pool",
+            from_fen(pool),
+            "({0:,.2f} − {1:,.2f}) × {2} = {3:,.2f}, within the annual cap {4:,.2f} of which {5:,.2f} remained",
+            "（{0:,.2f} − {1:,.2f}）× {2} = {3:,.2f}，年度最高支付限额 {4:,.2f}，本年尚余 {5:,.2f}",
+            ratio_ref,
+            cap_ref,
+            args=(
+                claim.in_scope,
+                _Yuan(deductible),
+                _Percent(ratio),
+                _Yuan(share),
+                basic.cap.value,
+                _Yuan(max(cap - paid_before, 0)),
+            ),
+        )
+        return deductible, pool, formulas.above_cap(in_scope - deductible, pool, share, n, k)
+
+    def benefit(self, item: BenefitPlan, base_added: int, owed: int) -> tuple[BenefitResult, int]:
+        """What the benefit pays on this claim (and the same in fen)."""
+        assert item.schedule is not None
+        benefit, schedule = item.benefit, item.schedule.value
+        ref = self.ref(item.schedule, schedule.describe())
+        base_before_yuan = self.acc.bases[benefit.key]
+        paid_before_yuan = self.acc.paid[benefit.key]
+        base_before, paid_before = to_fen(base_before_yuan), to_fen(paid_before_yuan)
+        target = formulas.annual(formulas.Tiers.of(schedule), base_before + base_added)
+        paid = formulas.benefit_payment(target, paid_before, owed)
+        text = "{0}: annual base {1:,.2f} + {2:,.2f} = {3:,.2f}; F = {4:,.2f}, already paid {5:,.2f}"
+        zh = "{0}：年度累计 {1:,.2f} + {2:,.2f} = {3:,.2f}；按年度累计应付 {4:,.2f}，已付 {5:,.2f}"
+        if paid < target - paid_before:  # what is owed in scope binds
+            text += "; limited to the {6:,.2f} the patient still owes in scope"
+            zh += "；以个人尚需负担的政策范围内费用 {6:,.2f} 为限"
+        added_yuan, target_yuan, paid_yuan = from_fen(base_added), from_fen(target), from_fen(paid)
+        args = (
+            benefit.key,
+            base_before_yuan,
+            added_yuan,
+            _Yuan(base_before + base_added),
+            target_yuan,
+            paid_before_yuan,
+            _Yuan(owed),
+        )
+        self.line(benefit.component, paid_yuan, text, zh, ref, args=args)
+        return BenefitResult(
+            benefit.key,
+            benefit.component,
+            base_added=added_yuan,
+            base_before=base_before_yuan,
+            target=target_yuan,
+            paid_before=paid_before_yuan,
+            paid=paid_yuan,
+        ), paid
+
+    def combined_caps(self, results: list[BenefitResult], pool: int) -> list[BenefitResult]:
+        for item in self.plan.caps:
+            cap, found = item.cap, item.rate
+            if found is None:
+                continue
+            claim_amounts: dict[str, int] = {"basic_pool": pool}
+            for result in results:
+                claim_amounts[result.component] = claim_amounts.get(result.component, 0) + to_fen(result.paid)
+            year_in_scope = self.acc.in_scope + self.claim.in_scope
+            n, k = formulas.rate_parts(found.value)
+            limit = formulas.combined_limit(to_fen(year_in_scope), n, k)
+            paid_year = sum(to_fen(self.acc.components[c]) for c in cap.components)
+            paid_claim = sum(claim_amounts.get(c, 0) for c in cap.components)
+            allowed = max(0, limit - paid_year)
+            ref = self.ref(found, f"{pct(found.value)}")
+            if paid_claim <= allowed:
+                continue
+            excess = paid_claim - allowed
+            revised = list(results)
+            order = [
+                i
+                for component in cap.reduce
+                for i in reversed(range(len(revised)))
+                if revised[i].component == component
+            ]
+            for i in order:
+                r = revised[i]
+                paid = to_fen(r.paid)
+                if excess <= 0 or paid == 0:
+                    continue
+                cut = min(excess, paid)
+                revised[i] = attrs.evolve(r, paid=from_fen(paid - cut))
+                excess -= cut
+                self.line(
+                    r.component,
+                    -from_fen(cut),
+                    f"{cap.id}: the year's {' + '.join(cap.components)} may not exceed {pct(found.value)}"
+                    f" of the year's in-scope cost {fmt(year_in_scope)} = {fmt(from_fen(limit))};"
+                    f" {r.key} cut by {fmt(from_fen(cut))}",
+                    f"{cap.id}：本年 {' + '.join(cap.components)} 不超过年度政策范围内费用 {fmt(year_in_scope)} 的"
+                    f" {pct(found.value)}，即 {fmt(from_fen(limit))}；{r.key} 减少 {fmt(from_fen(cut))}",
+                    ref,
+                )
+            results = revised
+        return results
+
+
+class _Yuan:
+    """Whole fen shown as yuan when a line's text is formatted (``{1:,.2f}`` → ``1,234.50``)."""
+
+    __slots__ = ("fen",)
+
+    def __init__(self, fen: int) -> None:
+        self.fen = fen
+
+    def __format__(self, spec: str) -> str:
+        return format(from_fen(self.fen), spec)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Yuan) and other.fen == self.fen
+
+    def __hash__(self) -> int:
+        return hash(self.fen)
+
+
+class _Percent:
+    """A rate shown as a percentage when a line's text is formatted (``{2}`` → ``65%``)."""
+
+    __slots__ = ("rate",)
+
+    def __init__(self, rate: Decimal) -> None:
+        self.rate = rate
+
+    def __format__(self, spec: str) -> str:
+        return pct(self.rate)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Percent) and other.rate == self.rate
+
+    def __hash__(self) -> int:
+        return hash(self.rate)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rule_ref(
+    table: str, jurisdiction: str, row: str, version: Version[Any], carried: bool, value: str | None
+) -> RuleRef:
+    """The record of a rule version used; the same row, version and flag give the same record."""
+    return RuleRef(
+        rule_id=f"{jurisdiction}/{table}[{row}]",
+        version=version.start.isoformat(),
+        value=value if value is not None else _show(version.value),
+        provenance=version.provenance,
+        carried_forward=carried,
+    )
+
+
+def _show(value: Any) -> str:
+    return fmt(value) if isinstance(value, Decimal) else str(value)

@@ -1,0 +1,218 @@
+"""The result of settling one claim: components, the lines that produced them, provenance."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from medinsure.errors import InvalidInput
+from medinsure.model import Claim
+from medinsure.rules.names import COMPONENTS
+from medinsure.rules.tables import Provenance
+from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
+
+__all__ = ["BenefitResult", "Line", "Refusal", "RuleRef", "Settlement"]
+
+
+@attrs.frozen
+class RuleRef:
+    """A rule version used for a settlement: which value, from which source."""
+
+    rule_id: str
+    version: str
+    value: str
+    provenance: Provenance
+    carried_forward: bool = False
+
+    @property
+    def version_id(self) -> str:
+        return f"{self.rule_id}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        src = self.provenance.source
+        return {
+            "rule": self.rule_id,
+            "version": self.version,
+            "value": self.value,
+            "source": {
+                "publication": src.publication,
+                "document": src.document,
+                "date": src.date.isoformat() if src.date else None,
+                "url": src.url,
+            },
+            "verified": self.provenance.verified,
+            "note": self.provenance.note,
+            "carried_forward": self.carried_forward,
+        }
+
+
+@attrs.frozen(eq=False)
+class Line:
+    """One step of a settlement: the amount it gives a component and the rules behind it.
+
+    The texts are formatted when read: ``template`` and ``template_zh`` are ``str.format``
+    templates over ``args`` (plain texts when ``args`` is empty), so settling many claims does
+    not pay for sheets nobody reads. Two lines are equal when their rendered texts are.
+    """
+
+    component: str
+    amount: Decimal
+    template: str
+    rules: tuple[RuleRef, ...] = ()
+    template_zh: str = ""
+    args: tuple[Any, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """How the amount was computed, in English."""
+        return self.template.format(*self.args) if self.args else self.template
+
+    @property
+    def text_zh(self) -> str:
+        """How the amount was computed, in Chinese."""
+        return self.template_zh.format(*self.args) if self.args else self.template_zh
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.component, self.amount, self.text, self.rules, self.text_zh)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Line):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "amount": str(self.amount),
+            "text": self.text,
+            "text_zh": self.text_zh,
+            "rules": [r.to_dict() for r in self.rules],
+        }
+
+
+@attrs.frozen
+class Refusal:
+    """An eligibility rule that refused the claim (``applies_to="claim"``) or part of it."""
+
+    rule_id: str
+    applies_to: str | tuple[str, ...]
+    reason: str
+    provenance: Provenance
+
+    def covers(self, target: str) -> bool:
+        """Whether it refuses ``target``: ``basic``, a benefit key or a fund."""
+        return self.applies_to == "claim" or (isinstance(self.applies_to, tuple) and target in self.applies_to)
+
+
+@attrs.frozen
+class BenefitResult:
+    """What one benefit did for a claim: the base it added and what it paid."""
+
+    key: str
+    component: str
+    base_added: Decimal
+    base_before: Decimal
+    target: Decimal
+    paid_before: Decimal
+    paid: Decimal
+
+
+@attrs.frozen
+class Settlement:
+    """A settled claim.
+
+    ``components`` holds every component of the scenario contract (``deductible``,
+    ``basic_pool``, ``in_scope_self_pay``, ``critical_illness``, ``burden_subsidy``,
+    ``large_amount``, ``medical_assistance``, ``fund_total``, ``patient_total``); the amounts
+    are also attributes (``settlement.basic_pool``). ``fund_total + patient_total == total``
+    exactly. ``rule_versions`` lists every rule version used, ``carried_forward`` those used
+    after the last date their source speaks for.
+    """
+
+    claim: Claim
+    patient_id: str
+    jurisdiction: str
+    plugin: str
+    plugin_version: str
+    components: Amounts
+    lines: tuple[Line, ...]
+    refusals: tuple[Refusal, ...]
+    benefits: tuple[BenefitResult, ...]
+    rules: tuple[RuleRef, ...]
+    accumulator_before: Accumulator
+    accumulator_after: Accumulator
+    delta: Delta
+    overrides: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> Decimal:
+        if name in COMPONENTS:
+            return self.components[name]
+        raise AttributeError(name)
+
+    def __getitem__(self, component: str) -> Decimal:
+        if component not in COMPONENTS:
+            raise KeyError(component)
+        return self.components[component]
+
+    @property
+    def total(self) -> Decimal:
+        return self.claim.total
+
+    @property
+    def eligible(self) -> bool:
+        """False when an eligibility rule refused the whole claim."""
+        return not any(r.applies_to == "claim" for r in self.refusals)
+
+    @property
+    def rule_versions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.version_id for r in self.rules))
+
+    @property
+    def carried_forward(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.version_id for r in self.rules if r.carried_forward))
+
+    def amounts(self) -> dict[str, Decimal]:
+        """Every component of the contract, zero where nothing was paid."""
+        return {name: self.components[name] for name in COMPONENTS}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form: amounts as decimal strings."""
+        return {
+            "claim_id": self.claim.id,
+            "patient_id": self.patient_id,
+            "jurisdiction": self.jurisdiction,
+            "plugin": self.plugin,
+            "plugin_version": self.plugin_version,
+            "year": self.claim.year,
+            "total": str(self.claim.total),
+            **{name: str(value) for name, value in self.amounts().items()},
+            "eligible": self.eligible,
+            "refusals": [{"rule": r.rule_id, "reason": r.reason} for r in self.refusals],
+            "lines": [line.to_dict() for line in self.lines],
+            "rule_versions": list(self.rule_versions),
+            "carried_forward": list(self.carried_forward),
+            "overrides": list(self.overrides),
+            "accumulator_before": self.accumulator_before.to_dict(),
+            "accumulator_after": self.accumulator_after.to_dict(),
+        }
+
+    def applied_to(self, accumulator: Accumulator) -> Accumulator:
+        """``accumulator`` after this claim; it must be the state the claim was settled against."""
+        if accumulator != self.accumulator_before:
+            raise InvalidInput(
+                "accumulator",
+                f"{accumulator.person_id}/{accumulator.year}",
+                f"settlement of claim {self.claim.id!r} was computed against a different accumulator state",
+            )
+        return accumulator.plus(self.delta)
+
+    def explain(self, *, lang: str = "en") -> str:
+        """The settlement sheet as text (:func:`medinsure.io.sheets.render_text`, ids shown)."""
+        from medinsure.io.sheets import render_text
+
+        return render_text(self, lang=lang, mask=False)
