@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import medinsure_dalian
-import medinsure_liaoning
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
 
-from batch_population import assert_same_as_scalar, populations
-from medinsure import Engine
-from medinsure.batch import settle_frame
-from medinsure.reforms import Reform
+from medinsure import Engine, Reform
+from medinsure.research import settle_frame
+from medinsure.testing import batch_equality_tests
 
-ENGINE = Engine.from_plugins(medinsure_liaoning, medinsure_dalian)
+ENGINE = Engine.from_installed(allow=["liaoning", "dalian"])
 
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations(("dalian",), (2021, 2022, 2025), tags=("", "surgery")))
-def test_batch_equals_scalar_engine(population):
-    assert_same_as_scalar(ENGINE, population)
+TestBatchEquality = batch_equality_tests(
+    "dalian", years=(2021, 2022, 2025), tags=("", "surgery"), plugins=("liaoning", "dalian")
+)
 
 
 def worked_example() -> pd.DataFrame:

@@ -6,8 +6,8 @@ The scenario files in ``cases/`` run as tests of their own (one test per case).
 from __future__ import annotations
 
 from decimal import Decimal
-
-import medinsure_tieling
+from importlib import metadata
+from pathlib import Path
 
 from medinsure import Engine, list_plugins, make_plugin_manager
 from medinsure.testing import conformance_tests
@@ -25,7 +25,7 @@ def test_found_through_its_entry_point_on_top_of_liaoning() -> None:
     info = {p.name: p for p in list_plugins(pm)}[CODE]
     assert info.jurisdictions == (CODE,)
     assert info.parents == ("liaoning",)
-    assert info.version == medinsure_tieling.__version__
+    assert info.version == metadata.version("medinsure-tieling")
     rules = Engine.from_installed(allow=["liaoning", CODE]).rules(CODE)
     assert [j.code for j in rules.chain] == [CODE, "liaoning"]
     assert rules.table("basic.ratio")[0] == CODE
@@ -46,16 +46,17 @@ def test_the_continuity_rows_are_five_points_above_the_resident_rows_and_come_fi
         assert Decimal("0.60") <= general_row.versions[-1].value <= Decimal("0.70"), level
 
 
-def test_hook_api_is_stated() -> None:
-    assert medinsure_tieling.MEDINSURE_HOOK_API == ">=1.0,<2"
+def test_the_rule_pack_states_its_format_and_is_the_whole_package() -> None:
+    package = Path(__file__).parent.parent / "src" / "medinsure_tieling"
+    assert [p.name for p in package.iterdir() if p.name != "__pycache__"] == ["rules.yaml"]
+    assert "format: medinsure-rule-pack/1" in (package / "rules.yaml").read_text(encoding="utf-8")
 
 
 def test_years_of_service_from_a_csv_column_reach_the_continuity_rows(tmp_path) -> None:
     import pandas as pd
 
-    from medinsure.batch import settle_frame
-    from medinsure.files import settle_records
-    from medinsure.inputs import read_records
+    from medinsure.io.records import read_records, settle_records
+    from medinsure.research import settle_frame
 
     path = tmp_path / "claims.csv"
     path.write_text(

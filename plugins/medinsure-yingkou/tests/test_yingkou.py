@@ -6,68 +6,23 @@ The scenario files in ``cases/`` run as tests of their own (one test per case).
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import medinsure_liaoning
-import medinsure_yingkou
 
 from medinsure import (
-    Claim,
     Engine,
-    ParameterTable,
-    Patient,
-    Row,
     list_plugins,
     make_plugin_manager,
 )
-from medinsure.cases import load_cases
-from medinsure.registry import JurisdictionRules
-from medinsure.testing import conformance_tests
+from medinsure.io.scenarios import load_cases
+from medinsure.testing import Harness, conformance_tests, raw_costs, yuan
 
 CODE = "yingkou"
 CASES = Path(__file__).parent / "cases"
 LEVELS = ("tertiary", "secondary", "primary", "community")
 
 
-@functools.cache
-def engine() -> Engine:
-    return Engine.from_plugins(medinsure_liaoning, medinsure_yingkou)
-
-
-def rules() -> JurisdictionRules:
-    return engine().rules(CODE)
-
-
-def D(value: str | int) -> Decimal:
-    return Decimal(str(value))
-
-
-def benefit(key: str) -> Any:
-    return next(b for _, b in rules().benefits if b.key == key)
-
-
-def row(table: ParameterTable[Any], label: str) -> Row[Any]:
-    return next(r for r in table.rows if r.label == label)
-
-
-def settle(patient: dict[str, Any], *claims: dict[str, Any]) -> list[Any]:
-    return engine().settle(Patient.from_mapping(patient), [Claim.from_mapping(c) for c in claims], jurisdiction=CODE)
-
-
-def raw(claim_id: str, discharged: str, level: str, in_scope: str, **extra: Any) -> dict[str, Any]:
-    """An inpatient claim with raw costs (total = in-scope cost)."""
-    return {
-        "id": claim_id,
-        "kind": "inpatient",
-        "discharged": discharged,
-        "hospital_level": level,
-        "total": in_scope,
-        "in_scope": in_scope,
-        **extra,
-    }
+JURISDICTION = Harness(CODE, plugins=("liaoning", CODE))
 
 
 # -- the installed plugin ---------------------------------------------------------------------
@@ -79,7 +34,7 @@ def test_installed_plugin_is_found_through_its_entry_point() -> None:
     info = {p.name: p for p in list_plugins(pm)}[CODE]
     assert info.jurisdictions == (CODE,)
     assert info.parents == ("liaoning",)
-    assert info.version == medinsure_yingkou.__version__ == "0.1.0"
+    assert info.version == metadata.version("medinsure-yingkou") == "0.1.0"
 
 
 def test_installed_engine_settles_yingkou_on_top_of_liaoning() -> None:
@@ -91,7 +46,7 @@ def test_installed_engine_settles_yingkou_on_top_of_liaoning() -> None:
 
 
 def test_sources_are_the_2025_answers() -> None:
-    sources = engine().registry.sources(CODE)
+    sources = JURISDICTION.engine.registry.sources(CODE)
     assert {s.date for s in sources.values()} == {dt.date(2025, 4, 18)}
     assert "营口" in sources["yingkou_pvp_2025"].document
     assert "儿童" in sources["yingkou_child_surgery_2025"].document
@@ -101,57 +56,57 @@ def test_sources_are_the_2025_answers() -> None:
 
 
 def test_pool_cap_is_80000() -> None:
-    owner, cap = rules().tables["basic.pool_cap"]
+    owner, cap = JURISDICTION.rules.tables["basic.pool_cap"]
     assert owner == CODE
     version = cap.rows[0].versions[0]
-    assert version.value == D(80000)
+    assert version.value == yuan(80000)
     assert version.start == dt.date(2025, 1, 1)
     assert version.provenance.verified
 
 
 def test_level_ratios_stay_within_the_published_70_to_80_percent() -> None:
-    _, ratio = rules().tables["basic.ratio"]
+    _, ratio = JURISDICTION.rules.tables["basic.ratio"]
     values = []
     for level in LEVELS:
-        version = row(ratio, level).versions[0]
-        assert D("0.70") <= version.value <= D("0.80")
+        version = JURISDICTION.row(ratio, level).versions[0]
+        assert yuan("0.70") <= version.value <= yuan("0.80")
         assert not version.provenance.verified
         assert "70%-80%" in version.provenance.note
         values.append(version.value)
-    assert min(values) == D("0.70")
-    assert max(values) == D("0.80")
+    assert min(values) == yuan("0.70")
+    assert max(values) == yuan("0.80")
     assert values == sorted(values)  # lower levels pay more
 
 
 def test_childrens_surgery_is_85_percent() -> None:
-    _, ratio = rules().tables["basic.ratio"]
+    _, ratio = JURISDICTION.rules.tables["basic.ratio"]
     surgery = ratio.rows[0]
     assert surgery.label == "children's surgery"
     assert surgery.when.age_max == 17
     assert surgery.when.tags == frozenset({"surgery"})
     version = surgery.versions[0]
-    assert version.value == D("0.85")
+    assert version.value == yuan("0.85")
     assert version.provenance.verified
     assert version.provenance.source.id == "yingkou_child_surgery_2025"
     assert "分段" in version.provenance.note
 
 
 def test_critical_illness_is_at_most_400000_a_year_on_the_provincial_tiers() -> None:
-    ci = benefit("critical_illness")
-    province = next(b for _, b in engine().rules("liaoning").benefits if b.key == "critical_illness")
+    ci = JURISDICTION.benefit("critical_illness")
+    province = next(b for _, b in JURISDICTION.engine.rules("liaoning").benefits if b.key == "critical_illness")
     assert (ci.schemes, ci.counts) == (province.schemes, province.counts)
     for mine, theirs in zip(ci.schedules.rows, province.schedules.rows, strict=True):
         assert mine.when == theirs.when
-        assert mine.versions[0].value.cap == D(400000)
+        assert mine.versions[0].value.cap == yuan(400000)
         assert mine.versions[0].value.tiers == theirs.versions[0].value.tiers
         assert mine.versions[0].value.threshold == theirs.versions[0].value.threshold
-    general = row(ci.schedules, "general").versions[0]
+    general = JURISDICTION.row(ci.schedules, "general").versions[0]
     assert general.provenance.verified
     assert general.provenance.source.id == "yingkou_pvp_2025"
 
 
 def test_what_yingkou_does_not_say_comes_from_liaoning() -> None:
-    r = rules()
+    r = JURISDICTION.rules
     assert r.tables["basic.deductible"][0] == "liaoning"
     assert r.tables["coverage.lapse_waiting_months"][0] == "liaoning"
     assert dict((c.id, o) for o, c in r.combined_caps) == {"ninety_five_percent": "liaoning"}
@@ -166,12 +121,12 @@ def test_childrens_surgery_by_level() -> None:
     expected = {"tertiary": "17000.00", "secondary": "8500.00", "primary": "8500.00", "community": "8500.00"}
     costs = {"tertiary": "21000", "secondary": "10500", "primary": "10300", "community": "10200"}
     for level in LEVELS:
-        (s,) = settle(child, raw("C", "2025-07-01", level, costs[level], tags=["surgery"]))
-        assert s.basic_pool == D(expected[level]), level
+        (s,) = JURISDICTION.settle(child, raw_costs("C", "2025-07-01", level, costs[level], tags=["surgery"]))
+        assert s.basic_pool == yuan(expected[level]), level
 
 
 def test_critical_illness_stops_at_400000() -> None:
-    (s,) = settle(
+    (s,) = JURISDICTION.settle(
         {"id": "P", "scheme": "resident"},
         {
             "id": "C",
@@ -180,7 +135,7 @@ def test_critical_illness_stops_at_400000() -> None:
             "basic": {"pool": "50000", "in_scope_self_pay": "600000"},
         },
     )
-    assert s.critical_illness == D("400000.00")
+    assert s.critical_illness == yuan("400000.00")
 
 
 def test_scenario_files_hold_at_least_30_cases() -> None:
