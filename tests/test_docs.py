@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from medinsure import HOOK_API, hookspecs
+from medinsure import HOOK_API
+from medinsure.plugins import hooks
 
 ROOT = Path(__file__).parent.parent
-HOOKS = [name for name, obj in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("medinsure_")]
+HOOKS = [name for name, _ in inspect.getmembers(hooks.Hooks, inspect.isfunction) if name.startswith("medinsure_")]
 
 
 def test_there_are_hooks():
@@ -20,11 +21,11 @@ def test_there_are_hooks():
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_is_documented_and_tested(hook):
-    assert inspect.getdoc(getattr(hookspecs, hook)), f"{hook} has no docstring"
+    assert inspect.getdoc(getattr(hooks.Hooks, hook)), f"{hook} has no docstring"
     headings = re.findall(r"^## (\S+)$", (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8"), flags=re.M)
     assert hook in headings, f"docs/hooks.md has no heading for {hook}"
     tests = "".join(
-        p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py") if p.name != "test_docs.py"
+        p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py") if p.name != "test_docs.py"
     )
     assert f"def {hook}(" in tests, f"no test implements {hook}"
 
@@ -38,10 +39,10 @@ def test_every_documented_hook_exists_and_the_hook_api_is_documented():
     assert "## Hook API version" in text
 
 
-@pytest.mark.parametrize("hook", HOOKS)
-def test_the_kit_template_implements_every_hook(hook):
-    template = ROOT / "src" / "medinsure" / "kit_template" / "src" / "medinsure___code__" / "__init__.py.tmpl"
-    assert f"def {hook}(" in template.read_text(encoding="utf-8")
+def test_the_kit_template_is_a_rule_pack_and_no_code():
+    template = ROOT / "src" / "medinsure" / "plugins" / "kit_template"
+    assert [p.name for p in template.rglob("*.py.tmpl")] == ["test___code__.py.tmpl"]
+    assert '"medinsure.rulepacks"' in (template / "pyproject.toml.tmpl").read_text(encoding="utf-8")
 
 
 def test_readme_quick_start_is_what_ci_runs():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from medinsure import hookimpl
-from medinsure.registry import RegistryScope
+from medinsure.rules.registry import RegistryScope
 
 __version__ = "9.9.9"
 

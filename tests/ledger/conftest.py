@@ -13,9 +13,9 @@ from contextlib import ExitStack
 
 import pytest
 
-from ledger_support import PG_ENV, postgres_schema
 from medinsure import Engine
 from medinsure.ledger import Ledger, open_ledger
+from support.ledger import PG_ENV, postgres_schema
 
 
 def _need_postgres() -> None:

@@ -12,10 +12,10 @@ import logging
 
 import pytest
 
-from helpers import D, claim, patient, presettled
-from ledger_support import tamper
 from medinsure import Engine, InvalidInput, RuleNotInForce, UnknownJurisdiction
 from medinsure.ledger import ClaimConflict, ClaimReversed, Ledger, LedgerError, UnknownClaim, open_ledger
+from support import D, claim, patient, presettled
+from support.ledger import tamper
 
 P = patient(id="210203198001011234")
 

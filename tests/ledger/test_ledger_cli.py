@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from ledger_support import tamper
 from medinsure.cli import main
 from medinsure.ledger import open_ledger
+from support import ARGS, TESTS
+from support.ledger import tamper
 
-HERE = Path(__file__).parent.parent
+HERE = TESTS
 EXAMPLE = HERE / "data" / "settle-example.yaml"
-ARGS = ["--no-entry-points", "-p", "testplugin"]
 ID = "210203198001011234"
 MASKED = "2102**********1234"
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 
-from ledger_support import current_state, run_workers, settle_items, shuffled, worker_settle, workload
 from medinsure import Accumulator, Claim, Patient
 from medinsure.ledger import open_ledger
 from medinsure.ledger.codec import canonical_json
+from support.ledger import current_state, run_workers, settle_items, shuffled, worker_settle, workload
 
 WORKERS = 4
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import subprocess
 
-from ledger_support import (
+from medinsure.cli import main
+from medinsure.ledger import open_ledger
+from support.ledger import (
     CLI,
     audit_trail,
     claim_counter,
@@ -16,8 +18,6 @@ from ledger_support import (
     scenario_text,
     workload,
 )
-from medinsure.cli import main
-from medinsure.ledger import open_ledger
 
 
 def test_killed_twice_and_run_again_ends_as_a_clean_run(new_target, engine, tmp_path):

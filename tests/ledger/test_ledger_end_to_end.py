@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 
-from ledger_support import (
+from medinsure.cli import main
+from medinsure.ledger import open_ledger
+from support.ledger import (
     CLI,
     claim_counter,
     cli_process,
@@ -17,8 +19,6 @@ from ledger_support import (
     worker_settle,
     workload,
 )
-from medinsure.cli import main
-from medinsure.ledger import open_ledger
 
 BAD_FILES = {
     "conflict.yaml": """\

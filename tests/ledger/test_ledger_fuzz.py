@@ -21,10 +21,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger_support import CLI
 from medinsure import Claim, MedinsureError, Patient
 from medinsure.cli import main
 from medinsure.ledger import Ledger, open_ledger
+from support.ledger import CLI
 
 PERSON = {"id": "210203198001011234", "scheme": "resident"}
 EXISTING = {

@@ -1,33 +1,19 @@
-"""The scenario runner and the command line: exit codes 0, 1, 2 and one-line reasons."""
+"""Scenario files and `medinsure check`: exit codes 0, 1, 2 and one-line reasons."""
 
 from __future__ import annotations
 
-import io
 import json
-import textwrap
-from pathlib import Path
 
 import pytest
 
-from medinsure.cases import load_cases, run_case
-from medinsure.cli import main
 from medinsure.errors import ScenarioError
+from medinsure.io.scenarios import load_cases, run_case
+from support import ARGS, TESTS, run, write
 
-HERE = Path(__file__).parent
+HERE = TESTS
+
+
 GOOD = HERE / "cases" / "testland.yaml"
-ARGS = ["--no-entry-points", "-p", "testplugin"]
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def write(tmp_path: Path, text: str, name: str = "cases.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def test_check_passes_with_exit_0():
@@ -156,43 +142,6 @@ def test_json_scenarios_read_decimals_exactly(tmp_path):
 def test_missing_path_and_no_files(tmp_path):
     assert run("check", *ARGS, str(tmp_path / "nope.yaml"))[0] == 2
     assert run("check", *ARGS, str(tmp_path))[2].strip() == "medinsure check: no scenario files found"
-
-
-def test_settle_refuses_a_file_whose_claim_is_invalid():
-    code, _, err = run("settle", *ARGS, str(GOOD))
-    assert code == 2  # the file holds claims that are meant to be refused
-    assert "no version in force on 2019-12-31" in err
-
-
-def test_settle_prints_a_table_and_json():
-    code, out, err = run("settle", *ARGS, str(HERE / "data" / "settle-example.yaml"))
-    assert (code, err) == (0, "")
-    assert out.splitlines()[0].split()[:3] == ["claim", "patient", "year"]
-    code, out, _ = run("settle", *ARGS, "--format", "json", str(HERE / "data" / "settle-example.yaml"))
-    data = json.loads(out)
-    assert [d["critical_illness"] for d in data] == ["0.00", "4812.00"]
-    assert data[1]["fund_total"] == "25392.00"
-    assert data[1]["plugin"] == "testplugin"
-
-
-def test_plugins_and_rules_commands():
-    code, out, _ = run("plugins", *ARGS)
-    assert code == 0
-    assert out.splitlines()[1].split() == ["testcity", "测试市", "testland", "testplugin", "9.9.9", "2020–2021"]
-    code, out, _ = run("rules", *ARGS, "testcity")
-    assert "basic.ratio (rate, defined by testland)" in out
-    assert "UNVERIFIED" in out
-    code, out, _ = run("rules", *ARGS, "testcity", "--format", "json")
-    assert json.loads(out)["parent"] == "testland"
-    code, _, err = run("rules", *ARGS, "atlantis")
-    assert code == 2
-    assert "unknown jurisdiction" in err
-
-
-def test_unknown_plugin_module_is_exit_2():
-    code, _, err = run("plugins", "--no-entry-points", "-p", "no_such_module")
-    assert code == 2
-    assert "--plugin 'no_such_module': cannot import" in err
 
 
 def test_run_case_api(engine):

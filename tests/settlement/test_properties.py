@@ -8,11 +8,11 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import _engine
 from medinsure import Claim, Patient
 from medinsure.money import round_fen
+from support import decimal_annual, testland_engine
 
-ENGINE = _engine()
+ENGINE = testland_engine()
 FEN = Decimal("0.01")
 
 fen_amounts = st.integers(min_value=0, max_value=30_000_000).map(lambda n: Decimal(n) * FEN)
@@ -137,7 +137,7 @@ def test_year_total_does_not_depend_on_split_or_order(amounts, rnd, data):
         totals = {sum((s[component] for s in run), Decimal(0)) for run in (one, many, split)}
         assert len(totals) == 1
         schedule = ENGINE.rules("testland").find_table(f"{benefit}.schedule").rows[-1].versions[0].value
-        assert totals == {schedule.annual(sum(amounts, Decimal(0)))}
+        assert totals == {decimal_annual(schedule, sum(amounts, Decimal(0)))}
 
 
 @settings(max_examples=100, deadline=None)

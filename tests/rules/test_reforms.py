@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from medinsure import Claim, Patient
-from medinsure.batch import settle_frame, settle_frame_scalar
 from medinsure.errors import RuleError
-from medinsure.reforms import Reform
+from medinsure.research.batch import settle_frame, settle_frame_scalar
+from medinsure.rules.reforms import Reform
 
 LOWER = {"testland": {"critical_illness.schedule": {"general": {"threshold": "15000"}}}}
 

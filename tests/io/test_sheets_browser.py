@@ -16,9 +16,8 @@ import pytest
 from PIL import Image
 
 from medinsure.cli import main
+from support import ARGS, DATA
 
-DATA = Path(__file__).parent / "data"
-ARGS = ["--no-entry-points", "-p", "testplugin"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WIDTH, HEIGHT = 1000, 1400
 

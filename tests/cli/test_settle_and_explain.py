@@ -10,24 +10,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from helpers import D
-from medinsure.cli import main
-from medinsure.files import load_schema, settle_file, write_settlements
-from medinsure.inputs import InputError
-from medinsure.national import NATIONAL_FIELDS
-from medinsure.privacy import mask_id
+from medinsure.io.masking import mask_id
+from medinsure.io.national import NATIONAL_FIELDS
+from medinsure.io.records import InputError, settle_file
+from medinsure.io.writers import load_schema, write_settlements
+from support import ARGS, CASES, DATA, D, run
 
-DATA = Path(__file__).parent / "data"
-ARGS = ["--no-entry-points", "-p", "testplugin"]
 CSV = DATA / "settle-example.csv"
 YAML = DATA / "settle-example-2.yaml"
 HEADER = "jurisdiction,patient_id,scheme,claim_id,kind,discharged,hospital_level,total,in_scope\n"
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def settle_json(path: Path, *extra: str) -> list[dict]:
@@ -61,7 +52,7 @@ def test_json_output_validates_against_the_shipped_schema():
 def test_scenario_files_validate_against_the_input_schema():
     schema = load_schema("claim-input")
     jsonschema.Draft202012Validator.check_schema(schema)
-    from medinsure._yaml import read_data_file
+    from medinsure.io.data import read_data_file
 
     def plain(value):
         if isinstance(value, dict):
@@ -74,7 +65,7 @@ def test_scenario_files_validate_against_the_input_schema():
             return str(value)
         return value
 
-    for path in [YAML, DATA / "settle-example.yaml", Path(__file__).parent / "cases" / "testland.yaml"]:
+    for path in [YAML, DATA / "settle-example.yaml", CASES / "testland.yaml"]:
         jsonschema.validate(plain(read_data_file(path)), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(
@@ -242,7 +233,7 @@ class _Discard(io.StringIO):
 
 
 def test_progress_only_on_a_terminal(engine):
-    from medinsure.cli import _Progress
+    from medinsure.cli.main import Progress
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
@@ -250,7 +241,7 @@ def test_progress_only_on_a_terminal(engine):
 
     tty, pipe, unknown = Tty(), io.StringIO(), Tty()
     for stream, total in ((tty, 4), (pipe, 4), (unknown, None)):
-        progress = _Progress(stream, total, every=2)
+        progress = Progress(stream, total, every=2)
         for i in range(1, 5):
             progress(i)
         progress.close()
@@ -261,7 +252,7 @@ def test_progress_only_on_a_terminal(engine):
 
 
 def test_count_records_for_the_bar():
-    from medinsure.inputs import count_records
+    from medinsure.io.records import count_records
 
     assert count_records(CSV) == 4
     assert count_records(YAML) == 4

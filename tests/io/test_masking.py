@@ -1,10 +1,10 @@
-"""Masking of person ids (medinsure.privacy)."""
+"""Masking of person ids (medinsure.io.masking)."""
 
 from __future__ import annotations
 
 import pytest
 
-from medinsure.privacy import IdMasker, mask_id, redact, redact_url
+from medinsure.io.masking import IdMasker, mask_id, redact, redact_url
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from batch_population import populations
+from medinsure.testing.batch import populations
 
 distributed = pytest.importorskip("distributed")
 
-from medinsure.batch import settle_frame  # noqa: E402
-from medinsure.distributed import collect, settle_dask  # noqa: E402
+from medinsure.research.batch import settle_frame  # noqa: E402
+from medinsure.research.distributed import collect, settle_dask  # noqa: E402
 
 
 def same_ids(frame: pd.DataFrame) -> pd.DataFrame:

@@ -12,12 +12,12 @@ from pathlib import Path
 import attrs
 import pytest
 
-from conftest import _engine
 from medinsure import Engine
-from medinsure.docgen import rules_as_dict
-from medinsure.jurisdiction_pages import index_page, jurisdiction_page, site_pages
+from medinsure.rules.describe import rules_as_dict
+from medinsure.rules.pages import index_page, jurisdiction_page, site_pages
+from support import testland_engine
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 
 
 def rows_of(data: dict) -> list[tuple[str, dict]]:
@@ -31,7 +31,7 @@ def cell(text) -> str:
 
 @pytest.mark.parametrize("code", ["testland", "testcity"])
 def test_every_value_of_the_tables_is_on_the_page(code):
-    engine = _engine()
+    engine = testland_engine()
     page = jurisdiction_page(engine, code)
     data = rules_as_dict(engine.rules(code))
     for name, row, v in rows_of(data):
@@ -51,7 +51,7 @@ def test_every_value_of_the_tables_is_on_the_page(code):
 
 
 def test_inherited_tables_say_where_they_come_from_and_the_index_lists_every_jurisdiction():
-    engine = _engine()
+    engine = testland_engine()
     child = jurisdiction_page(engine, "testcity")
     assert "builds on [testland](testland.md)" in child
     assert "(inherited from [testland](testland.md))" in child
@@ -66,7 +66,7 @@ def test_inherited_tables_say_where_they_come_from_and_the_index_lists_every_jur
 
 
 def test_a_changed_table_changes_the_page():
-    engine = _engine()
+    engine = testland_engine()
     before = jurisdiction_page(engine, "testland")
     table = engine.rules("testland").find_table("basic.pool_cap")
     row = table.rows[0]
@@ -86,7 +86,7 @@ def test_the_mkdocs_hook_lists_the_generated_pages_in_the_navigation(monkeypatch
     )
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
-    monkeypatch.setattr(hook, "site_pages", lambda: site_pages(_engine()))
+    monkeypatch.setattr(hook, "site_pages", lambda: site_pages(testland_engine()))
     config = {"nav": [{"Concepts": "concepts.md"}, {"Jurisdictions": "jurisdictions/index.md"}]}
     hook.on_config(config)
     assert config["nav"][1] == {

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import testplugin
-from batch_population import assert_same_as_scalar, populations
 from medinsure import EligibilityRule, Engine, Provenance, Source, hookimpl
-from medinsure.batch import prepare, settle_frame, settle_frame_scalar, to_decimal, yuan_to_fen
 from medinsure.errors import InvalidInput, MedinsureError
+from medinsure.research.batch import prepare, settle_frame, settle_frame_scalar, to_decimal, yuan_to_fen
+from medinsure.testing.batch import assert_same_as_scalar, populations
 
 
 def frame(*rows: dict) -> pd.DataFrame:

@@ -30,7 +30,7 @@ from medinsure import Claim, Engine, Patient
 from medinsure.ledger import ClaimReversed, Ledger, open_ledger
 from medinsure.ledger.codec import canonical_json
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parent.parent
 PG_ENV = "MEDINSURE_TEST_POSTGRES_URL"
 CLI = ["--no-entry-points", "-p", "testplugin"]
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from medinsure.cli import main
 from medinsure.errors import MedinsureError
-from medinsure.plotting import curve_data, distribution_data, plot
-from medinsure.research import compare
+from medinsure.research.comparison import compare
+from medinsure.research.plotting import curve_data, distribution_data, plot
+from support import DATA
 
-CLAIMS = Path(__file__).parent / "data" / "compare-claims.csv"
+CLAIMS = DATA / "compare-claims.csv"
 LOWER = {"testland": {"critical_illness.schedule": {"general": {"threshold": "15000"}}}}
 
 

@@ -1,0 +1,19 @@
+"""A settlement's record: its sheet names every rule and source, its JSON form."""
+
+from __future__ import annotations
+
+from support import claim, patient
+
+
+def test_explain_names_every_rule_and_source(engine):
+    (s,) = engine.settle(patient(), [claim(total=60000, in_scope=40000)], jurisdiction="testland")
+    sheet = s.explain()
+    assert "Insured region: testland\nRules: testplugin 9.9.9" in sheet
+    for version in s.rule_versions:
+        assert f"Rule: {version}" in sheet
+    assert "Source: medinsure test suite, invented figures, 2020-01-01 [verified]" in sheet
+    assert "(40,000.00 − 1,000.00) × 60% = 23,400.00" in sheet
+    data = s.to_dict()
+    assert data["critical_illness"] == "0.00"
+    assert data["rule_versions"] == list(s.rule_versions)
+    assert data["plugin_version"] == "9.9.9"

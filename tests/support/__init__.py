@@ -1,0 +1,141 @@
+"""Helpers shared by the core's tests: the test-only engine, claims and patients, the CLI in process.
+
+The core's tests settle the invented jurisdictions of ``testplugin`` (``testland`` and its
+child ``testcity``), never the installed plugins.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import textwrap
+import types
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import testplugin
+from medinsure import Claim, Engine, Patient, RulePackPlugin, Schedule, hookimpl
+from medinsure.cli import main
+from medinsure.plugins.kit import new_plugin
+
+TESTS = Path(__file__).parent.parent
+DATA = TESTS / "data"
+CASES = TESTS / "cases"
+#: The command-line options that load the test-only plugin and nothing else.
+ARGS = ["--no-entry-points", "-p", "testplugin"]
+
+
+@functools.cache
+def testland_engine() -> Engine:
+    """An engine over the test-only plugin alone."""
+    return Engine.from_plugins(testplugin)
+
+
+def D(value: str | int) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def patient(**kw: Any) -> Patient:
+    data: dict[str, Any] = {"id": "P1", "scheme": "resident"}
+    data.update(kw)
+    return Patient.from_mapping(data)
+
+
+_counter = iter(range(10**9))
+
+
+def claim(**kw: Any) -> Claim:
+    data: dict[str, Any] = {
+        "id": f"C{next(_counter)}",
+        "kind": "inpatient",
+        "discharged": "2020-06-15",
+        "hospital_level": "tertiary",
+    }
+    data.update(kw)
+    if "total" not in data and "basic" not in data:
+        data["total"] = data["in_scope"]
+    return Claim.from_mapping(data)
+
+
+def presettled(self_pay: str | int, pool: str | int = 0, **kw: Any) -> Claim:
+    return claim(basic={"pool": str(pool), "in_scope_self_pay": str(self_pay)}, **kw)
+
+
+def child_pack(**sections: Any) -> dict[str, Any]:
+    """A rule pack of a child of testland, with the given sections."""
+    pack: dict[str, Any] = {
+        "jurisdiction": {"code": "child", "name": "子", "parent": "testland"},
+        "sources": {"s": {"publication": "test"}},
+    }
+    pack.update(sections)
+    return pack
+
+
+def decimal_annual(schedule: Schedule, base: Decimal) -> Decimal:
+    """``F(base)`` computed in Decimal yuan, apart from the engine's integer formulas."""
+    measured = base - schedule.threshold if schedule.basis == "above_threshold" else base
+    total = Decimal(0)
+    for tier in schedule.tiers:
+        top = measured if tier.end is None else min(measured, tier.end)
+        if top > tier.start:
+            total += (top - tier.start) * tier.rate
+    value = total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return value if schedule.cap is None else min(value, schedule.cap)
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    """The command line, in this process: exit code, standard output, standard error."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def write(tmp_path: Path, text: str, name: str = "cases.yaml") -> Path:
+    """``text`` (dedented) as a file of ``tmp_path``."""
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def pack_plugin(pack: dict[str, Any], name: str = "packplugin") -> types.ModuleType:
+    """A code plugin (a module with the two hooks) registering the rule pack ``pack``."""
+    module = types.ModuleType(name)
+
+    @hookimpl
+    def medinsure_register_jurisdictions(registry: Any) -> None:
+        registry.declare_from_rule_pack(pack)
+
+    @hookimpl
+    def medinsure_register_rules(registry: Any) -> None:
+        registry.load_rule_pack_rules(pack)
+
+    module.medinsure_register_jurisdictions = medinsure_register_jurisdictions  # type: ignore[attr-defined]
+    module.medinsure_register_rules = medinsure_register_rules  # type: ignore[attr-defined]
+    return module
+
+
+def generated(tmp_path: Path, code: str, **kw: Any) -> tuple[RulePackPlugin, list[Path]]:
+    """A package made by ``medinsure new-plugin`` (values of 2021), as a plugin, and its files."""
+    root = tmp_path / code
+    files = new_plugin(code, f"{code} 市", directory=root, year=2021, **kw)
+    return RulePackPlugin(root / "src" / f"medinsure_{code}" / "rules.yaml", code), files
+
+
+#: The conformance suite's tests that need nothing but the rules.
+CONFORMANCE_TESTS = [
+    "test_jurisdiction_is_installed_and_its_tables_are_valid",
+    "test_every_value_has_provenance",
+    "test_scenario_files_pass",
+    "test_conservation",
+    "test_more_self_pay_never_lowers_a_secondary_payment",
+    "test_year_total_does_not_depend_on_split_or_order",
+    "test_caps_are_never_exceeded",
+]
+
+
+def run_all(cls: type) -> None:
+    """Run the conformance tests of a class made by ``conformance_tests``."""
+    instance = cls()
+    for name in CONFORMANCE_TESTS:
+        getattr(instance, name)()
