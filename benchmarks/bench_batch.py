@@ -6,7 +6,7 @@ Builds a synthetic population of pre-settled claims (the basic settlement given,
 receive them from the national platform; 1,000,000 by default) as a frame with int64 fen
 columns, and prints claims per second of:
 
-- the batch path, ``medinsure.batch.settle_frame`` (rules per group, grouped sums, fallback),
+- the batch path, ``medinsure.research.batch.settle_frame`` (rules per group, grouped sums, fallback),
   on the frame as built (text ids), after ``prepare`` and with coded ids (categorical persons,
   numbered claims);
 - the scalar engine, on a sample, extrapolated;
@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from medinsure import Claim, Engine, Patient
-from medinsure.batch import prepare, settle_frame
-from medinsure.rules import Schedule
+from medinsure.research.batch import prepare, settle_frame
+from medinsure.rules.tables import Schedule
 
 THRESHOLD, TIERS = 2_000_000, ((0, 5_000_000, 60), (5_000_000, 10_000_000, 65), (10_000_000, None, 70))
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from medinsure import Engine
-from medinsure.plotting import plot
-from medinsure.research import compare, summary_text
+from medinsure.research.comparison import compare, summary_text
+from medinsure.research.plotting import plot
 
 OUT = Path(__file__).parent / "img" / "compare.png"
 LEVELS = np.array(["tertiary", "secondary", "primary", "community"])

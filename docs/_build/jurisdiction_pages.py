@@ -2,7 +2,7 @@
 
 Registered in mkdocs.yml (``hooks:``). The pages exist only in the built site: they are made
 from the rule tables of the plugins installed where the site is built, by
-:func:`medinsure.jurisdiction_pages.site_pages`, and listed under "Jurisdictions" in the
+:func:`medinsure.rules.pages.site_pages`, and listed under "Jurisdictions" in the
 navigation in place of the entry ``jurisdictions/index.md``.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files
 
-from medinsure.jurisdiction_pages import site_pages
+from medinsure.rules.pages import site_pages
 
 _PAGES: dict[str, tuple[str, str]] = {}
 
