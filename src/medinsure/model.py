@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -94,41 +95,76 @@ def _optional_choice(owner: str, name: str, choices: tuple[str, ...]) -> Any:
     return convert
 
 
-def _date(field: str, value: Any) -> dt.date:
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", flags=re.ASCII)
+
+
+def parse_date(value: Any, field: str) -> dt.date:
+    """A calendar date given as a ``date`` or as text ``YYYY-MM-DD`` (nothing else: not
+    ``20210301``, not ``2021-W10-1``, not a date and time); InvalidInput otherwise."""
     if isinstance(value, dt.datetime):
         raise InvalidInput(field, value, "expected a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DATE.fullmatch(text):
+            raise InvalidInput(
+                field, value if len(value) <= 40 else value[:40] + "…", "expected a date written YYYY-MM-DD"
+            )
         try:
-            return dt.date.fromisoformat(value.strip())
+            return dt.date.fromisoformat(text)
         except ValueError:
-            pass
+            raise InvalidInput(field, value, "not a date of the calendar") from None
     raise InvalidInput(field, value, "expected a date written YYYY-MM-DD")
 
 
 def _date_conv(owner: str, name: str) -> Any:
-    return lambda value: _date(f"{owner}.{name}", value)
+    return lambda value: parse_date(value, f"{owner}.{name}")
 
 
 def _optional_date_conv(owner: str, name: str) -> Any:
-    return lambda value: None if value is None else _date(f"{owner}.{name}", value)
+    return lambda value: None if value is None else parse_date(value, f"{owner}.{name}")
 
 
 def _amount_conv(owner: str, name: str) -> Any:
     return lambda value: amount(value, f"{owner}.{name}")
 
 
-def _text_conv(owner: str, name: str) -> Any:
-    def convert(value: Any) -> str:
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise InvalidInput(f"{owner}.{name}", value, "expected text")
-        text = str(value).strip()
-        if not text:
-            raise InvalidInput(f"{owner}.{name}", value, "must not be empty")
-        return text
+#: The longest id accepted (characters, after normalisation): a national ID number has 18, the
+#: platform's settlement and visit ids about 30.
+MAX_ID_LENGTH = 64
+#: Unicode categories an id may not contain: control (newline, NUL, ANSI escapes) and format
+#: characters (zero-width, bidi marks), line and paragraph separators, unassigned, private, surrogates.
+_FORBIDDEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"})
 
-    return convert
+
+def identifier(value: Any, field: str) -> str:
+    """An id as medinsure compares and stores it: NFKC-normalised (full-width ``Ｋ１`` is
+    ``K1``), stripped of white space, not empty, without control or format characters, at most
+    :data:`MAX_ID_LENGTH` characters. The same id written two ways is one id; an id that could
+    forge a line of output or hide a character is refused."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidInput(field, value, "expected text")
+    if isinstance(value, int) and value.bit_length() > 200:
+        raise InvalidInput(field, "an integer of many digits", f"longer than {MAX_ID_LENGTH} characters")
+    raw = str(value)
+    if len(raw) > 4 * MAX_ID_LENGTH:  # NFKC may shorten a text, never to a quarter
+        raise InvalidInput(field, f"{raw[:20]}…({len(raw)} characters)", f"longer than {MAX_ID_LENGTH} characters")
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not text:
+        raise InvalidInput(field, value, "must not be empty")
+    for char in text:
+        if unicodedata.category(char) in _FORBIDDEN:
+            raise InvalidInput(
+                field, text.encode("unicode_escape").decode("ascii"), f"contains the character U+{ord(char):04X}"
+            )
+    if len(text) > MAX_ID_LENGTH:
+        raise InvalidInput(field, f"{text[:20]}…({len(text)} characters)", f"longer than {MAX_ID_LENGTH} characters")
+    return text
+
+
+def _text_conv(owner: str, name: str) -> Any:
+    return lambda value: identifier(value, f"{owner}.{name}")
 
 
 def _terms_conv(owner: str, name: str) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from medinsure.errors import InputError, MedinsureError, ScenarioError
+from medinsure.errors import InputError, InvalidInput, MedinsureError, ScenarioError
 from medinsure.io.scenarios import load_cases
 from medinsure.model import Claim, Patient
 from medinsure.settlement.engine import Engine
@@ -174,10 +174,11 @@ def settle_records(
 ) -> Iterator[Settlement]:
     """Settle records in order; ``jurisdiction`` overrides the records' own.
 
-    An error names the record's file and row or case. Claim ids are not checked for repeats
-    across a file (that would keep every id in memory); settle through a ledger for that.
+    An error names the record's file and row or case. A claim id given twice in one file is
+    refused (the ids are kept in memory: some tens of bytes a claim).
     """
     years = PersonYears(engine)
+    seen: dict[str, str] = {}  # claim id -> where it was first given
     for record in records:
         code = jurisdiction or record.jurisdiction
         if not code:
@@ -185,6 +186,11 @@ def settle_records(
         try:
             patient = Patient.from_mapping(record.patient)
             claim = Claim.from_mapping(record.claim)
+            if claim.id in seen:
+                raise InvalidInput(
+                    "claim.id", claim.id, f"claim id given twice in one file (first at {seen[claim.id]})"
+                )
+            seen[claim.id] = record.where.rpartition(": ")[2] or record.where
             settlement = years.settle(patient, claim, jurisdiction=code)
         except MedinsureError as exc:
             raise InputError(record.where, str(exc)) from None

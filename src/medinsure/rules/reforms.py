@@ -43,6 +43,7 @@ import attrs
 
 from medinsure.errors import InvalidInput, RuleError
 from medinsure.io.data import read_data_file
+from medinsure.model import parse_date
 from medinsure.money import amount, rate
 from medinsure.rules.tables import ParameterTable, Provenance, Row, Schedule, Source, Tier, Version
 
@@ -147,11 +148,11 @@ def _change_row(code: str, kind: str, row: Row[Any], change: Any, source: Source
         if key not in allowed:
             raise fail(f"unknown key {key!r} (allowed: {', '.join(allowed)})", key)
     start = change.get("from")
-    if start is not None and not isinstance(start, dt.date):
+    if start is not None:
         try:
-            start = dt.date.fromisoformat(str(start))
-        except ValueError:
-            raise fail("from: expected a date YYYY-MM-DD", start) from None
+            start = parse_date(start, "from")
+        except InvalidInput as exc:
+            raise fail(f"from: {exc.reason}", start) from None
     fields = {k: v for k, v in change.items() if k != "from"}
     if not fields:
         raise fail("nothing to change", dict(change))
