@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         help="also load this plugin module (repeatable)",
     )
     common.add_argument("--no-entry-points", action="store_true", help="do not load the installed plugins")
+    common.add_argument(
+        "--strict-plugins",
+        action="store_true",
+        help="fail when any installed plugin fails to load (by default it is set aside and named)",
+    )
     common.add_argument("--allow", metavar="NAMES", help="load only these installed plugins (comma-separated)")
     common.add_argument("--block", metavar="NAMES", help="never load these installed plugins (comma-separated)")
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
@@ -106,6 +111,7 @@ def _engine(args: argparse.Namespace) -> Engine:
         entry_points=not args.no_entry_points,
         allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
         block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
+        isolate=not args.strict_plugins,
     )
 
 
@@ -215,16 +221,21 @@ def _plugins(args: argparse.Namespace, out: TextIO) -> int:
 
     engine = _engine(args)
     reg = engine.registry
-    if not reg.codes:
+    if not reg.codes and not reg.failures:
         print("no jurisdiction plugins installed", file=out)
         return 0
-    print(f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}rule years", file=out)
+    if reg.codes:
+        print(f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}rule years", file=out)
     for code in reg.codes:
         j = reg.jurisdiction(code)
         plugin, version = reg.plugin_of(code)
         first, last = rule_years(engine.rules(code))
         years = f"{first}–{last}" if first != last else str(first)
         print(f"{code:<14}{j.name:<12}{j.parent or '-':<12}{plugin:<22}{version:<10}{years}", file=out)
+    for plugin, reason in sorted(reg.failures.items()):
+        print(f"FAILED plugin {plugin}: {reason}", file=out)
+    for code, reason in sorted(reg.unavailable.items()):
+        print(f"UNAVAILABLE jurisdiction {code}: {reason}", file=out)
     return 0
 
 
