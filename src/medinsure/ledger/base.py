@@ -44,7 +44,7 @@ from medinsure.errors import (
 )
 from medinsure.io.masking import IdMasker
 from medinsure.ledger import codec
-from medinsure.ledger.schema import SCHEMA_VERSION, TABLES, ddl
+from medinsure.ledger.schema import LEDGER_MARKER, SCHEMA_VERSION, TABLES, ddl
 from medinsure.model import Claim, Patient
 from medinsure.money import fmt
 from medinsure.rules.names import COMPONENTS
@@ -259,6 +259,10 @@ class Ledger(ABC):
     def _has_schema(self, tx: Tx) -> bool: ...
 
     @abstractmethod
+    def _other_tables(self, tx: Tx) -> list[str]:
+        """The tables the database (or schema) holds, to refuse one that is not a ledger."""
+
+    @abstractmethod
     def _prepare(self, create: bool) -> None:
         """Set the connection up before the tables are looked at."""
 
@@ -277,9 +281,20 @@ class Ledger(ABC):
             if not self._has_schema(tx):
                 if not create:
                     raise LedgerError(f"ledger {self.location}: holds no medinsure ledger")
+                others = self._other_tables(tx)
+                if others:  # someone else's database: never add tables to it
+                    shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+                    raise LedgerError(
+                        f"ledger {self.location}: not a medinsure ledger (it holds other tables: {shown});"
+                        " give a new file or an empty database"
+                    )
                 for statement in ddl(self.dialect):
                     tx.run(statement)
                 tx.run("INSERT INTO ledger_meta (key, value) VALUES (?, ?)", ("schema", SCHEMA_VERSION))
+                tx.run("INSERT INTO ledger_meta (key, value) VALUES (?, ?)", ("application", LEDGER_MARKER))
+            marker = tx.rows("SELECT value FROM ledger_meta WHERE key = ?", ("application",))
+            if not marker or marker[0][0] != LEDGER_MARKER:
+                raise LedgerError(f"ledger {self.location}: not a medinsure ledger (its ledger_meta has no marker)")
             found = tx.rows("SELECT value FROM ledger_meta WHERE key = ?", ("schema",))
             if not found or found[0][0] != SCHEMA_VERSION:
                 version = found[0][0] if found else None

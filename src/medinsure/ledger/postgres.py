@@ -112,6 +112,13 @@ class PostgresLedger(Ledger):
     def _has_schema(self, tx: Tx) -> bool:
         return bool(tx.rows("SELECT to_regclass('ledger_meta') IS NOT NULL")[0][0])
 
+    def _other_tables(self, tx: Tx) -> list[str]:
+        rows = tx.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            " AND table_type = 'BASE TABLE' ORDER BY table_name"
+        )
+        return [str(r[0]) for r in rows]
+
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()

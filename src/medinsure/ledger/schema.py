@@ -20,9 +20,11 @@ names the event that made it.
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "ddl"]
+__all__ = ["LEDGER_MARKER", "SCHEMA_VERSION", "TABLES", "ddl"]
 
 SCHEMA_VERSION = "1"
+#: ``ledger_meta`` row ``application``: what tells a medinsure ledger from another database.
+LEDGER_MARKER = "medinsure-ledger"
 
 #: Every table, with the columns that order a dump of it.
 TABLES: dict[str, str] = {

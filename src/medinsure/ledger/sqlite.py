@@ -1,6 +1,8 @@
 """The embedded ledger: one SQLite file (standard library), the default of ``--ledger PATH``.
 
-The file is in WAL mode, so readers never wait for the writer. A write transaction starts with
+The file holds national ID numbers: it is created readable and writable by its owner only
+(mode 0600), and SQLite gives its ``-wal`` and ``-shm`` companions the same mode. The file is
+in WAL mode, so readers never wait for the writer. A write transaction starts with
 ``BEGIN IMMEDIATE``, which takes SQLite's single write lock at once: writers — from any
 process — run one after the other, which is (more than) a lock per person-year. A writer waits
 for the lock up to ``timeout`` seconds.
@@ -8,6 +10,7 @@ for the lock up to ``timeout`` seconds.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -51,6 +54,8 @@ class SQLiteLedger(Ledger):
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise LedgerError(f"ledger {self.location}: no such ledger file")
+        if create and not self.path.exists():
+            _create_private(self.path, self.location)
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
         except sqlite3.Error as exc:
@@ -114,3 +119,18 @@ class SQLiteLedger(Ledger):
 
     def _has_schema(self, tx: Tx) -> bool:
         return bool(tx.rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"))
+
+    def _other_tables(self, tx: Tx) -> list[str]:
+        rows = tx.rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        return [str(r[0]) for r in rows]
+
+
+def _create_private(path: Path, location: str) -> None:
+    """Create the empty database file readable by its owner only (before SQLite opens it)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it meanwhile: theirs to have made private
+        return
+    except OSError as exc:
+        raise LedgerError(f"ledger {location}: cannot create: {exc.strerror or exc}") from None
+    os.close(fd)
