@@ -26,6 +26,7 @@ from typing import Any, TextIO, TypeVar
 
 import attrs
 
+from medinsure.cli.output import emit
 from medinsure.errors import InputError, LedgerError, MedinsureError, UnknownClaim
 from medinsure.io.masking import IdMasker
 from medinsure.io.records import read_records
@@ -177,8 +178,14 @@ def _settle(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, mask
                 _at(item.where, partial(ledger.settle, item.patient, item.claim, jurisdiction=item.jurisdiction))
                 for item in items
             ]
-    # the same output as settle without a ledger
-    write_settlements(settlements, out, format=args.format, national=args.national_fields, mask=not args.show_ids)
+    # the same output as settle without a ledger, to -o OUT when given
+    emit(
+        args.output,
+        out,
+        lambda handle: write_settlements(
+            settlements, handle, format=args.format, national=args.national_fields, mask=not args.show_ids
+        ),
+    )
     return 0
 
 

@@ -20,17 +20,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TextIO
 
 from medinsure import __version__
 from medinsure.cli import compare as compare_cli
 from medinsure.cli import kit
 from medinsure.cli import ledger as ledger_cli
+from medinsure.cli.output import INPUT_FORMATS, emit, input_file, write_atomically
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
 from medinsure.settlement.engine import Engine
@@ -67,16 +65,29 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     settle = sub.add_parser("settle", parents=[common], help="settle the claims of a scenario or CSV file")
-    settle.add_argument("file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat CSV (.csv)")
+    settle.add_argument(
+        "file", metavar="FILE", help="scenario file (.yaml, .yml, .json), flat CSV (.csv), or - (standard input)"
+    )
     settle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
-    settle.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    settle.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "jsonl"),
+        default="table",
+        help="jsonl: one JSON object a line, each written as soon as its claim is settled",
+    )
     settle.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
     settle.add_argument("-o", "--output", metavar="OUT", help="write to OUT (created only when every claim settles)")
+    settle.add_argument(
+        "--input-format", choices=tuple(INPUT_FORMATS), help="the format of standard input (FILE -); default yaml"
+    )
     settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
     ledger_cli.add_settle_options(settle)
 
     explain = sub.add_parser("explain", parents=[common], help="print the discharge settlement sheet of each claim")
-    explain.add_argument("file", metavar="FILE")
+    explain.add_argument("file", metavar="FILE", help="a scenario or CSV file, or - (standard input)")
+    explain.add_argument(
+        "--input-format", choices=tuple(INPUT_FORMATS), help="the format of standard input (FILE -); default yaml"
+    )
     explain.add_argument("--jurisdiction", metavar="CODE")
     explain.add_argument("--claim", metavar="ID", help="only this claim (the claims before it still accumulate)")
     explain.add_argument("--lang", choices=("zh", "en"), default="zh")
@@ -145,18 +156,6 @@ class Progress:
             self.err.flush()
 
 
-def _write_atomically(path: str, write: Callable[[TextIO], None]) -> None:
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write(handle)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from medinsure.io.records import count_records, settle_file
     from medinsure.io.writers import write_settlements
@@ -176,10 +175,7 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
 
     try:
-        if args.output:
-            _write_atomically(args.output, write)
-        else:
-            write(out)
+        emit(args.output, out, write, stream=args.format == "jsonl")
     finally:
         progress.close()
     return 0
@@ -204,7 +200,7 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
         def write_page(handle: TextIO) -> None:
             handle.write(page)
 
-        _write_atomically(args.html, write_page)
+        write_atomically(args.html, write_page)
         return 0
     print("\n\n".join(render_text(s, lang=args.lang, mask=mask) for s in chosen), file=out)
     return 0
@@ -264,22 +260,17 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     try:
-        if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
-            return ledger_cli.run(args, _engine, out)
-        if args.command == "check":
-            return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
-        if args.command == "settle":
-            return _settle(args, out, err)
-        if args.command == "explain":
-            return _explain(args, out)
-        if args.command == "plugins":
-            return _plugins(args, out)
-        if args.command == "rules":
-            return _rules(args, out)
-        if args.command == "new-plugin":
-            return kit.run(args, out)
-        if args.command == "compare":
-            return compare_cli.run(args, _engine(args), out)
+        if hasattr(args, "file") and args.file == "-":  # standard input, kept in a temporary file meanwhile
+            with input_file(args.file, getattr(args, "input_format", None)) as path:
+                args.file = str(path)
+                try:
+                    return _dispatch(args, out, err)
+                except MedinsureError as exc:
+                    raise MedinsureError(str(exc).replace(str(path), "standard input")) from None
+        if getattr(args, "input_format", None) is not None:
+            with input_file(args.file, args.input_format):
+                pass  # refuses --input-format for a named file
+        return _dispatch(args, out, err)
     except MedinsureError as exc:
         if args.debug:
             raise
@@ -290,6 +281,25 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             raise
         print(f"medinsure {args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=err)
         return 2
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
+        return ledger_cli.run(args, _engine, out)
+    if args.command == "check":
+        return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
+    if args.command == "settle":
+        return _settle(args, out, err)
+    if args.command == "explain":
+        return _explain(args, out)
+    if args.command == "plugins":
+        return _plugins(args, out)
+    if args.command == "rules":
+        return _rules(args, out)
+    if args.command == "new-plugin":
+        return kit.run(args, out)
+    if args.command == "compare":
+        return compare_cli.run(args, _engine(args), out)
     return 2  # pragma: no cover - argparse requires a command
 
 

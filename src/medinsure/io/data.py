@@ -1,13 +1,26 @@
-"""YAML and JSON reading for scenario files and rule packs.
+"""YAML and JSON reading for scenario files, rule packs and reforms: one reader, with limits.
 
-Numbers with a decimal point become :class:`~decimal.Decimal` read from their text (never a
-float), every mapping remembers the line of each key so errors can point at it, and a key
-given twice in one mapping is an error rather than silently dropped.
+What it reads is plain data, read exactly and nothing more:
+
+- numbers with a decimal point or an exponent become :class:`~decimal.Decimal` read from their
+  text (never a float); whole numbers become ``int`` (text longer than 40 characters stays
+  text, for the field that reads it to refuse);
+- YAML is read with the YAML 1.2 core scalars only: ``true``/``false``, ``null``, decimal
+  numbers. No sexagesimal (``250:0``), hexadecimal (``0x3A98``), octal or binary integers, no
+  ``yes``/``on`` booleans, no dates (``2021-03-01`` stays text, for the field that reads it to
+  check it is a date of the calendar), no Python tags;
+- every mapping remembers the line of each key so errors can point at it, and a key given twice
+  in one mapping is an error rather than silently dropped.
+
+Limits, each refused with one :class:`~medinsure.errors.ReadError` naming the line where known:
+a file of more than :data:`MAX_FILE_BYTES`, nesting deeper than :data:`MAX_DEPTH`, and YAML
+anchors and aliases (``&a`` / ``*a``: a few lines of them can stand for billions of values).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +29,15 @@ import yaml
 
 from medinsure.errors import ReadError
 
-__all__ = ["LineDict", "line_of", "read_data_file"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "LineDict", "line_of", "read_data_file", "read_data_text"]
+
+#: The largest YAML or JSON file read (bytes): scenario files, rule packs and reforms are small;
+#: many claims belong in a CSV file, which is read as a stream.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+#: How deep lists and mappings may nest (a scenario file needs about six levels).
+MAX_DEPTH = 32
+#: A whole number longer than this stays text (an amount or a count refuses it by name).
+_MAX_INTEGER_TEXT = 40
 
 
 class LineDict(dict[str, Any]):
@@ -39,25 +60,64 @@ def line_of(data: Any, key: str | None = None) -> int | None:
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """PyYAML's safe loader with the YAML 1.2 core plain scalars (decimal only), decimals for
+    numbers, line-aware mappings, no aliases, and a bound on depth."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class-level registry
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        # everything at once (no deferred generators), so that the depth below is the nesting
+        data = self.construct_object(node, deep=True)
+        self.constructed_objects = {}
+        self.recursive_objects = {}
+        return data
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise ReadError("YAML anchors and aliases (&name, *name) are not accepted", node.start_mark.line + 1)
+        depth = getattr(self, "_depth", 0)
+        if depth >= MAX_DEPTH:
+            raise ReadError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
+        self._depth = depth + 1
+        try:
+            return super().construct_object(node, deep=deep)
+        finally:
+            self._depth = depth
 
 
-def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    text = str(loader.construct_scalar(node)).replace("_", "").lower()
-    if text in (".inf", "+.inf"):
-        return Decimal("Infinity")
-    if text == "-.inf":
-        return Decimal("-Infinity")
-    if text == ".nan":
-        return Decimal("NaN")
-    return Decimal(text)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    text = str(loader.construct_scalar(node))
+    return text if len(text) > _MAX_INTEGER_TEXT else int(text)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
+    text = str(loader.construct_scalar(node))
+    if len(text) > _MAX_INTEGER_TEXT:
+        return text
+    special = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
+    return Decimal(special.get(text.lower(), text))
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
     for key_node, value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            raise ReadError("YAML merge keys (<<) are not accepted", key_node.start_mark.line + 1)
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
             key = str(key)
@@ -68,8 +128,15 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineD
     return result
 
 
+def _construct_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+# an explicit !!timestamp is not plain data either: read as its text
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> LineDict:
@@ -81,9 +148,35 @@ def _json_object(pairs: list[tuple[str, Any]]) -> LineDict:
     return result
 
 
+def _json_number(text: str) -> Decimal | str:
+    return text if len(text) > _MAX_INTEGER_TEXT else Decimal(text)
+
+
+def _json_integer(text: str) -> int | str:
+    return text if len(text) > _MAX_INTEGER_TEXT else int(text)
+
+
+def _check_depth(data: Any) -> None:
+    """Refuse data nested deeper than :data:`MAX_DEPTH` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise ReadError(f"nested more than {MAX_DEPTH} levels deep")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
 def read_data_file(path: Path) -> Any:
     """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ReadError(
+                f"the file has {size:,} bytes, more than the {MAX_FILE_BYTES:,} a YAML or JSON file may have"
+                " (give many claims as CSV)"
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise ReadError(f"cannot read file: {exc.strerror or exc}") from None
@@ -91,19 +184,35 @@ def read_data_file(path: Path) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ReadError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    return read_data_text(text, json_=path.suffix.lower() == ".json")
+
+
+def read_data_text(text: str, *, json_: bool = False) -> Any:
+    """Read YAML (or, with ``json_``, JSON) text with the limits of this module."""
     if not text.strip():
         raise ReadError("the file is empty")
-    if path.suffix.lower() == ".json":
+    if json_:
         try:
-            return json.loads(text, parse_float=Decimal, object_pairs_hook=_json_object)
+            data = json.loads(text, parse_float=_json_number, parse_int=_json_integer, object_pairs_hook=_json_object)
         except json.JSONDecodeError as exc:
             raise ReadError(f"invalid JSON: {exc.msg}", exc.lineno) from None
+        except RecursionError:
+            raise ReadError(f"nested more than {MAX_DEPTH} levels deep") from None
+        _check_depth(data)
+        return data
+    loader: _Loader | None = None
     try:
-        return yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        return loader.get_single_data()
     except ReadError:
         raise
+    except RecursionError:
+        raise ReadError(f"nested more than {MAX_DEPTH} levels deep") from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ReadError(f"invalid YAML: {exc.problem}", line) from None
     except yaml.YAMLError as exc:  # e.g. a control character: its message spans lines
         raise ReadError(f"invalid YAML: {' '.join(str(exc).split())}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
