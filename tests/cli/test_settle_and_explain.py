@@ -395,3 +395,16 @@ def test_minus_reads_standard_input(monkeypatch):
     code, _, err = run("settle", *ARGS, "--input-format", "csv", str(DATA / "settle-example.csv"))
     assert code == 2
     assert "--input-format csv: only for standard input (FILE -)" in err
+
+
+def test_a_csv_header_of_a_million_columns_is_one_refusal_and_quick(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(1_000_000)) + "\n1\n", encoding="utf-8")
+    code, out, err = run("settle", *ARGS, str(path))
+    assert (code, out) == (2, "")
+    assert err == f"medinsure settle: {path}: row 1: the header is longer than 4,096 characters\n"
+    path.write_text(HEADER + "testland,P1,resident,C1,inpatient,2020-03-01,tertiary," + "9" * 200_000 + ",1\n")
+    code, _, err = run("settle", *ARGS, str(path))
+    assert code == 2
+    assert err.startswith(f"medinsure settle: {path}: row 2: ")
+    assert err.count("\n") == 1

@@ -49,6 +49,8 @@ CLAIM_COLUMNS = (
 BASIC_COLUMNS = ("basic_pool", "basic_in_scope_self_pay", "basic_deductible")
 CSV_COLUMNS = ("jurisdiction", *PATIENT_COLUMNS, *CLAIM_COLUMNS, *BASIC_COLUMNS)
 REQUIRED_COLUMNS = ("patient_id", "scheme", "claim_id", "kind", "discharged")
+#: The longest header line read (the known columns need a few hundred characters).
+MAX_HEADER_CHARS = 4096
 
 
 @attrs.frozen
@@ -83,12 +85,17 @@ def _read_csv(path: Path) -> Iterator[ClaimRecord]:
         raise InputError(str(path), f"cannot read file: {exc.strerror or exc}") from None
     with handle:
         try:
-            first = handle.readline()
+            first = handle.readline(MAX_HEADER_CHARS + 1)
         except UnicodeDecodeError as exc:
             raise InputError(str(path), f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
         if not first.strip():
             raise InputError(str(path), "the file is empty (expected a header row)")
-        header = next(csv.reader(io.StringIO(first)))
+        if len(first) > MAX_HEADER_CHARS:
+            raise InputError(f"{path}: row 1", f"the header is longer than {MAX_HEADER_CHARS:,} characters")
+        try:
+            header = next(csv.reader(io.StringIO(first)))
+        except csv.Error as exc:
+            raise InputError(f"{path}: row 1", f"malformed CSV: {exc}") from None
         header = [h.strip() for h in header]
         for column in header:
             if column not in CSV_COLUMNS:
@@ -114,8 +121,8 @@ def _read_csv(path: Path) -> Iterator[ClaimRecord]:
                 yield record_from_row(where, dict(zip(header, (c.strip() for c in cells), strict=True)))
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: row {row_number + 1}", f"not UTF-8 text (byte {exc.start})") from None
-        except csv.Error as exc:
-            raise InputError(f"{path}: row {row_number}", f"malformed CSV: {exc}") from None
+        except csv.Error as exc:  # raised while reading the row after the last one counted
+            raise InputError(f"{path}: row {row_number + 1}", f"malformed CSV: {exc}") from None
         if row_number == 1:
             raise InputError(str(path), "no claim rows after the header")
 
