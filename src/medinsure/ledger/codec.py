@@ -16,13 +16,15 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
+
+import attrs
 from decimal import Decimal
 from typing import Any
 
 from medinsure.model import Claim, Patient
 from medinsure.rules.tables import Provenance, Source
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
-from medinsure.settlement.result import COMPONENTS, BenefitResult, Line, Refusal, RuleRef, Settlement
+from medinsure.settlement.result import COMPONENTS, AccountResult, BenefitResult, Line, Refusal, RuleRef, Settlement
 
 __all__ = [
     "accumulator_from_dict",
@@ -57,6 +59,8 @@ def patient_mapping(patient: Patient) -> dict[str, Any]:
         data["categories"] = sorted(patient.categories)
     if patient.conditions:
         data["conditions"] = sorted(patient.conditions)
+    if patient.psn_type is not None:
+        data["psn_type"] = patient.psn_type
     if patient.contributions:
         data["contributions"] = [
             {"paid_on": _date(c.paid_on), "from": _date(c.start), "to": _date(c.end)} for c in patient.contributions
@@ -70,24 +74,33 @@ def claim_mapping(claim: Claim) -> dict[str, Any]:
         "id": claim.id,
         "kind": claim.kind,
         "discharged": _date(claim.discharged),
-        "total": str(claim.total),
-        "in_scope": str(claim.in_scope),
-        "class_b_self_pay": str(claim.class_b_self_pay),
         "referral": claim.referral,
         "location": claim.location,
         "filed": claim.filed,
         "designated": claim.designated,
     }
+    if claim.items:  # the totals are the lines' sums
+        data["items"] = [item.to_mapping() for item in claim.items]
+    else:
+        data.update(total=str(claim.total), in_scope=str(claim.in_scope))
+        data["class_b_self_pay"] = str(claim.class_b_self_pay)
+        if claim.over_limit:
+            data["over_limit"] = str(claim.over_limit)
+    for key in ("mdtrt_id", "setl_id", "account_balance", "mutual_aid_balance"):
+        if getattr(claim, key) is not None:
+            data[key] = str(getattr(claim, key))
+    if claim.mid_setl_flag:
+        data["mid_setl_flag"] = True
+    if claim.use_account is not None:
+        data["use_account"] = claim.use_account
     if claim.admitted is not None:
         data["admitted"] = _date(claim.admitted)
     if claim.hospital_level is not None:
         data["hospital_level"] = claim.hospital_level
     if claim.basic is not None:
-        data["basic"] = {
-            "pool": str(claim.basic.pool),
-            "in_scope_self_pay": str(claim.basic.in_scope_self_pay),
-            "deductible": str(claim.basic.deductible),
-        }
+        data["basic"] = {"pool": str(claim.basic.pool), "in_scope_self_pay": str(claim.basic.in_scope_self_pay)}
+        if claim.basic.deductible is not None:
+            data["basic"]["deductible"] = str(claim.basic.deductible)
     if claim.tags:
         data["tags"] = sorted(claim.tags)
     return data
@@ -141,6 +154,7 @@ def accumulator_from_dict(data: Mapping[str, Any]) -> Accumulator:
         bases=_amounts(data["bases"]),
         paid=_amounts(data["paid"]),
         components=_amounts(data["components"]),
+        open_stays=frozenset(data.get("open_stays", ())),
     )
 
 
@@ -238,9 +252,23 @@ def encode_settlement(s: Settlement) -> dict[str, Any]:
             "bases": _str_amounts(delta.bases),
             "paid": _str_amounts(delta.paid),
             "components": _str_amounts(delta.components),
+            **({"opened": list(delta.opened)} if delta.opened else {}),
+            **({"closed": list(delta.closed)} if delta.closed else {}),
         },
         "overrides": list(s.overrides),
+        **({"account": _account(s.account)} if s.account is not None else {}),
     }
+
+
+def _account(account: AccountResult) -> dict[str, str | None]:
+    return {
+        f.name: None if getattr(account, f.name) is None else str(getattr(account, f.name))
+        for f in attrs.fields(AccountResult)
+    }
+
+
+def _decimals(data: Mapping[str, str | None]) -> dict[str, Decimal | None]:
+    return {k: None if v is None else Decimal(v) for k, v in data.items()}
 
 
 def decode_settlement(data: Mapping[str, Any]) -> Settlement:
@@ -288,8 +316,11 @@ def decode_settlement(data: Mapping[str, Any]) -> Settlement:
             bases=_amounts(d["bases"]),
             paid=_amounts(d["paid"]),
             components=_amounts(d["components"]),
+            opened=tuple(d.get("opened", ())),
+            closed=tuple(d.get("closed", ())),
         ),
         overrides=tuple(data["overrides"]),
+        account=None if data.get("account") is None else AccountResult(**_decimals(data["account"])),
     )
 
 

@@ -86,6 +86,9 @@ class Delta:
     bases: Amounts = Amounts()
     paid: Amounts = Amounts()
     components: Amounts = Amounts()
+    #: A stay settled in part (an interim settlement) that goes on; a stay whose last part this was.
+    opened: tuple[str, ...] = ()
+    closed: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -98,7 +101,10 @@ class Accumulator:
     - ``bases``: per benefit key, the base accumulated (in-scope self-pay of the claim kinds
       the benefit counts, cost above the basic cap, or the residual);
     - ``paid``: per benefit key, what the benefit paid (for its annual cap);
-    - ``components``: per settlement component, what was paid in the year.
+    - ``components``: per settlement component, what was paid in the year;
+    - ``open_stays``: the ``mdtrt_id`` s of stays with an interim settlement (中途结算) whose
+      discharge is still to be settled: their later parts pay no deductible again and count no
+      new admission.
     """
 
     person_id: str
@@ -110,6 +116,7 @@ class Accumulator:
     bases: Amounts = Amounts()
     paid: Amounts = Amounts()
     components: Amounts = Amounts()
+    open_stays: frozenset[str] = frozenset()
 
     @classmethod
     def empty(cls, person_id: str, year: int) -> Accumulator:
@@ -126,6 +133,9 @@ class Accumulator:
             bases=self.bases.plus(delta.bases),
             paid=self.paid.plus(delta.paid),
             components=self.components.plus(delta.components),
+            open_stays=(self.open_stays | set(delta.opened)) - set(delta.closed)
+            if delta.opened or delta.closed
+            else self.open_stays,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,4 +149,5 @@ class Accumulator:
             "bases": {k: str(v) for k, v in self.bases.items()},
             "paid": {k: str(v) for k, v in self.paid.items()},
             "components": {k: str(v) for k, v in self.components.items()},
+            **({"open_stays": sorted(self.open_stays)} if self.open_stays else {}),
         }

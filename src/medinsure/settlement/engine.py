@@ -25,12 +25,13 @@ import attrs
 from medinsure.errors import InvalidInput
 from medinsure.model import Claim, Patient
 from medinsure.money import ZERO, fmt, from_fen, pct, to_fen
+from medinsure.rules.names import FEES_CLASS_B_RATIO, PERSONAL_ACCOUNT_SCOPE
 from medinsure.rules.registry import JurisdictionRules, Registry
 from medinsure.rules.tables import ParameterTable, Resolved, Version, claim_profile
 from medinsure.settlement import formulas
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
 from medinsure.settlement.plan import BasicPlan, BenefitPlan, Plan, describe_claim, make_plan
-from medinsure.settlement.result import BenefitResult, Line, RuleRef, Settlement
+from medinsure.settlement.result import AccountResult, BenefitResult, Line, RuleRef, Settlement
 from medinsure.settlement.years import PersonYears
 
 __all__ = ["Engine"]
@@ -128,7 +129,24 @@ class Engine:
     def settle_claim(
         self, patient: Patient, claim: Claim, *, jurisdiction: str, accumulator: Accumulator | None = None
     ) -> Settlement:
-        """Settle one claim against the accumulator of its person-year (empty if None)."""
+        """Settle one claim against the accumulator of its person-year (empty if None).
+
+        Fee lines of class B without a self-pay ratio take the jurisdiction's default
+        (:data:`~medinsure.rules.names.FEES_CLASS_B_RATIO`) first; the settlement's claim has
+        it filled in, and its rule versions name it.
+        """
+        found: list[Resolved[Any]] = []
+        if isinstance(claim, Claim) and claim.pending_ratio and isinstance(patient, Patient):
+            ratio = _lookup(self.rules(jurisdiction), FEES_CLASS_B_RATIO, patient, claim)
+            if ratio is None:
+                raise InvalidInput(
+                    "claim.items",
+                    next(i.code for i in claim.items if i.needs_ratio),
+                    f"a class-B line without self_pay_ratio, and jurisdiction {jurisdiction!r} has no default"
+                    f" ({FEES_CLASS_B_RATIO})",
+                )
+            claim = claim.with_default_ratio(ratio.value)
+            found.append(ratio)
         plan = self.plan(patient, claim, jurisdiction=jurisdiction)
         acc = accumulator if accumulator is not None else Accumulator.empty(patient.id, claim.year)
         if acc.person_id != patient.id or acc.year != claim.year:
@@ -137,7 +155,10 @@ class Engine:
                 f"{acc.person_id}/{acc.year}",
                 f"belongs to another person-year than claim {claim.id!r} ({patient.id}/{claim.year})",
             )
-        return _Settling(plan, patient, claim, acc).settle()
+        settling = _Settling(plan, patient, claim, acc)
+        for ref in found:
+            settling.ref(ref, pct(ref.value))
+        return settling.settle()
 
     def plan(self, patient: Patient, claim: Claim, *, jurisdiction: str) -> Plan:
         """The rule versions that apply to ``claim`` (see :mod:`medinsure.settlement.plan`).
@@ -214,13 +235,21 @@ class _Settling:
             self.line("basic_pool", ZERO, f"not paid: {refusals[0].reason}", f"不予支付：{refusals[0].reason}")
         elif plan.basic_note == "given":
             assert claim.basic is not None
-            pool, deductible = to_fen(claim.basic.pool), to_fen(claim.basic.deductible)
-            self.line(
-                "deductible",
-                claim.basic.deductible,
-                "basic settlement made elsewhere: deductible as given",
-                "基本医保已另行结算：起付线按所给",
-            )
+            pool, deductible = to_fen(claim.basic.pool), to_fen(claim.basic.deductible or ZERO)
+            if claim.basic.deductible is None:
+                self.line(
+                    "deductible",
+                    ZERO,
+                    "basic settlement made elsewhere: deductible not given",
+                    "基本医保已另行结算：未给出起付线",
+                )
+            else:
+                self.line(
+                    "deductible",
+                    claim.basic.deductible,
+                    "basic settlement made elsewhere: deductible as given",
+                    "基本医保已另行结算：起付线按所给",
+                )
             self.line(
                 "basic_pool",
                 claim.basic.pool,
@@ -292,15 +321,19 @@ class _Settling:
         amounts["patient_total"] = claim.total - amounts["fund_total"]
 
         eligible = not refused_all
+        stay = claim.treatment_id
         delta = Delta(
             in_scope=claim.in_scope if eligible else ZERO,
             basic_pool=amounts["basic_pool"],
-            admissions=1 if eligible and claim.kind == "inpatient" else 0,
+            admissions=1 if eligible and claim.kind == "inpatient" and not self.continued else 0,
             claims=1,
             bases=Amounts.of({r.key: r.base_added for r in results}),
             paid=Amounts.of({r.key: r.paid for r in results}),
             components=Amounts.of(funds),
+            opened=(stay,) if claim.mid_setl_flag and stay not in acc.open_stays else (),
+            closed=(stay,) if self.continued and not claim.mid_setl_flag else (),
         )
+        account = self.account(amounts["patient_total"])
         rules = plan.rules
         return Settlement(
             claim=claim,
@@ -317,6 +350,69 @@ class _Settling:
             accumulator_after=acc.plus(delta),
             delta=delta,
             overrides=rules.overrides,
+            account=account,
+        )
+
+    @property
+    def continued(self) -> bool:
+        """Whether the claim is a later part of a stay settled in part before (中途结算)."""
+        return self.claim.treatment_id in self.acc.open_stays
+
+    def account(self, patient_total: Decimal) -> AccountResult | None:
+        """The personal account's and the family's mutual-aid payment, and the cash rest."""
+        claim = self.claim
+        if claim.account_balance is None:
+            if claim.use_account:
+                raise InvalidInput("claim.use_account", True, "needs account_balance (the account's balance)")
+            return None
+        if self.patient.scheme != "employee":
+            raise InvalidInput(
+                "claim.account_balance", str(claim.account_balance), "only employees have a personal account (个人账户)"
+            )
+        if claim.use_account is False:
+            self.line(
+                "personal_account",
+                ZERO,
+                "personal account not used (acct_used_flag 0)",
+                "未使用个人账户（不使用个人账户支付）",
+            )
+            return AccountResult(ZERO, ZERO, ZERO, patient_total, claim.account_balance)
+        found = _lookup(self.plan.rules, PERSONAL_ACCOUNT_SCOPE, self.patient, claim)
+        if found is None:
+            raise InvalidInput(
+                "claim.account_balance",
+                str(claim.account_balance),
+                f"jurisdiction {self.plan.rules.code!r} has no personal-account rule ({PERSONAL_ACCOUNT_SCOPE})",
+            )
+        ref = self.ref(found, pct(found.value))
+        share = to_fen(patient_total)
+        outside = to_fen(claim.out_of_scope + claim.over_limit)
+        n, k = formulas.rate_parts(found.value)
+        payable = formulas.account_payable(share, outside, n, k)
+        paid = formulas.least(payable, to_fen(claim.account_balance))
+        aid = formulas.least(payable - paid, to_fen(claim.mutual_aid_balance or ZERO))
+        self.line(
+            "personal_account",
+            from_fen(paid),
+            "account may pay {0:,.2f} (in-scope share {1:,.2f} + {2} of {3:,.2f} outside the scope); balance {4:,.2f}",
+            "个人账户可支付 {0:,.2f}（政策范围内个人负担 {1:,.2f} + 范围外费用 {3:,.2f} × {2}）；账户余额 {4:,.2f}",
+            ref,
+            args=(_Yuan(payable), _Yuan(share - outside), _Percent(found.value), _Yuan(outside), claim.account_balance),
+        )
+        if aid:
+            self.line(
+                "personal_account",
+                from_fen(aid),
+                "family mutual aid pays {0:,.2f} of the {1:,.2f} the own account could not",
+                "家庭共济支付 {0:,.2f}（本人账户不足部分 {1:,.2f}）",
+                args=(_Yuan(aid), _Yuan(payable - paid)),
+            )
+        return AccountResult(
+            payable=from_fen(payable),
+            account=from_fen(paid),
+            mutual_aid=from_fen(aid),
+            cash=patient_total - from_fen(paid + aid),
+            balance=claim.account_balance - from_fen(paid),
         )
 
     def self_pay_line(self, in_scope: int, pool: int, owed: int) -> None:
@@ -335,15 +431,25 @@ class _Settling:
         in_scope = to_fen(claim.in_scope)
         ratio: Decimal = basic.ratio.value
         n, k = formulas.rate_parts(ratio)
-        deductible = formulas.deductible_applied(in_scope, to_fen(basic.deductible.value))
-        self.line(
-            "deductible",
-            from_fen(deductible),
-            "deductible {0:,.2f} (at most the in-scope cost)",
-            "起付标准 {0:,.2f}（不超过政策范围内费用）",
-            self.ref(basic.deductible),
-            args=(basic.deductible.value,),
-        )
+        if self.continued:  # the stay's interim settlement paid the deductible
+            deductible = 0
+            self.line(
+                "deductible",
+                ZERO,
+                "deductible paid at the interim settlement of stay {0}",
+                "起付线已在本次住院（{0}）中途结算时支付",
+                args=(claim.treatment_id,),
+            )
+        else:
+            deductible = formulas.deductible_applied(in_scope, to_fen(basic.deductible.value))
+            self.line(
+                "deductible",
+                from_fen(deductible),
+                "deductible {0:,.2f} (at most the in-scope cost)",
+                "起付标准 {0:,.2f}（不超过政策范围内费用）",
+                self.ref(basic.deductible),
+                args=(basic.deductible.value,),
+            )
         share = formulas.pool_share(in_scope, deductible, n, k)
         ratio_ref = self.ref(basic.ratio, f"{pct(ratio)}")
         if basic.cap is None:
@@ -495,6 +601,12 @@ class _Percent:
 
     def __hash__(self) -> int:
         return hash(self.rate)
+
+
+def _lookup(rules: JurisdictionRules, name: str, patient: Patient, claim: Claim) -> Resolved[Any] | None:
+    """The version of table ``name`` in force for the claim, or None (no table, no row)."""
+    entry = rules.table(name)
+    return None if entry is None else entry[1].lookup(entry[0], patient, claim)
 
 
 @functools.lru_cache(maxsize=4096)

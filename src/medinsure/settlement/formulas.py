@@ -31,6 +31,7 @@ from medinsure.rules.tables import Schedule
 __all__ = [
     "Tiers",
     "above_cap",
+    "account_payable",
     "annual",
     "at_rate",
     "benefit_payment",
@@ -201,3 +202,13 @@ def benefit_payment(target: Any, paid_before: Any, owed: Any) -> Any:
 def combined_limit(year_in_scope: Any, n: Any, k: int) -> Any:
     """A combined cap's limit for the year: ``rate × the year's in-scope cost``, rounded half up."""
     return at_rate(year_in_scope, n, k)
+
+
+def account_payable(share: Any, outside: Any, n: Any, k: int) -> Any:
+    """What the personal account may pay of the patient's ``share``.
+
+    The in-scope part of the share (``share − outside``) and ``n / 10**k`` of ``outside`` (the
+    costs outside the policy scope, 全自费 + 超限价), rounded half up to the fen.
+    """
+    inside = most(share - outside, 0)
+    return inside + at_rate(least(outside, share), n, k)

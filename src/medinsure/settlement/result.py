@@ -13,7 +13,7 @@ from medinsure.rules.names import COMPONENTS
 from medinsure.rules.tables import Provenance
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
 
-__all__ = ["BenefitResult", "Line", "Refusal", "RuleRef", "Settlement"]
+__all__ = ["AccountResult", "BenefitResult", "Line", "Refusal", "RuleRef", "Settlement"]
 
 
 @attrs.frozen
@@ -123,6 +123,23 @@ class BenefitResult:
 
 
 @attrs.frozen
+class AccountResult:
+    """How the patient's share was paid: personal account (个人账户), family mutual aid, cash.
+
+    ``payable`` is what the account may pay of the share (a jurisdiction table decides whether
+    the costs outside the policy scope count); ``account`` (``acct_pay``) and ``mutual_aid``
+    (``acct_mulaid_pay``) are paid from the balances given, ``cash`` (``psn_cash_pay``) is the
+    rest; ``balance`` (``balc``) is the account's balance afterwards, None when not given.
+    """
+
+    payable: Decimal
+    account: Decimal
+    mutual_aid: Decimal
+    cash: Decimal
+    balance: Decimal | None
+
+
+@attrs.frozen
 class Settlement:
     """A settled claim.
 
@@ -148,6 +165,8 @@ class Settlement:
     accumulator_after: Accumulator
     delta: Delta
     overrides: tuple[str, ...] = ()
+    #: The personal account and cash, when the claim gives an account (None: all in cash).
+    account: AccountResult | None = None
 
     def __getattr__(self, name: str) -> Decimal:
         if name in COMPONENTS:
