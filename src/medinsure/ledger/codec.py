@@ -16,10 +16,10 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
-
-import attrs
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from medinsure.model import Claim, Patient
 from medinsure.rules.tables import Provenance, Source
@@ -267,8 +267,16 @@ def _account(account: AccountResult) -> dict[str, str | None]:
     }
 
 
-def _decimals(data: Mapping[str, str | None]) -> dict[str, Decimal | None]:
-    return {k: None if v is None else Decimal(v) for k, v in data.items()}
+def _account_from(data: Mapping[str, str | None]) -> AccountResult:
+    def dec(key: str) -> Decimal:
+        value = data[key]
+        assert value is not None
+        return Decimal(value)
+
+    balance = data["balance"]
+    return AccountResult(
+        dec("payable"), dec("account"), dec("mutual_aid"), dec("cash"), None if balance is None else Decimal(balance)
+    )
 
 
 def decode_settlement(data: Mapping[str, Any]) -> Settlement:
@@ -320,7 +328,7 @@ def decode_settlement(data: Mapping[str, Any]) -> Settlement:
             closed=tuple(d.get("closed", ())),
         ),
         overrides=tuple(data["overrides"]),
-        account=None if data.get("account") is None else AccountResult(**_decimals(data["account"])),
+        account=None if data.get("account") is None else _account_from(data["account"]),
     )
 
 
