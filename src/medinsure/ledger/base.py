@@ -563,8 +563,7 @@ class Ledger(ABC):
             except MedinsureError as exc:
                 diffs.append(Difference(person_id, year, s.claim_id, "settlement", "recorded", f"refused: {exc}"))
                 return diffs
-            record = codec.canonical_json(codec.encode_settlement(fresh))
-            if record != s.record:
+            if not codec.same_record(s.record, fresh):
                 diffs.extend(_record_differences(s, fresh))
         acc = years.accumulator(person_id, year)
         flat_stored = codec.flatten(accumulator) if accumulator is not None else {}
@@ -730,8 +729,11 @@ class Ledger(ABC):
                 continue
             patient, claim, jurisdiction = stored.inputs()
             settlement = years.settle(patient, claim, jurisdiction=jurisdiction)
-            record = codec.canonical_json(codec.encode_settlement(settlement))
-            if record != stored.record or stored.settled_key != key or stored.claim_id == force:
+            if (
+                not codec.same_record(stored.record, settlement)
+                or stored.settled_key != key
+                or stored.claim_id == force
+            ):
                 self._add_version(tx, event_id, stored, settlement, key)
         self._store_accumulator(tx, key, years.accumulator(*key), event_id)
 

@@ -36,6 +36,7 @@ __all__ = [
     "encode_settlement",
     "fingerprint",
     "patient_mapping",
+    "same_record",
 ]
 
 
@@ -257,7 +258,26 @@ def encode_settlement(s: Settlement) -> dict[str, Any]:
         },
         "overrides": list(s.overrides),
         **({"account": _account(s.account)} if s.account is not None else {}),
+        **({"patient": _patient_record(s.patient)} if s.patient is not None else {}),
     }
+
+
+def _patient_record(patient: Patient) -> dict[str, Any]:
+    data = patient_mapping(patient)
+    if patient.service_years is not None:
+        data["service_years"] = patient.service_years
+    return data
+
+
+def same_record(stored: str | None, settlement: Settlement) -> bool:
+    """Whether ``stored`` (a canonical record) is ``settlement``'s record.
+
+    A record written by a ledger of schema version 1 has no ``patient``: it is compared without.
+    """
+    data = encode_settlement(settlement)
+    if stored is not None and '"patient":' not in stored:
+        data.pop("patient", None)
+    return canonical_json(data) == stored
 
 
 def _account(account: AccountResult) -> dict[str, str | None]:
@@ -329,6 +349,7 @@ def decode_settlement(data: Mapping[str, Any]) -> Settlement:
         ),
         overrides=tuple(data["overrides"]),
         account=None if data.get("account") is None else _account_from(data["account"]),
+        patient=None if data.get("patient") is None else Patient.from_mapping(data["patient"]),
     )
 
 

@@ -351,6 +351,7 @@ class _Settling:
             delta=delta,
             overrides=rules.overrides,
             account=account,
+            patient=self.patient,
         )
 
     @property

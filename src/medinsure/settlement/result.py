@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from medinsure.errors import InvalidInput
-from medinsure.model import Claim
+from medinsure.model import Claim, Patient
 from medinsure.rules.names import COMPONENTS
 from medinsure.rules.tables import Provenance
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
@@ -167,6 +167,8 @@ class Settlement:
     overrides: tuple[str, ...] = ()
     #: The personal account and cash, when the claim gives an account (None: all in cash).
     account: AccountResult | None = None
+    #: The insured person as settled (None only in records written before it was kept).
+    patient: Patient | None = None
 
     def __getattr__(self, name: str) -> Decimal:
         if name in COMPONENTS:
