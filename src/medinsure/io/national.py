@@ -40,6 +40,7 @@ from typing import Any
 
 from medinsure.io.codes import FUND_PAY_TYPES, label
 from medinsure.money import ZERO, from_fen, to_fen
+from medinsure.rules.names import FUNDS
 from medinsure.settlement.result import Settlement
 
 __all__ = [
@@ -236,9 +237,8 @@ def setldetail(settlement: Settlement) -> list[dict[str, str | None]]:
     scheme = _scheme(settlement)
     funds = ["basic_pool"]
     for line in settlement.lines:
-        if line.component in ("critical_illness", "burden_subsidy", "large_amount", "medical_assistance"):
-            if line.component not in funds:
-                funds.append(line.component)
+        if line.component in FUNDS and line.component not in funds:
+            funds.append(line.component)
     bases: dict[str, int] = {}
     for benefit in settlement.benefits:
         bases[benefit.component] = bases.get(benefit.component, 0) + to_fen(benefit.base_added)
