@@ -5,6 +5,7 @@ Each command is one documented Python call as well:
 | command | Python |
 | --- | --- |
 | ``settle FILE`` | :func:`medinsure.io.records.settle_file` + :func:`medinsure.io.writers.write_settlements` |
+| ``presettle FILE`` | the same, recording nothing; with ``--ledger``, :meth:`medinsure.ledger.Ledger.presettle` |
 | ``explain FILE`` | :func:`medinsure.io.records.settle_file` + :func:`medinsure.io.sheets.render_text` / ``render_html`` |
 | ``check PATH...`` | :func:`medinsure.io.scenarios.check_paths` |
 | ``plugins`` | :func:`medinsure.plugins.host.list_plugins` |
@@ -68,7 +69,22 @@ def _parser() -> argparse.ArgumentParser:
     settle.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
     settle.add_argument("-o", "--output", metavar="OUT", help="write to OUT (created only when every claim settles)")
     settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+    settle.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims by claim_id")
     ledger_cli.add_settle_options(settle)
+
+    presettle = sub.add_parser(
+        "presettle",
+        parents=[common],
+        help="pre-settle (2206 / 2303): compute what settle would give, record nothing",
+    )
+    presettle.add_argument("file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat CSV (.csv)")
+    presettle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
+    presettle.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    presettle.add_argument("--national-fields", action="store_true", help="add the national platform's fields")
+    presettle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+    presettle.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims")
+    presettle.add_argument("--ledger", metavar="PATH|URL", help="pre-settle against this ledger's recorded claims")
+    presettle.set_defaults(dry_run=True, output=None)
 
     explain = sub.add_parser("explain", parents=[common], help="print the discharge settlement sheet of each claim")
     explain.add_argument("file", metavar="FILE")
@@ -77,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--lang", choices=("zh", "en"), default="zh")
     explain.add_argument("--html", metavar="OUT", help="write an HTML sheet to OUT instead")
     explain.add_argument("--show-ids", action="store_true", help="do not mask person ids")
+    explain.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims")
 
     check = sub.add_parser("check", parents=[common], help="run scenario files and compare expected amounts")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
@@ -156,8 +173,10 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from medinsure.io.writers import write_settlements
 
     engine = _engine(args)
-    settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction)
+    settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction, lines=args.lines)
     progress = Progress(err, count_records(args.file) if err.isatty() else None)
+    if args.command == "presettle" and args.format == "table":
+        print("Pre-settlement (2206 outpatient / 2303 inpatient): nothing recorded.\n", file=out)
 
     def write(handle: TextIO) -> None:
         write_settlements(
@@ -185,7 +204,7 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
 
     engine = _engine(args)
     chosen = []
-    for settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction):
+    for settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction, lines=args.lines):
         if args.claim is None or settlement.claim.id == args.claim:
             chosen.append(settlement)
     if args.claim is not None and not chosen:
@@ -255,9 +274,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     try:
         if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
             return ledger_cli.run(args, _engine, out)
+        if args.command == "presettle" and args.ledger:
+            return ledger_cli.run(args, _engine, out)
         if args.command == "check":
             return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
-        if args.command == "settle":
+        if args.command in ("settle", "presettle"):
             return _settle(args, out, err)
         if args.command == "explain":
             return _explain(args, out)

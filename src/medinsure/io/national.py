@@ -47,6 +47,7 @@ __all__ = [
     "NATIONAL_FIELDS",
     "SETLDETAIL_FIELDS",
     "SETLINFO_FIELDS",
+    "derived_setl_id",
     "interface",
     "national_fields",
     "national_record",
