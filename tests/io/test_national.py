@@ -329,3 +329,12 @@ def test_a_line_file_joins_the_claims_by_claim_id(tmp_path):
     lines.write_text(lines.read_text(encoding="utf-8") + "C9,X,x,01,1,,,,\n", encoding="utf-8")
     with pytest.raises(Exception, match=r"lines.csv: rows 6: claim_id 'C9' is not a claim of"):
         list(settle_file(claims, engine=ENGINE, lines=lines))
+
+
+def test_the_documented_code_table_is_the_one_the_input_reads():
+    from medinsure.io.codes import CODES
+
+    page = (TESTS.parent / "docs" / "national.md").read_text(encoding="utf-8")
+    for row in CODES:
+        cells = f"| `{row.field}` | `{row.name}` | {' / '.join(row.zh)} | {row.code or '—'} |"
+        assert cells in page, row

@@ -9,9 +9,10 @@ Chinese name or the code for output. The table is printed in the documentation (
 
 The codes come from the platform's public interface descriptions as hospital-system code and
 secondary sources reproduce them (the platform's dictionaries ``insutype``, ``psn_type``,
-``med_type``, ``hosp_lv``, ``chrgitm_lv``, ``med_chrgitm_type``, ``fund_pay_type``). A code
-marked ``confirmed=False`` was not found in a primary dictionary: it is medinsure's reading of
-secondary material, listed so that a user can check it and override it.
+``med_type``, ``hosp_lv``, ``chrgitm_lv``, ``med_chrgitm_type``, ``fund_pay_type``). Only a code
+marked ``confirmed=True`` was seen with its meaning in public hospital-system code; the others
+are medinsure's reading of secondary descriptions, not checked against the platform's own
+dictionary, and listed so that a user can check them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Code(NamedTuple):
     name: str
     zh: tuple[str, ...]
     code: str | None = None
-    confirmed: bool = True
+    confirmed: bool = False
 
 
 #: The platform dictionary each enum's code belongs to.
@@ -56,7 +57,7 @@ FIELD_DICTIONARIES: dict[str, str] = {
 
 _C = Code
 CODES: tuple[Code, ...] = (
-    _C("scheme", "employee", ("职工基本医疗保险", "职工医保", "职工"), "310"),
+    _C("scheme", "employee", ("职工基本医疗保险", "职工医保", "职工"), "310", True),
     _C("scheme", "resident", ("城乡居民基本医疗保险", "城乡居民医保", "居民医保", "居民", "城乡居民"), "390"),
     _C("status", "in_service", ("在职",), "11"),
     _C("status", "retired", ("退休",), "12"),
@@ -69,8 +70,8 @@ CODES: tuple[Code, ...] = (
     _C("kind", "pku", ("苯丙酮尿症",)),
     # hosp_lv codes name a grade within a level (三级甲等 …); each reads as its level
     _C("hospital_level", "tertiary", ("三级", "三级医院", "三级特等", "三级甲等", "三级乙等", "三级丙等"), "01", False),
-    _C("hospital_level", "secondary", ("二级", "二级医院", "二级甲等", "二级乙等", "二级丙等"), "05", False),
-    _C("hospital_level", "primary", ("一级", "一级医院", "一级甲等", "一级乙等", "一级丙等"), "08", False),
+    _C("hospital_level", "secondary", ("二级", "二级医院", "二级甲等", "二级乙等", "二级丙等"), "05"),
+    _C("hospital_level", "primary", ("一级", "一级医院", "一级甲等", "一级乙等", "一级丙等"), "08"),
     _C("hospital_level", "community", ("基层医疗机构及护理院", "基层医疗机构", "基层", "社区")),
     _C("referral", "none", ("无", "未转诊")),
     _C("referral", "referred_out", ("转外就医", "转外诊治")),
@@ -80,20 +81,20 @@ CODES: tuple[Code, ...] = (
     _C("class", "A", ("甲类", "甲"), "01"),
     _C("class", "B", ("乙类", "乙"), "02"),
     _C("class", "C", ("丙类", "丙", "自费"), "03"),
-    _C("category", "bed", ("床位费",), "01", False),
-    _C("category", "consultation", ("诊察费",), "02", False),
-    _C("category", "examination", ("检查费",), "03", False),
-    _C("category", "laboratory", ("化验费",), "04", False),
-    _C("category", "treatment", ("治疗费",), "05", False),
-    _C("category", "surgery", ("手术费",), "06", False),
-    _C("category", "nursing", ("护理费",), "07", False),
-    _C("category", "material", ("卫生材料费", "材料费", "医用耗材"), "08", False),
-    _C("category", "western_drug", ("西药费",), "09", False),
-    _C("category", "herbal_pieces", ("中药饮片费",), "10", False),
-    _C("category", "chinese_patent_drug", ("中成药费",), "11", False),
-    _C("category", "general_consultation", ("一般诊疗费",), "12", False),
-    _C("category", "registration", ("挂号费",), "13", False),
-    _C("category", "other", ("其他费",), "14", False),
+    _C("category", "bed", ("床位费",), "01"),
+    _C("category", "consultation", ("诊察费",), "02"),
+    _C("category", "examination", ("检查费",), "03"),
+    _C("category", "laboratory", ("化验费",), "04"),
+    _C("category", "treatment", ("治疗费",), "05"),
+    _C("category", "surgery", ("手术费",), "06"),
+    _C("category", "nursing", ("护理费",), "07"),
+    _C("category", "material", ("卫生材料费", "材料费", "医用耗材"), "08"),
+    _C("category", "western_drug", ("西药费",), "09"),
+    _C("category", "herbal_pieces", ("中药饮片费",), "10"),
+    _C("category", "chinese_patent_drug", ("中成药费",), "11"),
+    _C("category", "general_consultation", ("一般诊疗费",), "12"),
+    _C("category", "registration", ("挂号费",), "13"),
+    _C("category", "other", ("其他费",), "14"),
     _C("category", "drug", ("药品费", "药品")),
     _C("category", "service", ("医疗服务费", "医疗服务")),
 )
