@@ -29,6 +29,7 @@ __all__ = [
     "LOCATIONS",
     "REFERRALS",
     "SCHEMES",
+    "SEXES",
     "STATUSES",
     "WHITESPACE",
     "BasicResult",
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 SCHEMES = ("resident", "employee")
+SEXES = ("male", "female")
 STATUSES = ("in_service", "retired")
 CLAIM_KINDS = (
     "inpatient",
@@ -294,6 +296,8 @@ class Patient:
     contributions: tuple[Contribution, ...] = attrs.field(default=(), converter=_contributions_conv)
     service_years: int | None = attrs.field(default=None, converter=_optional_years_conv)
     psn_type: str | None = attrs.field(default=None, converter=lambda v: _optional_code_conv("patient", "psn_type")(v))
+    name: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("patient", "name")(v))
+    sex: str | None = attrs.field(default=None, converter=lambda v: _optional_choice("patient", "sex", SEXES)(v))
 
     def __attrs_post_init__(self) -> None:
         if self.status is not None and self.scheme != "employee":
@@ -301,7 +305,7 @@ class Patient:
 
     FIELDS = (
         "id", "scheme", "status", "birth_date", "categories", "conditions", "contributions", "service_years",
-        "psn_type",
+        "psn_type", "name", "sex",
     )  # fmt: skip
 
     @classmethod
@@ -544,6 +548,8 @@ class Claim:
     ``mdtrt_id`` pay no deductible again and count no new admission. The personal account:
     ``account_balance`` (个人账户余额), ``use_account`` (``acct_used_flag``; default: used when a
     balance is given) and ``mutual_aid_balance`` (家庭共济 funds the family makes available).
+    For the settlement sheet only: ``hospital_name``, ``hospital_code`` (the institution's
+    national code), ``admission_no`` (住院号), ``department``, ``diagnosis``.
     """
 
     id: str = attrs.field(converter=lambda v: _text_conv("claim", "id")(v))
@@ -580,6 +586,19 @@ class Claim:
     mutual_aid_balance: Decimal | None = attrs.field(
         default=None, converter=lambda v: _optional_amount_conv("claim", "mutual_aid_balance")(v)
     )
+    hospital_name: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_text_conv("claim", "hospital_name")(v)
+    )
+    hospital_code: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_text_conv("claim", "hospital_code")(v)
+    )
+    admission_no: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_text_conv("claim", "admission_no")(v)
+    )
+    department: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_text_conv("claim", "department")(v)
+    )
+    diagnosis: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("claim", "diagnosis")(v))
     #: Totals given beside fee lines that wait for the default ratio (checked by with_default_ratio).
     stated: tuple[tuple[str, Decimal], ...] = attrs.field(default=(), repr=False)
 
@@ -629,6 +648,7 @@ class Claim:
         "id", "kind", "admitted", "discharged", "hospital_level", "referral", "location", "filed",
         "designated", "total", "in_scope", "class_b_self_pay", "over_limit", "basic", "tags", "items",
         "mdtrt_id", "setl_id", "mid_setl_flag", "account_balance", "use_account", "mutual_aid_balance",
+        "hospital_name", "hospital_code", "admission_no", "department", "diagnosis",
     )  # fmt: skip
 
     @classmethod

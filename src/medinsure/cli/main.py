@@ -91,7 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--jurisdiction", metavar="CODE")
     explain.add_argument("--claim", metavar="ID", help="only this claim (the claims before it still accumulate)")
     explain.add_argument("--lang", choices=("zh", "en"), default="zh")
-    explain.add_argument("--html", metavar="OUT", help="write an HTML sheet to OUT instead")
+    explain.add_argument(
+        "--copy",
+        choices=("patient", "audit"),
+        default="audit",
+        help="patient: the 出院结算单 handed to the patient; audit: every step with its rule and source",
+    )
+    explain.add_argument("--html", metavar="OUT", help="write an HTML document to OUT instead (A4 when printed)")
+    explain.add_argument("--pdf", metavar="OUT", help="print the sheets to a PDF file (needs Chromium)")
     explain.add_argument("--show-ids", action="store_true", help="do not mask person ids")
     explain.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims")
 
@@ -199,8 +206,9 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
+    from medinsure.io.printing import print_pdf
     from medinsure.io.records import settle_file
-    from medinsure.io.sheets import render_html, render_text
+    from medinsure.io.sheets import jurisdiction_names, render_document, render_text
 
     engine = _engine(args)
     chosen = []
@@ -210,23 +218,21 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
     if args.claim is not None and not chosen:
         raise MedinsureError(f"--claim {args.claim!r}: no claim with this id in {args.file}")
     mask = not args.show_ids
-    if args.html:
-        pages = [render_html(s, lang=args.lang, mask=mask) for s in chosen]
-        page = pages[0] if len(pages) == 1 else _join_pages(pages)
+    names = jurisdiction_names(engine)
+    options = {"lang": args.lang, "mask": mask, "copy": args.copy, "names": names}
+    if args.html or args.pdf:
+        page = render_document(chosen, **options)
+        if args.pdf:
+            print_pdf(page, args.pdf)
+        if args.html:
 
-        def write_page(handle: TextIO) -> None:
-            handle.write(page)
+            def write_page(handle: TextIO) -> None:
+                handle.write(page)
 
-        _write_atomically(args.html, write_page)
+            _write_atomically(args.html, write_page)
         return 0
-    print("\n\n".join(render_text(s, lang=args.lang, mask=mask) for s in chosen), file=out)
+    print("\n\n".join(render_text(s, **options) for s in chosen), file=out)
     return 0
-
-
-def _join_pages(pages: list[str]) -> str:
-    head, _, _ = pages[0].partition("<body>")
-    bodies = [p.partition("<body>")[2].rpartition("</body>")[0] for p in pages]
-    return head + "<body>" + '<hr style="margin:32px 0">'.join(bodies) + "</body></html>"
 
 
 def _plugins(args: argparse.Namespace, out: TextIO) -> int:

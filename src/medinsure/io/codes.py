@@ -53,6 +53,7 @@ FIELD_DICTIONARIES: dict[str, str] = {
     "location": "",
     "class": "chrgitm_lv",
     "category": "med_chrgitm_type",
+    "sex": "gend",
 }
 
 _C = Code
@@ -78,6 +79,8 @@ CODES: tuple[Code, ...] = (
     _C("location", "local", ("本地", "统筹区内")),
     _C("location", "in_province", ("省内异地",)),
     _C("location", "out_of_province", ("跨省异地", "省外")),
+    _C("sex", "male", ("男",), "1"),
+    _C("sex", "female", ("女",), "2"),
     _C("class", "A", ("甲类", "甲"), "01"),
     _C("class", "B", ("乙类", "乙"), "02"),
     _C("class", "C", ("丙类", "丙", "自费"), "03"),

@@ -9,7 +9,8 @@ columns:
 admitted, discharged, hospital_level, referral, location, filed, designated, total, in_scope``,
 and optionally ``service_years``, ``psn_type``, ``class_b_self_pay``, ``over_limit``, ``tags``,
 the platform's ids ``mdtrt_id``, ``setl_id``, ``mid_setl_flag``, the personal account
-``account_balance``, ``use_account``, ``mutual_aid_balance`` and, for a basic settlement made
+``account_balance``, ``use_account``, ``mutual_aid_balance``, the sheet's ``name``, ``sex``,
+``hospital_name``, ``hospital_code``, ``admission_no``, ``department``, ``diagnosis`` and, for a basic settlement made
 elsewhere, ``basic_pool, basic_in_scope_self_pay`` (and ``basic_deductible``). The platform's
 names are read as aliases: ``insutype`` (for ``scheme``), ``med_type`` (``kind``), ``psn_no``
 (``patient_id``), ``acct_used_flag`` (``use_account``). Lists are comma-separated inside one
@@ -56,11 +57,13 @@ __all__ = [
 
 PATIENT_COLUMNS = (
     "patient_id", "scheme", "status", "birth_date", "categories", "conditions", "service_years", "psn_type",
+    "name", "sex",
 )  # fmt: skip
 CLAIM_COLUMNS = (
     "claim_id", "kind", "admitted", "discharged", "hospital_level", "referral", "location", "filed",
     "designated", "total", "in_scope", "class_b_self_pay", "over_limit", "tags", "mdtrt_id", "setl_id",
-    "mid_setl_flag", "account_balance", "use_account", "mutual_aid_balance",
+    "mid_setl_flag", "account_balance", "use_account", "mutual_aid_balance", "hospital_name", "hospital_code",
+    "admission_no", "department", "diagnosis",
 )  # fmt: skip
 #: The platform's column names read as medinsure's.
 COLUMN_ALIASES = {"insutype": "scheme", "med_type": "kind", "psn_no": "patient_id", "acct_used_flag": "use_account"}

@@ -62,6 +62,9 @@ def patient_mapping(patient: Patient) -> dict[str, Any]:
         data["conditions"] = sorted(patient.conditions)
     if patient.psn_type is not None:
         data["psn_type"] = patient.psn_type
+    for key in ("name", "sex"):
+        if getattr(patient, key) is not None:
+            data[key] = getattr(patient, key)
     if patient.contributions:
         data["contributions"] = [
             {"paid_on": _date(c.paid_on), "from": _date(c.start), "to": _date(c.end)} for c in patient.contributions
@@ -87,7 +90,10 @@ def claim_mapping(claim: Claim) -> dict[str, Any]:
         data["class_b_self_pay"] = str(claim.class_b_self_pay)
         if claim.over_limit:
             data["over_limit"] = str(claim.over_limit)
-    for key in ("mdtrt_id", "setl_id", "account_balance", "mutual_aid_balance"):
+    for key in (
+        "mdtrt_id", "setl_id", "account_balance", "mutual_aid_balance", "hospital_name", "hospital_code",
+        "admission_no", "department", "diagnosis",
+    ):  # fmt: skip
         if getattr(claim, key) is not None:
             data[key] = str(getattr(claim, key))
     if claim.mid_setl_flag:
@@ -236,6 +242,7 @@ def encode_settlement(s: Settlement) -> dict[str, Any]:
                 "applies_to": r.applies_to if isinstance(r.applies_to, str) else list(r.applies_to),
                 "reason": r.reason,
                 "provenance": _provenance(r.provenance),
+                **({"reason_zh": r.reason_zh} if r.reason_zh else {}),
             }
             for r in s.refusals
         ],
@@ -272,11 +279,15 @@ def _patient_record(patient: Patient) -> dict[str, Any]:
 def same_record(stored: str | None, settlement: Settlement) -> bool:
     """Whether ``stored`` (a canonical record) is ``settlement``'s record.
 
-    A record written by a ledger of schema version 1 has no ``patient``: it is compared without.
+    A record written by a ledger of schema version 1 has no ``patient`` and no refusal's
+    ``reason_zh``: it is compared without them.
     """
     data = encode_settlement(settlement)
     if stored is not None and '"patient":' not in stored:
         data.pop("patient", None)
+    if stored is not None and '"reason_zh":' not in stored:
+        for refusal in data["refusals"]:
+            refusal.pop("reason_zh", None)
     return canonical_json(data) == stored
 
 
@@ -326,6 +337,7 @@ def decode_settlement(data: Mapping[str, Any]) -> Settlement:
                 r["applies_to"] if isinstance(r["applies_to"], str) else tuple(r["applies_to"]),
                 r["reason"],
                 _provenance_from(r["provenance"]),
+                r.get("reason_zh", ""),
             )
             for r in data["refusals"]
         ),

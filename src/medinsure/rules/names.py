@@ -17,6 +17,7 @@ __all__ = [
     "COVERAGE_START_DELAY",
     "FEES_CLASS_B_RATIO",
     "FUNDS",
+    "FUND_NAMES_ZH",
     "PERSONAL_ACCOUNT_SCOPE",
     "TABLE_KINDS",
 ]
@@ -51,6 +52,15 @@ TABLE_KINDS: dict[str, str] = {
 
 #: The funds that pay a claim; a benefit pays into one of them (``basic_pool`` excepted).
 FUNDS = ("basic_pool", "critical_illness", "burden_subsidy", "large_amount", "medical_assistance")
+
+#: Each fund's Chinese name, for explanation lines and settlement sheets.
+FUND_NAMES_ZH = {
+    "basic_pool": "基本医疗保险统筹基金",
+    "critical_illness": "大病保险",
+    "burden_subsidy": "个人负担过重补助",
+    "large_amount": "大额医疗费用补助",
+    "medical_assistance": "医疗救助",
+}
 
 #: The components of a settlement, named as in the scenario-file contract: the funds, and the
 #: deductible, the in-scope self-pay and the two totals.

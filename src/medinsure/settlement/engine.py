@@ -25,9 +25,9 @@ import attrs
 from medinsure.errors import InvalidInput
 from medinsure.model import Claim, Patient
 from medinsure.money import ZERO, fmt, from_fen, pct, to_fen
-from medinsure.rules.names import FEES_CLASS_B_RATIO, PERSONAL_ACCOUNT_SCOPE
+from medinsure.rules.names import FEES_CLASS_B_RATIO, FUND_NAMES_ZH, PERSONAL_ACCOUNT_SCOPE
 from medinsure.rules.registry import JurisdictionRules, Registry
-from medinsure.rules.tables import ParameterTable, Resolved, Version, claim_profile
+from medinsure.rules.tables import ParameterTable, Resolved, Schedule, Version, claim_profile
 from medinsure.settlement import formulas
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
 from medinsure.settlement.plan import BasicPlan, BenefitPlan, Plan, describe_claim, make_plan
@@ -232,7 +232,7 @@ class _Settling:
         refused_all = plan.refused_all
         deductible = pool = over_cap = 0
         if refused_all:
-            self.line("basic_pool", ZERO, f"not paid: {refusals[0].reason}", f"不予支付：{refusals[0].reason}")
+            self.line("basic_pool", ZERO, f"not paid: {refusals[0].reason}", f"不予支付：{refusals[0].text_zh}")
         elif plan.basic_note == "given":
             assert claim.basic is not None
             pool, deductible = to_fen(claim.basic.pool), to_fen(claim.basic.deductible or ZERO)
@@ -257,7 +257,7 @@ class _Settling:
                 "基本医保已另行结算：统筹支付按所给",
             )
         elif (r := plan.refusal("basic")) is not None:
-            self.line("basic_pool", ZERO, f"not paid: {r.reason}", f"不予支付：{r.reason}")
+            self.line("basic_pool", ZERO, f"not paid: {r.reason}", f"不予支付：{r.text_zh}")
         elif plan.basic is None:
             self.line(
                 "basic_pool",
@@ -286,7 +286,8 @@ class _Settling:
                     benefit.component,
                     ZERO,
                     f"{benefit.key}: not counted, not paid: {item.refusal.reason}",
-                    f"{benefit.key}：不计入累计，不予支付：{item.refusal.reason}",
+                    f"{FUND_NAMES_ZH.get(benefit.component, benefit.component)}：不计入累计，不予支付："
+                    f"{item.refusal.text_zh}",
                 )
                 continue
             if item.schedule is None:
@@ -495,8 +496,8 @@ class _Settling:
         base_before, paid_before = to_fen(base_before_yuan), to_fen(paid_before_yuan)
         target = formulas.annual(formulas.Tiers.of(schedule), base_before + base_added)
         paid = formulas.benefit_payment(target, paid_before, owed)
-        text = "{0}: annual base {1:,.2f} + {2:,.2f} = {3:,.2f}; F = {4:,.2f}, already paid {5:,.2f}"
-        zh = "{0}：年度累计 {1:,.2f} + {2:,.2f} = {3:,.2f}；按年度累计应付 {4:,.2f}，已付 {5:,.2f}"
+        text = "{0}: annual base {1:,.2f} + {2:,.2f} = {3:,.2f}; {8:en}; F = {4:,.2f}, already paid {5:,.2f}"
+        zh = "{7}：年度累计 {1:,.2f} + {2:,.2f} = {3:,.2f}；{8:zh}；按年度累计应付 {4:,.2f}，已付 {5:,.2f}"
         if paid < target - paid_before:  # what is owed in scope binds
             text += "; limited to the {6:,.2f} the patient still owes in scope"
             zh += "；以个人尚需负担的政策范围内费用 {6:,.2f} 为限"
@@ -509,6 +510,8 @@ class _Settling:
             target_yuan,
             paid_before_yuan,
             _Yuan(owed),
+            FUND_NAMES_ZH.get(benefit.component, benefit.component),
+            _Breakdown(schedule, base_before + base_added, target),
         )
         self.line(benefit.component, paid_yuan, text, zh, ref, args=args)
         return BenefitResult(
@@ -554,14 +557,16 @@ class _Settling:
                 cut = min(excess, paid)
                 revised[i] = attrs.evolve(r, paid=from_fen(paid - cut))
                 excess -= cut
+                funds_zh = " + ".join(FUND_NAMES_ZH.get(c, c) for c in cap.components)
                 self.line(
                     r.component,
                     -from_fen(cut),
                     f"{cap.id}: the year's {' + '.join(cap.components)} may not exceed {pct(found.value)}"
                     f" of the year's in-scope cost {fmt(year_in_scope)} = {fmt(from_fen(limit))};"
                     f" {r.key} cut by {fmt(from_fen(cut))}",
-                    f"{cap.id}：本年 {' + '.join(cap.components)} 不超过年度政策范围内费用 {fmt(year_in_scope)} 的"
-                    f" {pct(found.value)}，即 {fmt(from_fen(limit))}；{r.key} 减少 {fmt(from_fen(cut))}",
+                    f"合计支付上限：本年{funds_zh}不超过年度政策范围内费用 {fmt(year_in_scope)} 的"
+                    f" {pct(found.value)}，即 {fmt(from_fen(limit))}；{FUND_NAMES_ZH.get(r.component, r.component)}"
+                    f"减少 {fmt(from_fen(cut))}",
                     ref,
                 )
             results = revised
@@ -584,6 +589,46 @@ class _Yuan:
 
     def __hash__(self) -> int:
         return hash(self.fen)
+
+
+class _Breakdown:
+    """How ``F`` of a year's base is made, tier by tier: ``{n:zh}`` or ``{n:en}`` in a line's text.
+
+    ``threshold 20,000; 50,000 × 60% = 30,000; 5,000 × 65% = 3,250``, and the remaining annual
+    maximum where the schedule has one.
+    """
+
+    __slots__ = ("base", "schedule", "target")
+
+    def __init__(self, schedule: Schedule, base: int, target: int) -> None:
+        self.schedule = schedule
+        self.base = base
+        self.target = target
+
+    def __format__(self, spec: str) -> str:
+        zh = spec == "zh"
+        schedule, tiers = self.schedule, formulas.Tiers.of(self.schedule)
+        sep = "；" if zh else "; "
+        threshold = fmt(schedule.threshold, short=True)
+        parts = [f"起付线 {threshold}" if zh else f"threshold {threshold}"]
+        terms = formulas.band_parts(tiers, self.base)
+        for part, n in terms:
+            rate = Decimal(n).scaleb(-tiers.k)
+            amount = formulas.at_rate(part, n, tiers.k)
+            parts.append(f"{fmt(from_fen(part), short=True)} × {pct(rate)} = {fmt(from_fen(amount), short=True)}")
+        if not terms:
+            parts.append("未达起付线" if zh else "below the threshold")
+        if schedule.cap is not None:
+            left = fmt(max(schedule.cap - from_fen(self.target), ZERO), short=True)
+            cap = fmt(schedule.cap, short=True)
+            parts.append(f"年度最高支付 {cap}，尚余 {left}" if zh else f"annual maximum {cap}, {left} left")
+        return sep.join(parts)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Breakdown) and (other.schedule, other.base) == (self.schedule, self.base)
+
+    def __hash__(self) -> int:
+        return hash((self.schedule, self.base))
 
 
 class _Percent:

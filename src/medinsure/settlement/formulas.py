@@ -34,6 +34,7 @@ __all__ = [
     "account_payable",
     "annual",
     "at_rate",
+    "band_parts",
     "benefit_payment",
     "choose",
     "combined_limit",
@@ -188,6 +189,22 @@ def annual(tiers: Tiers, base: Any) -> Any:
     if tiers.cap is not None:
         total = _clip_own(total, None, tiers.cap)
     return total
+
+
+def band_parts(tiers: Tiers, base: int) -> list[tuple[int, int]]:
+    """The terms :func:`annual` sums for one base: each band's part of it (fen) and its numerator.
+
+    A term's amount is ``at_rate(part, n, tiers.k)``; for explaining ``F``, not for settling
+    (``F`` rounds the sum once, so the rounded terms may differ from it by a fen or two).
+    """
+    out = []
+    for start, end, n in tiers.bands:
+        part = max(base - (tiers.offset + start), 0)
+        if end is not None:
+            part = min(part, end - start)
+        if part > 0:
+            out.append((part, n))
+    return out
 
 
 def benefit_payment(target: Any, paid_before: Any, owed: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,8 @@ from medinsure.model import Claim, Patient
 from medinsure.rules.names import COMPONENTS
 from medinsure.rules.tables import Provenance
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
+
+_CJK_TERMS = re.compile(r"[\u3400-\u9fff\uff08\uff09\u3001]+")
 
 __all__ = ["AccountResult", "BenefitResult", "Line", "Refusal", "RuleRef", "Settlement"]
 
@@ -103,6 +106,16 @@ class Refusal:
     applies_to: str | tuple[str, ...]
     reason: str
     provenance: Provenance
+    #: The reason in Chinese ("" when the rule has none: :attr:`text_zh` falls back).
+    reason_zh: str = ""
+
+    @property
+    def text_zh(self) -> str:
+        """The reason for a Chinese reader: the Chinese reason, else the Chinese terms the English one names."""
+        if self.reason_zh:
+            return self.reason_zh
+        terms = [t for t in _CJK_TERMS.findall(self.reason)]
+        return "不符合待遇享受条件" + (f"（{'、'.join(terms)}）" if terms else "")
 
     def covers(self, target: str) -> bool:
         """Whether it refuses ``target``: ``basic``, a benefit key or a fund."""
