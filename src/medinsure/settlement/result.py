@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -245,8 +246,12 @@ class Settlement:
             )
         return accumulator.plus(self.delta)
 
-    def explain(self, *, lang: str = "en") -> str:
-        """The settlement sheet as text (:func:`medinsure.io.sheets.render_text`, ids shown)."""
+    def explain(self, *, lang: str = "en", copy: str = "audit", names: Mapping[str, str] | None = None) -> str:
+        """The settlement sheet as text (:func:`medinsure.io.sheets.render_text`, ids shown).
+
+        ``copy`` is ``audit`` (every step, rule and source) or ``patient``; ``names`` maps
+        jurisdiction codes to the names a Chinese sheet shows (``{"dalian": "大连市"}``).
+        """
         from medinsure.io.sheets import render_text
 
-        return render_text(self, lang=lang, mask=False)
+        return render_text(self, lang=lang, mask=False, copy=copy, names=names)
