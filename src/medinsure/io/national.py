@@ -36,12 +36,14 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medinsure.io.codes import FUND_PAY_TYPES, label
 from medinsure.money import ZERO, from_fen, to_fen
 from medinsure.rules.names import FUNDS
-from medinsure.settlement.result import Settlement
+
+if TYPE_CHECKING:
+    from medinsure.settlement.result import Settlement
 
 __all__ = [
     "NATIONAL_FIELDS",
