@@ -141,3 +141,23 @@ def test_explain_pdf_has_the_masked_id_the_total_and_its_capitals(tmp_path):
     embedded = [line.split() for line in fonts.splitlines()[2:]]
     assert any("WenQuanYiZenHei" in row[0] for row in embedded)  # the Chinese font, embedded (subset)
     assert all(row[-5] == "yes" for row in embedded)
+
+
+def test_the_national_example_validates_against_the_shipped_schema():
+    import json
+
+    import jsonschema
+
+    from medinsure.io.writers import load_schema
+
+    code, out, err = run(
+        "settle", str(ROOT / "examples" / "national-platform.yaml"), "--national-fields", "--format", "json"
+    )
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    jsonschema.validate(data, load_schema("settlement"))
+    by_claim = {s["claim_id"]: s["national"]["setlinfo"] for s in data}
+    # E1 (by hand in the file): account 2,000, mutual aid 300, cash 1,155; B1: deductible not given
+    assert (by_claim["E1"]["acct_pay"], by_claim["E1"]["psn_cash_pay"]) == ("2000.00", "1155.00")
+    assert by_claim["B1"]["act_pay_dedc"] is None
+    assert by_claim["L1"]["overlmt_selfpay"] == "1000.00"

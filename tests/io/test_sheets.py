@@ -91,3 +91,11 @@ def test_a_residents_sheet_shows_no_employee_fund_and_an_unknown_deductible_as_n
     )[0]
     assert "个人负担过重补助" in render_html(employee, copy="patient")
     assert s.deductible == D(0)
+
+
+def test_a_refusal_reads_in_chinese_on_a_chinese_sheet():
+    s = settle(total=1000, in_scope=1000, designated=False)
+    text = render_text(s, copy="patient", names=NAMES)
+    assert "不予支付：就医机构不是定点医疗机构" in text
+    assert "designated" not in text
+    assert "Refused: the institution is not designated" in render_text(s, lang="en")
