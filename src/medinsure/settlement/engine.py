@@ -136,7 +136,7 @@ class Engine:
         it filled in, and its rule versions name it.
         """
         found: list[Resolved[Any]] = []
-        if isinstance(claim, Claim) and claim.pending_ratio and isinstance(patient, Patient):
+        if isinstance(claim, Claim) and claim.items and claim.pending_ratio and isinstance(patient, Patient):
             ratio = _lookup(self.rules(jurisdiction), FEES_CLASS_B_RATIO, patient, claim)
             if ratio is None:
                 raise InvalidInput(
@@ -322,19 +322,22 @@ class _Settling:
         amounts["patient_total"] = claim.total - amounts["fund_total"]
 
         eligible = not refused_all
+        continued = self.continued
         stay = claim.treatment_id
         delta = Delta(
             in_scope=claim.in_scope if eligible else ZERO,
             basic_pool=amounts["basic_pool"],
-            admissions=1 if eligible and claim.kind == "inpatient" and not self.continued else 0,
+            admissions=1 if eligible and claim.kind == "inpatient" and not continued else 0,
             claims=1,
             bases=Amounts.of({r.key: r.base_added for r in results}),
             paid=Amounts.of({r.key: r.paid for r in results}),
             components=Amounts.of(funds),
-            opened=(stay,) if claim.mid_setl_flag and stay not in acc.open_stays else (),
-            closed=(stay,) if self.continued and not claim.mid_setl_flag else (),
+            opened=(stay,) if claim.mid_setl_flag and not continued else (),
+            closed=(stay,) if continued and not claim.mid_setl_flag else (),
         )
-        account = self.account(amounts["patient_total"])
+        account = None
+        if claim.account_balance is not None or claim.use_account:
+            account = self.account(amounts["patient_total"])
         rules = plan.rules
         return Settlement(
             claim=claim,
@@ -358,7 +361,7 @@ class _Settling:
     @property
     def continued(self) -> bool:
         """Whether the claim is a later part of a stay settled in part before (中途结算)."""
-        return self.claim.treatment_id in self.acc.open_stays
+        return bool(self.acc.open_stays) and self.claim.treatment_id in self.acc.open_stays
 
     def account(self, patient_total: Decimal) -> AccountResult | None:
         """The personal account's and the family's mutual-aid payment, and the cash rest."""
