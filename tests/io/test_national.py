@@ -338,3 +338,20 @@ def test_the_documented_code_table_is_the_one_the_input_reads():
     for row in CODES:
         cells = f"| `{row.field}` | `{row.name}` | {' / '.join(row.zh)} | {row.code or '—'} |"
         assert cells in page, row
+
+
+def test_a_json_scenario_file_carries_fee_lines_too(tmp_path):
+    from medinsure.io.data import read_data_file
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value if isinstance(value, (str, int, bool)) or value is None else str(value)
+
+    path = tmp_path / "national.json"
+    path.write_text(json.dumps(plain(read_data_file(TESTS / "data" / "national.yaml")), ensure_ascii=False), "utf-8")
+    (s,) = settle_file(path, engine=ENGINE)
+    # the worked example: (8,000 − 1,000) × 60% = 4,200
+    assert (s.claim.over_limit, s.claim.in_scope, s.basic_pool) == (D(1000), D(8000), D(4200))
