@@ -281,7 +281,10 @@ def _cite_zh(ref: RuleRef) -> str:
     if src.publication.startswith("medinsure assumption"):
         return "medinsure 假设值（未找到公开数据，可替换为官方数值）"
     publication = re.split(r" \(|,|，", src.publication, maxsplit=1)[0].strip()
-    parts = [p for p in (src.document if src.document and _CJK.search(src.document) else None, publication) if p]
+    document = None
+    if src.document and _CJK.search(src.document):  # without any English aside in brackets
+        document = re.sub(r"\s*\([^)\u3400-\u9fff]*\)", "", src.document).strip()
+    parts = [p for p in (document, publication) if p]
     text = "，".join(dict.fromkeys(parts))
     if src.date is not None:
         text += f"，{src.date.isoformat()}"
@@ -461,6 +464,22 @@ def _ref_lines(ref: RuleRef, t: dict[str, str], lang: str, names: Mapping[str, s
     return out
 
 
+def _steps(
+    s: Settlement, component: str, t: dict[str, str], lang: str, copy: str, names: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The audit copy's steps of one component: each line's calculation, then its rules."""
+    if copy != "audit":
+        return ()
+    details: list[str] = []
+    for line in s.lines:
+        if line.component != component:
+            continue
+        details.append(f"{t['how']}{'：' if lang == 'zh' else ': '}{_line_text(line, lang)}")
+        for ref in line.rules:
+            details.extend(_ref_lines(ref, t, lang, names))
+    return tuple(details)
+
+
 def _settlement_block(s: Settlement, t: dict[str, str], lang: str, copy: str, names: Mapping[str, str]) -> _Block:
     applying = _funds_applying(s)
     unknown_deductible = s.claim.basic is not None and s.claim.basic.deductible is None
@@ -471,15 +490,8 @@ def _settlement_block(s: Settlement, t: dict[str, str], lang: str, copy: str, na
         if name in ("in_scope_self_pay", "patient_total") and copy == "patient":
             continue
         value = t["not_given"] if name == "deductible" and unknown_deductible else fmt(s.components[name])
-        details: list[str] = []
-        if copy == "audit":
-            for line in s.lines:
-                if line.component != name:
-                    continue
-                details.append(f"{t['how']}{'：' if lang == 'zh' else ': '}{_line_text(line, lang)}")
-                for ref in line.rules:
-                    details.extend(_ref_lines(ref, t, lang, names))
-        rows.append(_Row(t[name], value, tuple(details), name, strong=name in ("fund_total", "patient_total")))
+        steps = _steps(s, name, t, lang, copy, names)
+        rows.append(_Row(t[name], value, steps, name, strong=name in ("fund_total", "patient_total")))
     refusals = tuple(
         f"{t['refused']}：{r.text_zh}"
         if lang == "zh"
@@ -489,13 +501,15 @@ def _settlement_block(s: Settlement, t: dict[str, str], lang: str, copy: str, na
     return _Block(t["settlement"] if copy == "audit" else t["funds"], tuple(rows), after=refusals)
 
 
-def _personal_block(s: Settlement, t: dict[str, str]) -> _Block:
+def _personal_block(s: Settlement, t: dict[str, str], lang: str, copy: str, names: Mapping[str, str]) -> _Block:
     a = s.account
     rows = [_Row(t["patient_total"], fmt(s.patient_total), strong=True)]
     if a is not None:
-        rows.append(_Row(t["account"], fmt(a.account), component="personal_account"))
+        steps = _steps(s, "personal_account", t, lang, copy, names)
+        rows.append(_Row(t["account"], fmt(a.account), steps, component="personal_account"))
         if a.mutual_aid:
-            rows.append(_Row(t["mutual_aid"], fmt(a.mutual_aid)))
+            steps = _steps(s, "mutual_aid", t, lang, copy, names)
+            rows.append(_Row(t["mutual_aid"], fmt(a.mutual_aid), steps, component="mutual_aid"))
     cash = s.patient_total if a is None else a.cash
     rows.append(_Row(t["cash"], fmt(cash), strong=True, component="cash"))
     if a is not None and a.balance is not None:
@@ -533,7 +547,7 @@ def _sheet(s: Settlement, lang: str, mask: bool, copy: str, names: Mapping[str, 
     if category is not None:
         blocks.append(category)
     blocks.append(_settlement_block(s, t, lang, copy, names))
-    blocks.append(_personal_block(s, t))
+    blocks.append(_personal_block(s, t, lang, copy, names))
     blocks.append(_year_block(s, t, lang))
     place = _place(s.jurisdiction, lang, names)
     subtitle = f"{place} · {t[copy + '_copy']}" if lang == "en" else f"{place}（{t[copy + '_copy']}）"

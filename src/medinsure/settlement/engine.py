@@ -406,7 +406,7 @@ class _Settling:
         )
         if aid:
             self.line(
-                "personal_account",
+                "mutual_aid",
                 from_fen(aid),
                 "family mutual aid pays {0:,.2f} of the {1:,.2f} the own account could not",
                 "家庭共济支付 {0:,.2f}（本人账户不足部分 {1:,.2f}）",
