@@ -295,7 +295,7 @@ def test_an_interim_settlement_counts_the_stay_once():
     # part 1: (30,000 − 1,000) × 60% = 17,400; part 2: no deductible again, 21,000 × 60% = 12,600
     assert (a.deductible, a.basic_pool, b.deductible, b.basic_pool) == (D(1000), D(17400), D(0), D(12600))
     assert b.accumulator_after.admissions == 1
-    assert b.accumulator_after.open_stays == frozenset()
+    assert b.accumulator_after.open_stays == ()
     (whole,) = ENGINE.settle(
         p, [Claim.from_mapping({"id": "W", **BASE, "total": 51000, "in_scope": 51000})], jurisdiction="testland"
     )
@@ -355,3 +355,33 @@ def test_a_json_scenario_file_carries_fee_lines_too(tmp_path):
     (s,) = settle_file(path, engine=ENGINE)
     # the worked example: (8,000 − 1,000) × 60% = 4,200
     assert (s.claim.over_limit, s.claim.in_scope, s.basic_pool) == (D(1000), D(8000), D(4200))
+
+
+@given(st.lists(st.integers(1, 4_000_000), min_size=1, max_size=4))
+@settings(max_examples=40, deadline=None)
+def test_a_stay_settled_in_parts_counts_once(parts_fen):
+    # parts of one stay (interim settlements, then the discharge) against the whole stay at once
+    claims = []
+    for i, fen in enumerate(parts_fen):
+        last = i == len(parts_fen) - 1
+        cost = str(D(fen) / 100)
+        claims.append(
+            Claim.from_mapping(
+                {"id": f"P{i}", **BASE, "discharged": f"2020-0{i + 1}-28", "mdtrt_id": "STAY",
+                 "mid_setl_flag": not last, "total": cost, "in_scope": cost}
+            )
+        )  # fmt: skip
+    whole_cost = str(D(sum(parts_fen)) / 100)
+    whole = Claim.from_mapping({"id": "W", **BASE, "total": whole_cost, "in_scope": whole_cost})
+    parts = ENGINE.settle(patient(), claims, jurisdiction="testland")
+    (one,) = ENGINE.settle(patient(), [whole], jurisdiction="testland")
+    assert all(s.fund_total + s.patient_total == s.total for s in parts)
+    assert sum(s.deductible for s in parts) == one.deductible  # the deductible once
+    assert parts[-1].accumulator_after.admissions == 1  # one admission
+    assert parts[-1].accumulator_after.open_stays == ()
+    # the pool rounds each part to the fen; the secondary benefit is exact on the year's base
+    assert abs(sum(s.basic_pool for s in parts) - one.basic_pool) <= D("0.01") * len(parts)
+    pool_gap = abs(one.basic_pool - sum(s.basic_pool for s in parts))
+    # the year's self-pay base moves by the same fen, and the benefit by at most as much
+    assert sum(s.in_scope_self_pay for s in parts) - one.in_scope_self_pay in (pool_gap, -pool_gap)
+    assert abs(sum(s.critical_illness for s in parts) - one.critical_illness) <= pool_gap + D("0.01")

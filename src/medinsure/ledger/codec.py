@@ -161,7 +161,7 @@ def accumulator_from_dict(data: Mapping[str, Any]) -> Accumulator:
         bases=_amounts(data["bases"]),
         paid=_amounts(data["paid"]),
         components=_amounts(data["components"]),
-        open_stays=frozenset(data.get("open_stays", ())),
+        open_stays=tuple(sorted((k, Decimal(v)) for k, v in data.get("open_stays", {}).items())),
     )
 
 
@@ -260,8 +260,7 @@ def encode_settlement(s: Settlement) -> dict[str, Any]:
             "bases": _str_amounts(delta.bases),
             "paid": _str_amounts(delta.paid),
             "components": _str_amounts(delta.components),
-            **({"opened": list(delta.opened)} if delta.opened else {}),
-            **({"closed": list(delta.closed)} if delta.closed else {}),
+            **({"stays": [[k, None if v is None else str(v)] for k, v in delta.stays]} if delta.stays else {}),
         },
         "overrides": list(s.overrides),
         **({"account": _account(s.account)} if s.account is not None else {}),
@@ -356,8 +355,7 @@ def decode_settlement(data: Mapping[str, Any]) -> Settlement:
             bases=_amounts(d["bases"]),
             paid=_amounts(d["paid"]),
             components=_amounts(d["components"]),
-            opened=tuple(d.get("opened", ())),
-            closed=tuple(d.get("closed", ())),
+            stays=tuple((k, None if v is None else Decimal(v)) for k, v in d.get("stays", ())),
         ),
         overrides=tuple(data["overrides"]),
         account=None if data.get("account") is None else _account_from(data["account"]),

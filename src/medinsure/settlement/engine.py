@@ -324,6 +324,11 @@ class _Settling:
         eligible = not refused_all
         continued = self.continued
         stay = claim.treatment_id
+        stays: tuple[tuple[str, Decimal | None], ...] = ()
+        if claim.mid_setl_flag:  # the stay goes on: what its parts have paid of the deductible
+            stays = ((stay, (acc.stay_deductible(stay) or ZERO) + from_fen(deductible)),)
+        elif continued:
+            stays = ((stay, None),)
         delta = Delta(
             in_scope=claim.in_scope if eligible else ZERO,
             basic_pool=amounts["basic_pool"],
@@ -332,8 +337,7 @@ class _Settling:
             bases=Amounts.of({r.key: r.base_added for r in results}),
             paid=Amounts.of({r.key: r.paid for r in results}),
             components=Amounts.of(funds),
-            opened=(stay,) if claim.mid_setl_flag and not continued else (),
-            closed=(stay,) if continued and not claim.mid_setl_flag else (),
+            stays=stays,
         )
         account = None
         if claim.account_balance is not None or claim.use_account:
@@ -361,7 +365,7 @@ class _Settling:
     @property
     def continued(self) -> bool:
         """Whether the claim is a later part of a stay settled in part before (中途结算)."""
-        return bool(self.acc.open_stays) and self.claim.treatment_id in self.acc.open_stays
+        return bool(self.acc.open_stays) and self.acc.stay_deductible(self.claim.treatment_id) is not None
 
     def account(self, patient_total: Decimal) -> AccountResult | None:
         """The personal account's and the family's mutual-aid payment, and the cash rest."""
@@ -436,14 +440,17 @@ class _Settling:
         in_scope = to_fen(claim.in_scope)
         ratio: Decimal = basic.ratio.value
         n, k = formulas.rate_parts(ratio)
-        if self.continued:  # the stay's interim settlement paid the deductible
-            deductible = 0
+        stay_paid = self.acc.stay_deductible(claim.treatment_id) if self.acc.open_stays else None
+        if stay_paid is not None:  # a later part of a stay: what remains of its deductible
+            remaining = max(to_fen(basic.deductible.value) - to_fen(stay_paid), 0)
+            deductible = formulas.deductible_applied(in_scope, remaining)
             self.line(
                 "deductible",
-                ZERO,
-                "deductible paid at the interim settlement of stay {0}",
-                "起付线已在本次住院（{0}）中途结算时支付",
-                args=(claim.treatment_id,),
+                from_fen(deductible),
+                "deductible {0:,.2f}, of which the interim settlements of stay {1} paid {2:,.2f}",
+                "起付标准 {0:,.2f}，本次住院（{1}）中途结算已付 {2:,.2f}",
+                self.ref(basic.deductible),
+                args=(basic.deductible.value, claim.treatment_id, stay_paid),
             )
         else:
             deductible = formulas.deductible_applied(in_scope, to_fen(basic.deductible.value))
