@@ -491,6 +491,6 @@ def test_a_ledger_meta_without_the_marker_is_not_a_ledger(tmp_path, engine):
     path = tmp_path / "other.sqlite"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE ledger_meta (key text primary key, value text)")
-        conn.execute("INSERT INTO ledger_meta VALUES ('schema', '1')")
+        conn.execute("INSERT INTO ledger_meta VALUES ('schema', '7')")
     with pytest.raises(LedgerError, match=r"not a medinsure ledger \(its ledger_meta has no marker\)"):
         open_ledger(path, engine)
