@@ -157,18 +157,23 @@ MAX_ID_LENGTH = 64
 _FORBIDDEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"})
 
 
-def identifier(value: Any, field: str) -> str:
+#: The longest name or description accepted (a hospital, a department, a diagnosis, a person).
+MAX_TEXT_LENGTH = 200
+
+
+def identifier(value: Any, field: str, *, limit: int = MAX_ID_LENGTH) -> str:
     """An id as medinsure compares and stores it: NFKC-normalised (full-width ``Ｋ１`` is
     ``K1``), stripped of white space, not empty, without control or format characters, at most
-    :data:`MAX_ID_LENGTH` characters. The same id written two ways is one id; an id that could
-    forge a line of output or hide a character is refused."""
+    ``limit`` characters (:data:`MAX_ID_LENGTH`). The same id written two ways is one id; an id
+    that could forge a line of output or hide a character is refused. Names and descriptions
+    are read the same way, up to :data:`MAX_TEXT_LENGTH`."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InvalidInput(field, value, "expected text")
     if isinstance(value, int) and value.bit_length() > 200:
-        raise InvalidInput(field, "an integer of many digits", f"longer than {MAX_ID_LENGTH} characters")
+        raise InvalidInput(field, "an integer of many digits", f"longer than {limit} characters")
     raw = str(value)
-    if len(raw) > 4 * MAX_ID_LENGTH:  # NFKC may shorten a text, never to a quarter
-        raise InvalidInput(field, f"{raw[:20]}…({len(raw)} characters)", f"longer than {MAX_ID_LENGTH} characters")
+    if len(raw) > 4 * limit:  # NFKC may shorten a text, never to a quarter
+        raise InvalidInput(field, f"{raw[:20]}…({len(raw)} characters)", f"longer than {limit} characters")
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
         raise InvalidInput(field, value, "must not be empty")
@@ -177,8 +182,8 @@ def identifier(value: Any, field: str) -> str:
             raise InvalidInput(
                 field, text.encode("unicode_escape").decode("ascii"), f"contains the character U+{ord(char):04X}"
             )
-    if len(text) > MAX_ID_LENGTH:
-        raise InvalidInput(field, f"{text[:20]}…({len(text)} characters)", f"longer than {MAX_ID_LENGTH} characters")
+    if len(text) > limit:
+        raise InvalidInput(field, f"{text[:20]}…({len(text)} characters)", f"longer than {limit} characters")
     return text
 
 
@@ -218,6 +223,11 @@ def _optional_code_conv(owner: str, name: str) -> Any:
 def _optional_text_conv(owner: str, name: str) -> Any:
     inner = _text_conv(owner, name)
     return lambda value: None if value is None else inner(value)
+
+
+def _optional_label_conv(owner: str, name: str) -> Any:
+    """A name or description: read as an id is, up to :data:`MAX_TEXT_LENGTH` characters."""
+    return lambda value: None if value is None else identifier(value, f"{owner}.{name}", limit=MAX_TEXT_LENGTH)
 
 
 def _optional_amount_conv(owner: str, name: str) -> Any:
@@ -332,7 +342,7 @@ class Patient:
     contributions: tuple[Contribution, ...] = attrs.field(default=(), converter=_contributions_conv)
     service_years: int | None = attrs.field(default=None, converter=_optional_years_conv)
     psn_type: str | None = attrs.field(default=None, converter=lambda v: _optional_code_conv("patient", "psn_type")(v))
-    name: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("patient", "name")(v))
+    name: str | None = attrs.field(default=None, converter=lambda v: _optional_label_conv("patient", "name")(v))
     sex: str | None = attrs.field(default=None, converter=lambda v: _optional_choice("patient", "sex", SEXES)(v))
 
     def __attrs_post_init__(self) -> None:
@@ -439,7 +449,7 @@ class FeeLine:
     code: str = attrs.field(converter=lambda v: _text_conv("item", "code")(v))
     klass: str = attrs.field(converter=lambda v: _choice("item", "class", FEE_CLASSES)(v))
     amount: Decimal = attrs.field(converter=lambda v: _amount_conv("item", "amount")(v))
-    name: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("item", "name")(v))
+    name: str | None = attrs.field(default=None, converter=lambda v: _optional_label_conv("item", "name")(v))
     quantity: Decimal = attrs.field(default=None, converter=_quantity_conv)
     unit_price: Decimal | None = attrs.field(
         default=None, converter=lambda v: _optional_amount_conv("item", "unit_price")(v)
@@ -623,7 +633,7 @@ class Claim:
         default=None, converter=lambda v: _optional_amount_conv("claim", "mutual_aid_balance")(v)
     )
     hospital_name: str | None = attrs.field(
-        default=None, converter=lambda v: _optional_text_conv("claim", "hospital_name")(v)
+        default=None, converter=lambda v: _optional_label_conv("claim", "hospital_name")(v)
     )
     hospital_code: str | None = attrs.field(
         default=None, converter=lambda v: _optional_text_conv("claim", "hospital_code")(v)
@@ -632,9 +642,9 @@ class Claim:
         default=None, converter=lambda v: _optional_text_conv("claim", "admission_no")(v)
     )
     department: str | None = attrs.field(
-        default=None, converter=lambda v: _optional_text_conv("claim", "department")(v)
+        default=None, converter=lambda v: _optional_label_conv("claim", "department")(v)
     )
-    diagnosis: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("claim", "diagnosis")(v))
+    diagnosis: str | None = attrs.field(default=None, converter=lambda v: _optional_label_conv("claim", "diagnosis")(v))
     #: Totals given beside fee lines that wait for the default ratio (checked by with_default_ratio).
     stated: tuple[tuple[str, Decimal], ...] = attrs.field(default=(), repr=False)
 
