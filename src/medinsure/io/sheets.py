@@ -18,7 +18,7 @@ from medinsure.rules.names import COMPONENTS
 if TYPE_CHECKING:
     from medinsure.settlement.result import Line, Settlement
 
-__all__ = ["LABELS", "render_html", "render_text"]
+__all__ = ["LABELS", "join_pages", "render_html", "render_text"]
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
@@ -280,3 +280,12 @@ def render_html(s: Settlement, *, lang: str = "zh", mask: bool = True) -> str:
     ]
     parts.append("</table></body></html>")
     return "\n".join(parts)
+
+
+def join_pages(pages: list[str]) -> str:
+    """Several pages of :func:`render_html` as one page, the sheets one after the other."""
+    if len(pages) == 1:
+        return pages[0]
+    head, _, _ = pages[0].partition("<body>")
+    bodies = [p.partition("<body>")[2].rpartition("</body>")[0] for p in pages]
+    return head + "<body>" + '<hr style="margin:32px 0">'.join(bodies) + "</body></html>"
