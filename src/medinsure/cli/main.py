@@ -9,6 +9,7 @@ Each command is one documented Python call as well:
 | ``check PATH...`` | :func:`medinsure.io.scenarios.check_paths` |
 | ``plugins`` | :func:`medinsure.plugins.host.list_plugins` |
 | ``rules CODE`` | :func:`medinsure.rules.describe.rules_as_dict` |
+| ``serve`` | :func:`medinsure.service.app.create_app` on uvicorn (:mod:`medinsure.cli.serve`) |
 
 Exit codes: 0 success; 1 a scenario expectation failed (``check``); 2 bad input, bad rule
 data or a plugin that cannot be loaded, with a one-line reason naming the file, row or case,
@@ -31,6 +32,7 @@ from medinsure import __version__
 from medinsure.cli import compare as compare_cli
 from medinsure.cli import kit
 from medinsure.cli import ledger as ledger_cli
+from medinsure.cli import serve as serve_cli
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
 from medinsure.settlement.engine import Engine
@@ -91,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     kit.add_parser(sub)
     ledger_cli.add_commands(sub, common)
     compare_cli.add_parser(sub, common)
+    serve_cli.add_parser(sub, common)
     return parser
 
 
@@ -181,7 +184,7 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
     from medinsure.io.records import settle_file
-    from medinsure.io.sheets import render_html, render_text
+    from medinsure.io.sheets import join_pages, render_html, render_text
 
     engine = _engine(args)
     chosen = []
@@ -192,8 +195,7 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
         raise MedinsureError(f"--claim {args.claim!r}: no claim with this id in {args.file}")
     mask = not args.show_ids
     if args.html:
-        pages = [render_html(s, lang=args.lang, mask=mask) for s in chosen]
-        page = pages[0] if len(pages) == 1 else _join_pages(pages)
+        page = join_pages([render_html(s, lang=args.lang, mask=mask) for s in chosen])
 
         def write_page(handle: TextIO) -> None:
             handle.write(page)
@@ -202,12 +204,6 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     print("\n\n".join(render_text(s, lang=args.lang, mask=mask) for s in chosen), file=out)
     return 0
-
-
-def _join_pages(pages: list[str]) -> str:
-    head, _, _ = pages[0].partition("<body>")
-    bodies = [p.partition("<body>")[2].rpartition("</body>")[0] for p in pages]
-    return head + "<body>" + '<hr style="margin:32px 0">'.join(bodies) + "</body></html>"
 
 
 def _plugins(args: argparse.Namespace, out: TextIO) -> int:
@@ -269,6 +265,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             return kit.run(args, out)
         if args.command == "compare":
             return compare_cli.run(args, _engine(args), out)
+        if args.command == "serve":
+            return serve_cli.run(args, err)
     except MedinsureError as exc:
         if args.debug:
             raise
