@@ -2,7 +2,7 @@
 
 - ``api``: the installed plugins, the test-only ones and the faulty one; a SQLite ledger; a
   bearer token. Most tests call it.
-- ``limited``: the test-only plugin; a ledger; two workers; a 4,096-byte body limit and a
+- ``limited``: the test-only plugin; no ledger; two workers; a 4,096-byte body limit and a
   one-second time limit; person ids may be shown.
 
 The service needs the ``service`` extra (in ``dev``); without it these tests are skipped, except
@@ -35,7 +35,7 @@ TOKEN = "test-token-0123456789abcdef"
 @attrs.frozen
 class Running:
     server: Server
-    ledger: Path
+    ledger: Path | None
     token: str | None
 
     @property
@@ -62,8 +62,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, token_file: Path) -> Iterator[
 
 
 @pytest.fixture(scope="session")
-def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    ledger = tmp_path_factory.mktemp("limited") / "ledger.sqlite"
-    options = ["--ledger", str(ledger), "--workers", "2", "--max-body", "4096", "--timeout", "1", "--allow-show-ids"]
+def limited() -> Iterator[Running]:
+    options = ["--workers", "2", "--max-body", "4096", "--timeout", "1", "--allow-show-ids"]
     with server(*options) as running:
-        yield Running(running, ledger, None)
+        yield Running(running, None, None)

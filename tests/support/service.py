@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -76,42 +76,46 @@ def environment() -> dict[str, str]:
 @contextmanager
 def server(*options: str, plugins: list[str] | None = None, timeout: float = 60) -> Iterator[Server]:
     """``medinsure serve OPTIONS`` on a free port of 127.0.0.1 until the block ends."""
+    with servers(1, *options, plugins=plugins, timeout=timeout) as (running,):
+        yield running
+
+
+@contextmanager
+def servers(count: int, *options: str, plugins: list[str] | None = None, timeout: float = 60) -> Iterator[list[Server]]:
+    """``count`` servers of the same options, started at the same time, each on a port of its own."""
     plugins = TEST_PLUGIN if plugins is None else plugins
-    with tempfile.TemporaryDirectory(prefix="medinsure-serve-") as folder:
-        log_path = Path(folder) / "server.log"
-        for _attempt in range(3):  # a port found free may be taken by another process before the server binds it
-            port = free_port()
-            with log_path.open("wb") as log:
-                process = subprocess.Popen(
-                    serve_command("--port", str(port), *options, *plugins),
-                    env=environment(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            running = Server(f"http://127.0.0.1:{port}", process, log_path)
-            try:
-                if _wait_until_up(running, timeout):
-                    yield running
-                    return
-            finally:
-                stop(process)
-            if "cannot listen there" not in running.log():
-                raise AssertionError(f"medinsure serve did not start:\n{running.log()}")
-        raise AssertionError("no free port found for medinsure serve")
+    with tempfile.TemporaryDirectory(prefix="medinsure-serve-") as folder, ExitStack() as stack:
+        running = []
+        for i in range(count):
+            started = _start(Path(folder) / f"server-{i}.log", [*options, *plugins])
+            stack.callback(stop, started.process)
+            running.append(started)
+        for started in running:
+            _wait_until_up(started, timeout)
+        yield running
 
 
-def _wait_until_up(running: Server, timeout: float) -> bool:
+def _start(log_path: Path, argv: list[str]) -> Server:
+    port = free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            serve_command("--port", str(port), *argv), env=environment(), stdout=log, stderr=subprocess.STDOUT
+        )
+    return Server(f"http://127.0.0.1:{port}", process, log_path)
+
+
+def _wait_until_up(running: Server, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if running.process.poll() is not None:
-            return False
+    while running.process.poll() is None:
         try:
             if httpx.get(f"{running.url}/v1/health", timeout=2).status_code == 200:
-                return True
+                return
         except httpx.TransportError:
             pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"medinsure serve did not answer within {timeout} s:\n{running.log()}")
         time.sleep(0.05)
-    raise AssertionError(f"medinsure serve did not answer within {timeout} s:\n{running.log()}")
+    raise AssertionError(f"medinsure serve ended (exit {running.process.returncode}):\n{running.log()}")
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> int:
