@@ -27,6 +27,7 @@ except ImportError as exc:  # pragma: no cover - the dev extra installs them
         raise
     pytest.skip(f"the service extra is not installed ({exc})", allow_module_level=True)
 
+from support.ledger import need_postgres, postgres_schema
 from support.service import Server, server
 
 TOKEN = "test-token-0123456789abcdef"
@@ -66,3 +67,14 @@ def limited() -> Iterator[Running]:
     options = ["--workers", "2", "--max-body", "4096", "--timeout", "1", "--allow-show-ids"]
     with server(*options) as running:
         yield Running(running, None, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty ledger: a SQLite file, or a PostgreSQL schema of its own (skipped without a server)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "ledger.sqlite")
+        return
+    need_postgres()
+    with postgres_schema() as url:
+        yield url

@@ -1,6 +1,6 @@
 """Under load, two server processes of two workers each on one ledger keep every ledger guarantee.
 
-Eight clients, each with 120 claims of its own persons (testland, 2020 and 2021; set
+Eight clients, each with 80 claims of its own persons (testland, 2020 and 2021; set
 ``MEDINSURE_TEST_LOAD_CLAIMS=500`` for 500 each, a run of a minute or two), send them in
 order over HTTP to the two servers in turn, one to four claims a request; now and then a client
 sends a request again (a retry: 200, the same body) or reverses the claim it just recorded.
@@ -17,37 +17,25 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import cycle
 from typing import Any
 
 import httpx
-import pytest
 
 from medinsure import Claim, Patient
 from medinsure.io.writers import settlement_record
 from medinsure.ledger import open_ledger
 from support import testland_engine as engine_of_testland
-from support.ledger import Item, need_postgres, postgres_schema, workload
+from support.ledger import Item, workload
 from support.service import servers
 
 CLIENTS = 8
-CLAIMS = int(os.environ.get("MEDINSURE_TEST_LOAD_CLAIMS", "120"))  # a client's claims: a multiple of 20
+CLAIMS = int(os.environ.get("MEDINSURE_TEST_LOAD_CLAIMS", "80"))  # a client's claims: a multiple of 20
 CLAIMS_PER_YEAR = 10
 PERSONS = CLIENTS * CLAIMS // (2 * CLAIMS_PER_YEAR)  # each person has claims in 2020 and 2021
 RETRY_EVERY = 7  # every 7th request is sent twice
 REVERSE_EVERY = 40  # every 40th request's last claim is reversed right after it is recorded
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "ledger.sqlite")
-        return
-    need_postgres()
-    with postgres_schema() as url:
-        yield url
 
 
 def _requests(items: list[Item]) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -123,12 +111,13 @@ def _sequential(items: list[Item], skip: set[str]) -> tuple[dict[str, Any], dict
     return records, accumulators
 
 
-def test_two_servers_of_two_workers_under_load_equal_a_sequential_run(target):
+def test_two_servers_of_two_workers_under_load_equal_a_sequential_run(ledger_target):
     items = workload(14, PERSONS, CLAIMS_PER_YEAR)
     shared = workload(15, 5, 2, years=(2021,))
     assert len(items) == CLIENTS * CLAIMS
     own = [[item for item in items if int(item[0]["id"][8:14]) % CLIENTS == k] for k in range(CLIENTS)]
     assert all(len(claims) == CLAIMS for claims in own)
+    target = ledger_target
     options = ("--ledger", target, "--workers", "2", "--ledger-connections", "3", "--timeout", "60")
     with servers(2, *options) as running:
         urls = [r.url for r in running]

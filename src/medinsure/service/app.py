@@ -24,7 +24,6 @@ import contextvars
 import datetime as dt
 import functools
 import hmac
-import json
 import logging
 import os
 import re
@@ -120,8 +119,8 @@ def _service(request: Request) -> Service:
 
 
 def _problem_response(problem: Problem, *, instance: str) -> Response:
-    body = problem.to_dict(instance=instance, request_id=_REQUEST_ID.get())
-    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers)
+    body = problem.to_json(instance=instance, request_id=_REQUEST_ID.get())
+    return Response(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers)
 
 
 def _wants_html(request: Request) -> bool:
@@ -434,13 +433,13 @@ class Guard:
 
     async def _send_problem(self, exc: BaseException, scope: Scope, send: Send) -> None:
         problem = problem_of(exc, request_id=_REQUEST_ID.get())
-        body = json.dumps(problem.to_dict(instance=scope["path"], request_id=_REQUEST_ID.get()), ensure_ascii=False)
-        headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body.encode())).encode())]
+        body = problem.to_json(instance=scope["path"], request_id=_REQUEST_ID.get())
+        headers = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
         headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
         if problem.status == 401:
             headers.append((b"www-authenticate", b'Bearer realm="medinsure"'))
         await send({"type": "http.response.start", "status": problem.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body.encode()})
+        await send({"type": "http.response.body", "body": body})
 
 
 # --- the application -------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from medinsure.errors import (
 from medinsure.io.masking import IdMasker
 from medinsure.io.writers import settlement_record
 from medinsure.ledger import Entry, Event, Ledger, open_ledger
-from medinsure.model import Claim
+from medinsure.model import Claim, is_plain_text
 from medinsure.rules.describe import rule_years
 from medinsure.service.requests import CaseRequest, claim_at
 from medinsure.settlement.engine import Engine
@@ -117,7 +117,7 @@ def find_entry(ledger: Ledger, settlement_id: str) -> Entry:
 
     A claim id today; where the ledger records the platform's ``setl_id``, it is looked up here.
     """
-    entry = ledger.entry(settlement_id)
+    entry = ledger.entry(settlement_id) if is_plain_text(settlement_id) else None
     if entry is None:
         raise UnknownClaim(settlement_id)
     return entry
@@ -253,7 +253,7 @@ def event_record(event: Event) -> dict[str, Any]:
 
 def person_year(ledger: Ledger, person_id: str, year: int, *, national: bool) -> dict[str, Any]:
     """A person-year as the ledger holds it: its claims in settlement order, accumulator, audit trail."""
-    entries = ledger.entries(person_id, year)
+    entries = ledger.entries(person_id, year) if is_plain_text(person_id) else []
     if not entries:
         raise RequestError(404, "Not Found", f"person={IdMasker()(person_id)!r}: the ledger holds no claims in {year}")
     return {

@@ -13,6 +13,7 @@ the server logged it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -112,6 +113,11 @@ class Problem:
     @property
     def title(self) -> str:
         return _TITLES.get(self.status, "Error")
+
+    def to_json(self, *, instance: str, request_id: str) -> bytes:
+        """The body of the response: UTF-8 JSON (a lone surrogate quoted in a value stays an escape)."""
+        text = json.dumps(self.to_dict(instance=instance, request_id=request_id), ensure_ascii=False)
+        return text.encode("utf-8", "backslashreplace")
 
     def to_dict(self, *, instance: str, request_id: str) -> dict[str, Any]:
         detail = self.detail if len(self.detail) <= MAX_DETAIL else self.detail[:MAX_DETAIL] + "…"

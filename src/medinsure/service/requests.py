@@ -20,7 +20,7 @@ import attrs
 
 from medinsure.errors import InputError, InvalidInput, MedinsureError, RequestError
 from medinsure.io.data import parse_json
-from medinsure.model import BasicResult, Claim, Patient
+from medinsure.model import BasicResult, Claim, Patient, is_plain_text
 from medinsure.settlement.accumulator import Accumulator
 
 __all__ = [
@@ -221,4 +221,6 @@ def reason_of(data: Any) -> str:
     reason = data.get("reason", "")
     if not isinstance(reason, str):
         raise InvalidInput("reason", reason, "expected text")
+    if not is_plain_text(reason):
+        raise InvalidInput("reason", reason, "must not hold control characters or lone surrogates")
     return reason.strip()
