@@ -2,8 +2,8 @@
 
 - ``api``: the installed plugins, the test-only ones and the faulty one; a SQLite ledger; a
   bearer token. Most tests call it.
-- ``limited``: the test-only plugin; no ledger; two workers; a 4,096-byte body limit and a
-  one-second time limit; person ids may be shown.
+- ``limited``: the installed plugins and the test-only one; no ledger, no token; two workers; a
+  4,096-byte body limit and a one-second time limit; person ids may be shown.
 
 The service needs the ``service`` extra (in ``dev``); without it these tests are skipped, except
 under ``CI=true``, where that is a failure.
@@ -65,7 +65,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, token_file: Path) -> Iterator[
 @pytest.fixture(scope="session")
 def limited() -> Iterator[Running]:
     options = ["--workers", "2", "--max-body", "4096", "--timeout", "1", "--allow-show-ids"]
-    with server(*options) as running:
+    with server(*options, plugins=["-p", "testplugin"]) as running:
         yield Running(running, None, None)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 __all__ = ["docs_page"]
@@ -25,6 +26,7 @@ text-align:center;margin-right:8px}.get{background:#2f6fb0}.post{background:#2f8
 table{border-collapse:collapse;margin:6px 0}td,th{border-bottom:1px solid #e4e4ee;padding:3px 8px;text-align:left;
 vertical-align:top}textarea{width:100%;min-height:9em;box-sizing:border-box}input.path{width:60%}
 pre.answer{background:#f5f5fa;padding:8px;max-height:28em;overflow:auto;white-space:pre-wrap}
+pre.answer:empty{display:none}
 .status{font-weight:bold}
 """
 
@@ -65,6 +67,11 @@ if (run && document.getElementById(run)) send(run);
 """
 
 
+def _text(text: str) -> str:
+    """Description text as HTML: escaped, with `code` in backticks shown as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def _example_path(path: str, operation: dict[str, Any]) -> str:
     query = []
     for parameter in operation.get("parameters", []):
@@ -80,12 +87,12 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> str:
     e = html.escape
     op_id = operation["operationId"]
     rows = "".join(
-        f"<tr><td><code>{e(p['name'])}</code></td><td>{e(p['in'])}</td><td>{e(p.get('description', ''))}</td></tr>"
+        f"<tr><td><code>{e(p['name'])}</code></td><td>{e(p['in'])}</td><td>{_text(p.get('description', ''))}</td></tr>"
         for p in operation.get("parameters", [])
     )
     params = f"<table><tr><th>parameter</th><th>in</th><th></th></tr>{rows}</table>" if rows else ""
     responses = "".join(
-        f"<tr><td><code>{e(code)}</code></td><td>{e(r.get('description', ''))}</td></tr>"
+        f"<tr><td><code>{e(code)}</code></td><td>{_text(r.get('description', ''))}</td></tr>"
         for code, r in operation["responses"].items()
     )
     body = ""
@@ -96,7 +103,7 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> str:
     accepts = "".join(f"<option>{e(m)}</option>" for m in dict.fromkeys(media))
     return (
         f'<section><h2><span class="method {e(method)}">{e(method.upper())}</span><code>{e(path)}</code></h2>'
-        f"<p>{e(operation.get('summary', ''))}</p><p>{e(operation.get('description', ''))}</p>{params}"
+        f"<p>{_text(operation.get('summary', ''))}</p><p>{_text(operation.get('description', ''))}</p>{params}"
         f'<form id="{e(op_id)}" data-method="{e(method.upper())}" onsubmit="return false">'
         f'<input class="path" value="{e(_example_path(path, operation))}"> '
         f'<select class="accept">{accepts}</select> '
@@ -119,7 +126,7 @@ def docs_page(document: dict[str, Any]) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{e(info['title'])}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{e(info['title'])} <small>{e(info['version'])}</small></h1>"
-        f"<p>{e(info['summary'])}</p><p>{e(info['description'])}</p>"
+        f"<p>{_text(info['summary'])}</p><p>{_text(info['description'])}</p>"
         '<p>The OpenAPI 3.1 document: <a href="/openapi.json">/openapi.json</a>. '
         'Bearer token (if the server has one): <input id="token" type="password" size="40"></p>'
         f"{sections}<script>{_SCRIPT}</script></body></html>"
