@@ -13,6 +13,8 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import pytest
+
 from medinsure.io.masking import mask_id
 from support.ledger import tamper
 from support.service import server
@@ -143,3 +145,45 @@ def test_a_ledger_that_cannot_be_read_is_a_503_and_logged(tmp_path):
         assert response.headers["retry-after"] == "5"
         assert health.status_code == 503
         assert "[gone-1]" in running.log()
+
+
+@pytest.mark.parametrize(("protocol", "nodelay"), [("NoDelayProtocol", 1), ("H11Protocol", 0)])
+def test_connections_on_a_listener_like_uvicorns_workers_get_nagle_off(protocol, nodelay):
+    """uvicorn's workers listen on a socket bound without naming TCP: asyncio leaves Nagle's
+    algorithm on for its connections (a response's body then waits ~40 ms for the client's
+    delayed acknowledgement); the service's protocol turns it off."""
+    import asyncio
+
+    import uvicorn
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+    from uvicorn.server import ServerState
+
+    from medinsure.service.server import NoDelayProtocol
+
+    chosen = {"NoDelayProtocol": NoDelayProtocol, "H11Protocol": H11Protocol}[protocol]
+    config = uvicorn.Config(app=lambda *_: None, http=chosen, log_config=None)
+    config.load()
+    seen: list[int] = []
+
+    class Probe(chosen):  # type: ignore[misc, valid-type]
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            seen.append(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    async def accept_one() -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # as uvicorn binds it: proto 0
+        listener.bind(("127.0.0.1", 0))
+        state = ServerState()
+        server = await asyncio.get_running_loop().create_server(
+            lambda: Probe(config=config, server_state=state, app_state={}), sock=listener
+        )
+        _, writer = await asyncio.open_connection(*listener.getsockname())
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+
+    asyncio.run(accept_one())
+    assert seen == [nodelay]

@@ -16,12 +16,11 @@ runs N worker processes, each building its engine once.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 from typing import Any, TextIO
 
 from medinsure.errors import MedinsureError, UsageError
-from medinsure.service.config import ENV, LEDGER_CONNECTIONS, MAX_BODY, TIMEOUT, ServiceConfig
+from medinsure.service.config import LEDGER_CONNECTIONS, MAX_BODY, TIMEOUT, ServiceConfig
 
 __all__ = ["add_parser", "config_of", "run"]
 
@@ -97,9 +96,7 @@ def run(args: argparse.Namespace, err: TextIO) -> int:
     config = config_of(args)
     config.check()
     try:
-        import uvicorn
-
-        from medinsure.service.app import create_app, log_config
+        from medinsure.service.server import serve
     except ImportError as exc:
         raise MedinsureError(f"needs the optional extra: pip install 'medinsure[service]' ({exc})") from None
     engine = config.engine()
@@ -108,16 +105,6 @@ def run(args: argparse.Namespace, err: TextIO) -> int:
 
         open_ledger(config.ledger, engine, create=True).close()  # made once here, not by racing workers
     _check_address(config.host, config.port)
-    options: dict[str, Any] = {
-        "host": config.host.strip("[]"),
-        "port": config.port,
-        "log_config": log_config(args.log_level),
-        "log_level": args.log_level,
-        "access_log": False,
-        "server_header": False,
-        "proxy_headers": True,
-        "timeout_graceful_shutdown": int(config.timeout) + 1,
-    }
     shown = "ledger" if config.ledger else "no ledger"
     token = "bearer token" if config.token_file else "no token"
     print(
@@ -126,9 +113,5 @@ def run(args: argparse.Namespace, err: TextIO) -> int:
         file=err,
         flush=True,
     )
-    if config.workers == 1:
-        uvicorn.run(create_app(config, engine=engine), **options)
-    else:
-        os.environ[ENV] = config.to_json()
-        uvicorn.run("medinsure.service.app:app_from_environment", factory=True, workers=config.workers, **options)
+    serve(config, engine, log_level=args.log_level)
     return 0

@@ -6,6 +6,7 @@ package ships. Its modules, in the order a request meets them:
 
 - :mod:`.config`: :class:`~medinsure.service.config.ServiceConfig`, the options of a server and
   the rules they must keep (a token off the loopback address, limits);
+- :mod:`.server`: uvicorn serving it (workers, logging, the HTTP protocol);
 - :mod:`.app`: the ASGI application, its limits, logging and routes;
 - :mod:`.requests`: request bodies read by the library's own ``from_mapping`` constructors;
 - :mod:`.operations`: settling, and the ledger's operations for a request;

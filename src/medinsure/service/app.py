@@ -29,7 +29,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -484,27 +484,3 @@ def create_app(config: ServiceConfig, *, engine: Engine | None = None) -> ASGIAp
 def app_from_environment() -> ASGIApp:
     """The application of a worker process, configured by :data:`~medinsure.service.config.ENV`."""
     return create_app(ServiceConfig.from_json(os.environ[ENV]))
-
-
-def log_config(level: str = "info", handlers: Iterable[str] = ("medinsure", "uvicorn")) -> dict[str, Any]:
-    """The logging configuration of a server: one line per record on standard error, with the request id."""
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"context": {"()": f"{__name__}.LogContext"}},
-        "formatters": {
-            "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        },
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
-                "formatter": "line",
-                "filters": ["context"],
-            }
-        },
-        "loggers": {
-            **{name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False} for name in handlers},
-            "uvicorn.access": {"handlers": [], "propagate": False},
-        },
-    }
