@@ -116,7 +116,9 @@ class Problem:
 
     def to_json(self, *, instance: str, request_id: str) -> bytes:
         """The body of the response: UTF-8 JSON (a lone surrogate quoted in a value stays an escape)."""
-        text = json.dumps(self.to_dict(instance=instance, request_id=request_id), ensure_ascii=False)
+        text = json.dumps(
+            self.to_dict(instance=instance, request_id=request_id), ensure_ascii=False, separators=(",", ":")
+        )
         return text.encode("utf-8", "backslashreplace")
 
     def to_dict(self, *, instance: str, request_id: str) -> dict[str, Any]:
