@@ -8,7 +8,6 @@ examples of the OpenAPI document from real calls of the service's operations.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import signal
@@ -19,7 +18,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from medinsure.rules.describe import rules_as_dict
 from medinsure.service import operations
 from medinsure.service.problems import problem_of
 from medinsure.service.requests import CaseRequest
+from support import as_json
 
 TESTS = Path(__file__).parent.parent
 ROOT = TESTS.parent
@@ -131,19 +130,6 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> int:
 
 
 # --- the examples of the OpenAPI document ------------------------------------------------------------
-
-
-def as_json(value: Any) -> Any:
-    """A file's data as JSON carries it: dates as text, exact decimals as text or integers."""
-    if isinstance(value, dict):
-        return {k: as_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_json(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value)
-    return value
 
 
 def dalian_request() -> dict[str, Any]:

@@ -19,7 +19,6 @@ field and value (add ``--debug`` for a traceback).
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -35,6 +34,7 @@ from medinsure.cli import ledger as ledger_cli
 from medinsure.cli import serve as serve_cli
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
+from medinsure.plugins.discovery import import_plugin_modules
 from medinsure.settlement.engine import Engine
 
 __all__ = ["main"]
@@ -98,14 +98,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    modules = []
-    for name in args.plugin:
-        try:
-            modules.append(importlib.import_module(name))
-        except ImportError as exc:
-            raise MedinsureError(f"--plugin {name!r}: cannot import: {exc}") from None
     return Engine.from_plugins(
-        *modules,
+        *import_plugin_modules(args.plugin),
         entry_points=not args.no_entry_points,
         allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
         block=[n.strip() for n in (args.block or "").split(",") if n.strip()],

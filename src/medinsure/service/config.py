@@ -12,7 +12,6 @@ token file.
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import json
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from medinsure.errors import MedinsureError, UsageError
+from medinsure.errors import UsageError
 
 if TYPE_CHECKING:
     from medinsure.settlement.engine import Engine
@@ -112,16 +111,11 @@ class ServiceConfig:
 
     def engine(self) -> Engine:
         """The engine over the configured plugins (built once per worker process)."""
+        from medinsure.plugins.discovery import import_plugin_modules
         from medinsure.settlement.engine import Engine
 
-        modules = []
-        for name in self.plugins:
-            try:
-                modules.append(importlib.import_module(name))
-            except ImportError as exc:
-                raise MedinsureError(f"--plugin {name!r}: cannot import: {exc}") from None
         return Engine.from_plugins(
-            *modules,
+            *import_plugin_modules(self.plugins),
             entry_points=self.entry_points,
             allow=None if self.allow is None else list(self.allow),
             block=list(self.block),
