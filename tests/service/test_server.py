@@ -17,6 +17,7 @@ import json
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -340,6 +341,19 @@ def test_one_claim_recorded_gives_its_location(api):
         assert response.status_code == 201
         assert response.headers["location"] == f"/v1/settlements/{claim_id}"
         assert client.get(response.headers["location"]).json() == response.json()[0]
+
+
+def test_ids_with_a_slash_are_found_when_sent_encoded(api):
+    claim_id, person = f"ZY/2020/{uuid.uuid4().hex[:6]}", f"HIS/{uuid.uuid4().hex[:8]}"
+    with api.client() as client:
+        response = client.post("/v1/settlements", json=case(r1(claim_id), person=person))
+        assert response.status_code == 201
+        assert response.headers["location"] == f"/v1/settlements/{quote(claim_id, safe='')}"
+        assert client.get(response.headers["location"]).json()["claim_id"] == claim_id
+        year = client.get(f"/v1/persons/{quote(person, safe='')}/years/2020").json()
+        assert [c["claim_id"] for c in year["claims"]] == [claim_id]
+        reversal = client.post(f"/v1/settlements/{quote(claim_id, safe='')}/reverse")
+        assert reversal.json()["claim_id"] == claim_id
 
 
 def test_a_bad_claim_anywhere_records_nothing(api):

@@ -311,9 +311,10 @@ ROUTES = [
     Route("/v1/settle", settle, methods=["POST"]),
     Route("/v1/presettle", presettle, methods=["POST"]),
     Route("/v1/settlements", record, methods=["POST"]),
-    Route("/v1/settlements/{settlement_id}", get_settlement, methods=["GET"]),
-    Route("/v1/settlements/{settlement_id}/reverse", reverse, methods=["POST"]),
-    Route("/v1/persons/{person_id}/years/{year}", person_year, methods=["GET"]),
+    # ids may hold "/" (sent as %2F): the path converter takes them whole
+    Route("/v1/settlements/{settlement_id:path}/reverse", reverse, methods=["POST"]),
+    Route("/v1/settlements/{settlement_id:path}", get_settlement, methods=["GET"]),
+    Route("/v1/persons/{person_id:path}/years/{year}", person_year, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/docs", docs, methods=["GET"]),
 ]
