@@ -88,7 +88,8 @@ def test_a_missing_token_file_is_one_line(tmp_path):
     ("argv", "message"),
     [
         (["--workers", "0"], "medinsure serve: --workers 0: expected at least 1"),
-        (["--port", "70000"], "medinsure serve: --port 70000: expected a port number (0 to 65535)"),
+        (["--port", "70000"], "medinsure serve: --port 70000: expected a port number (1 to 65535)"),
+        (["--port", "0"], "medinsure serve: --port 0: expected a port number (1 to 65535)"),
         (["--max-body", "0"], "medinsure serve: --max-body 0: expected a number of bytes, at least 1"),
         (["--timeout", "0"], "medinsure serve: --timeout 0.0: expected a number of seconds above 0"),
         (["--ledger-connections", "0"], "medinsure serve: --ledger-connections 0: expected at least 1"),

@@ -73,8 +73,8 @@ class ServiceConfig:
 
     def check(self) -> None:
         """Refuse, with a one-line :class:`~medinsure.errors.UsageError`, options that cannot serve."""
-        if not 0 <= self.port <= 65535:
-            raise UsageError(f"--port {self.port}: expected a port number (0 to 65535)")
+        if not 1 <= self.port <= 65535:
+            raise UsageError(f"--port {self.port}: expected a port number (1 to 65535)")
         if self.workers < 1:
             raise UsageError(f"--workers {self.workers}: expected at least 1")
         if self.max_body < 1:
