@@ -354,6 +354,8 @@ def test_ids_with_a_slash_are_found_when_sent_encoded(api):
         assert [c["claim_id"] for c in year["claims"]] == [claim_id]
         reversal = client.post(f"/v1/settlements/{quote(claim_id, safe='')}/reverse")
         assert reversal.json()["claim_id"] == claim_id
+    assert f"GET /v1/persons/{mask_id(person)}/years/2020 200" in api.server.log()
+    assert person not in api.server.log()
 
 
 def test_a_bad_claim_anywhere_records_nothing(api):

@@ -69,7 +69,7 @@ OPEN_PATHS = ("/v1/health", "/openapi.json", "/docs")
 _REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("medinsure_request_id", default="-")
 _PERSONS: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("medinsure_persons", default=None)
 _GIVEN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_PERSON_PATH = re.compile(r"^(/v1/persons/)([^/]+)(/.*)?$")
+_PERSON_PATH = re.compile(r"^(/v1/persons/)(.+?)(/years/[^/]*)?$")
 T = TypeVar("T")
 
 
@@ -173,6 +173,9 @@ async def _in_thread(function: Callable[..., T], *args: Any) -> T:
 
 async def _case(request: Request, *, accumulators: bool) -> CaseRequest:
     data = read_json(await request.body(), request.headers.get("content-type"))
+    patient = data.get("patient") if isinstance(data, dict) else None
+    if isinstance(patient, dict) and isinstance(patient.get("id"), (str, int)):
+        _persons(str(patient["id"]).strip())  # masked in the log even if the request is refused
     case = CaseRequest.from_mapping(data, accumulators=accumulators)
     _persons(case.patient.id)
     return case
