@@ -26,7 +26,7 @@ import httpx
 from medinsure import Claim, Patient
 from medinsure.io.writers import settlement_record
 from medinsure.ledger import open_ledger
-from support import testland_engine as engine_of_testland
+from support import testland_engine
 from support.ledger import Item, workload
 from support.service import servers
 
@@ -97,7 +97,7 @@ def _contend(urls: list[str], items: list[Item], start: threading.Barrier, index
 
 def _sequential(items: list[Item], skip: set[str]) -> tuple[dict[str, Any], dict[tuple[str, int], Any]]:
     """Each person's claims settled in order by the engine alone, without the reversed ones."""
-    engine = engine_of_testland()
+    engine = testland_engine()
     by_person: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for patient, claim, _ in items:
         by_person.setdefault(patient["id"], (patient, []))[1].append(claim)
@@ -141,7 +141,7 @@ def test_two_servers_of_two_workers_under_load_equal_a_sequential_run(ledger_tar
         assert all(answers[i][1] == [records[claim["id"]]] for answers in contended)
         del patient
 
-    with open_ledger(target, engine_of_testland(), create=False) as ledger:
+    with open_ledger(target, testland_engine(), create=False) as ledger:
         report = ledger.verify()
         assert report.ok, [d.describe(ledger.masker) for d in report.differences[:5]]
         assert report.claims == len(items) + len(shared)  # none lost, none twice
