@@ -125,7 +125,7 @@ def test_settle_gives_what_the_command_line_gives_for_the_dalian_example(api):
         code, out, err = run("settle", "--format", "json", "--national-fields", str(example))
         national = client.post("/v1/settle", params={"national": "true"}, json=dalian_request())
         assert national.json() == json.loads(out)
-        assert national.json()[1]["national"]["hifmi_pay"] == "33250.00"
+        assert national.json()[1]["national"]["setlinfo"]["hifmi_pay"] == "33250.00"
 
 
 def test_settle_computes_testland_by_hand(api):
@@ -238,15 +238,16 @@ def test_a_rule_not_in_force_is_named(api):
 # --- the settlement sheet -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_html_sheet_is_the_sheet_of_explain(api, tmp_path, lang):
+@pytest.mark.parametrize(("lang", "copy"), [("zh", "audit"), ("en", "audit"), ("zh", "patient")])
+def test_the_html_sheet_is_the_sheet_of_explain(api, tmp_path, lang, copy):
     body = case(r1(), r2(), name="sheet")
     path = tmp_path / "case.json"
     path.write_text(json.dumps([body]), encoding="utf-8")
     page = tmp_path / "sheet.html"
-    assert run("explain", *ARGS, str(path), "--html", str(page), "--lang", lang)[0] == 0
+    assert run("explain", *ARGS, str(path), "--html", str(page), "--lang", lang, "--copy", copy)[0] == 0
     with api.client() as client:
-        response = client.post("/v1/settle", params={"lang": lang}, headers={"Accept": "text/html"}, json=body)
+        params = {"lang": lang, "copy": copy}
+        response = client.post("/v1/settle", params=params, headers={"Accept": "text/html"}, json=body)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.text == page.read_text(encoding="utf-8")
@@ -332,6 +333,34 @@ def test_presettle_record_replay_conflict_reverse(api):
     assert person not in json.dumps(year)
     assert [e["kind"] for e in year["events"]] == ["settle", "settle", "reverse"]
     assert year["accumulator"]["paid"] == {"critical_illness": "2760.00"}
+
+
+def test_a_settlement_is_known_by_its_setl_id_too(api):
+    claim_id, setl_id, person = fresh("Z"), fresh("SETL"), f"2102{uuid.uuid4().int % 10**14:014d}"
+    claim = r1(claim_id, setl_id=setl_id, mdtrt_id=f"MD-{claim_id}")
+    with api.client() as client:
+        created = client.post("/v1/settlements", json=case(claim, person=person))
+        assert created.status_code == 201
+        assert created.headers["location"] == f"/v1/settlements/{setl_id}"
+        assert client.get(f"/v1/settlements/{setl_id}").json() == created.json()[0]
+        assert client.get(f"/v1/settlements/{claim_id}").json() == created.json()[0]
+        year = client.get(f"/v1/persons/{person}/years/2020").json()
+        assert [(c["claim_id"], c["setl_id"]) for c in year["claims"]] == [(claim_id, setl_id)]
+        # the same setl_id under another claim id: the same settlement given again, with other content
+        other = r1(fresh("Z"), setl_id=setl_id, mdtrt_id=f"MD-{claim_id}")
+        found = problem(client.post("/v1/settlements", json=case(other, person=person)), 409, "claim-conflict")
+        assert (found["claim_id"], found["field"]) == (claim_id, "claim.id")
+        assert problem(client.post("/v1/presettle", json=case(other, person=person)), 409, "claim-conflict")
+        # a reversal naming the platform's ids must name those recorded
+        wrong = client.post(f"/v1/settlements/{setl_id}/reverse", json={"mdtrt_id": "MD-other"})
+        assert problem(wrong, 422, "invalid-input")["field"] == "mdtrt_id"
+        right = {"reason": "2305", "mdtrt_id": f"MD-{claim_id}", "psn_no": person}
+        event = client.post(f"/v1/settlements/{setl_id}/reverse", json=right).json()
+        assert (event["claim_id"], event["setl_id"], event["kind"]) == (claim_id, setl_id, "reverse")
+        # a claim that gave no setl_id is found by the one derived for it
+        plain = client.post("/v1/settlements", json=case(r2(fresh()), person=person), params={"national": "true"})
+        derived = plain.json()[0]["national"]["setlinfo"]["setl_id"]
+        assert client.get(f"/v1/settlements/{derived}").json()["claim_id"] == plain.json()[0]["claim_id"]
 
 
 def test_one_claim_recorded_gives_its_location(api):

@@ -46,7 +46,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from medinsure import __version__
 from medinsure.errors import MedinsureError, RequestError, UnknownJurisdiction
 from medinsure.io.masking import IdMasker, redact
-from medinsure.io.sheets import join_pages, render_html
+from medinsure.io.sheets import jurisdiction_names, render_document
 from medinsure.io.writers import settlement_record
 from medinsure.rules.describe import rules_as_dict
 from medinsure.service import operations
@@ -54,7 +54,16 @@ from medinsure.service.config import ENV, ServiceConfig
 from medinsure.service.openapi import openapi_document
 from medinsure.service.pages import docs_page
 from medinsure.service.problems import MEDIA_TYPE, Problem, problem_of
-from medinsure.service.requests import CaseRequest, flag, language, query, read_json, reason_of, year_of
+from medinsure.service.requests import (
+    CaseRequest,
+    copy_of,
+    flag,
+    language,
+    query,
+    read_json,
+    reversal_of,
+    year_of,
+)
 from medinsure.settlement.engine import Engine
 from medinsure.settlement.result import Settlement
 
@@ -107,6 +116,7 @@ class Service:
     document: dict[str, Any]
     page: str
     built: str
+    names: dict[str, str]
     ledgers: operations.LedgerThreads | None = None
 
 
@@ -148,7 +158,8 @@ def _settlements(
     """Settlements as the command line's JSON, or as the settlement sheets (``Accept: text/html``)."""
     if _wants_html(request):
         mask = not _show_ids(request, params)
-        page = join_pages([render_html(s, lang=language(params), mask=mask) for s in settlements])
+        names = _service(request).names
+        page = render_document(settlements, lang=language(params), mask=mask, copy=copy_of(params), names=names)
         return HTMLResponse(page, status_code=status, headers=headers)
     national = flag(params, "national")
     return JSONResponse([settlement_record(s, national=national) for s in settlements], status, headers)
@@ -190,7 +201,7 @@ def _ledgers(request: Request) -> operations.LedgerThreads:
     return ledgers
 
 
-_SHEET = ("national", "lang", "show_ids")
+_SHEET = ("national", "lang", "copy", "show_ids")
 
 
 # --- endpoints -------------------------------------------------------------------------------------
@@ -273,12 +284,13 @@ async def reverse(request: Request) -> Response:
     query(request.query_params.multi_items(), ())
     ledgers = _ledgers(request)
     settlement_id = request.path_params["settlement_id"]
-    reason = reason_of(read_json(await request.body(), request.headers.get("content-type"), empty=None))
+    reversal = reversal_of(read_json(await request.body(), request.headers.get("content-type"), empty=None))
+    _persons(reversal.psn_no or "")
 
     def reverse_in(ledger: Any) -> Any:
         entry = operations.find_entry(ledger, settlement_id)
         _persons(entry.person_id)
-        return ledger.reverse(entry.claim_id, reason=reason)
+        return operations.reverse(ledger, entry, reversal)
 
     event = await ledgers.run(reverse_in)
     return JSONResponse(operations.event_record(event))
@@ -461,6 +473,7 @@ def create_app(config: ServiceConfig, *, engine: Engine | None = None) -> ASGIAp
         document=document,
         page=docs_page(document),
         built=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+        names=jurisdiction_names(engine),
     )
 
     @asynccontextmanager

@@ -109,6 +109,15 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {"enum": ["zh", "en"], "default": "zh"},
         "example": "zh",
     },
+    "copy": {
+        "name": "copy",
+        "in": "query",
+        "required": False,
+        "description": "which settlement sheet (`Accept: text/html`): `audit`, every step with its rule and source;"
+        " `patient`, the 出院结算单 handed to the patient",
+        "schema": {"enum": ["audit", "patient"], "default": "audit"},
+        "example": "audit",
+    },
     "show_ids": {
         "name": "show_ids",
         "in": "query",
@@ -122,7 +131,7 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "name": "settlement_id",
         "in": "path",
         "required": True,
-        "description": "the id the settlement is recorded under: its claim id (a `/` in it sent as `%2F`)",
+        "description": "the settlement's claim id or its `setl_id` (a `/` in it sent as `%2F`)",
         "schema": {"type": "string", "minLength": 1},
         "example": "A1",
     },
@@ -177,7 +186,7 @@ def _body(ex: dict[str, Any], schema: str, example: Any, *, required: bool = Tru
 
 def _paths(ex: dict[str, Any]) -> dict[str, Any]:
     p = _PARAMETERS
-    sheet = [p["national"], p["lang"], p["show_ids"]]
+    sheet = [p["national"], p["lang"], p["copy"], p["show_ids"]]
     return {
         "/v1/health": {
             "get": {

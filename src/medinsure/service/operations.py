@@ -9,9 +9,11 @@ A worker process keeps its ledger connections in :class:`LedgerThreads`: a few t
 owning one connection for its life, so that a connection is only ever used by the thread
 that opened it, and a worker never holds more than ``size`` of them.
 
-The id of a recorded settlement is the claim id. :func:`recorded_id` (the id a new settlement
-is known by) and :func:`find_entry` (an id in a path → the ledger's entry) are the two places
-where an id of the national platform's (``setl_id``) is to be taken where a claim carries one.
+A recorded settlement is known by its claim id and by the national platform's ``setl_id``
+(given with the claim, or derived from it): :func:`recorded_id` is the id a new settlement is
+known by, :func:`find_entry` turns an id in a path into the ledger's entry, and a claim given
+again under a ``setl_id`` another claim holds is a conflict, as a claim id given again with
+other content is.
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ from medinsure.errors import (
 )
 from medinsure.io.masking import IdMasker
 from medinsure.io.writers import settlement_record
-from medinsure.ledger import Entry, Event, Ledger, open_ledger
+from medinsure.ledger import Entry, Event, Ledger, Recorded, codec, open_ledger
 from medinsure.model import Claim, is_plain_text
 from medinsure.rules.describe import rule_years
-from medinsure.service.requests import CaseRequest, claim_at
+from medinsure.service.requests import CaseRequest, Reversal, claim_at
 from medinsure.settlement.engine import Engine
 from medinsure.settlement.result import Settlement
 from medinsure.settlement.years import PersonYears
@@ -55,6 +57,7 @@ __all__ = [
     "presettle",
     "record",
     "recorded_id",
+    "reverse",
     "settle",
 ]
 
@@ -105,27 +108,66 @@ def _each(request: CaseRequest, settle_one: Callable[[Claim], T]) -> list[T]:
 
 
 def recorded_id(claim: Claim) -> str:
-    """The id a settlement recorded for ``claim`` is known by (in paths and ``Location``).
+    """The id a settlement recorded for ``claim`` is known by in paths and ``Location``.
 
-    The claim id today; where a claim carries the platform's ``setl_id``, that id.
+    The platform's ``setl_id`` where the claim gives one, else the claim id.
     """
-    return claim.id
+    return claim.setl_id or claim.id
 
 
 def find_entry(ledger: Ledger, settlement_id: str) -> Entry:
-    """The ledger's entry of the settlement ``settlement_id`` names (404 when it holds none).
+    """The ledger's entry of the settlement ``settlement_id`` names: a claim id or a ``setl_id``.
 
-    A claim id today; where the ledger records the platform's ``setl_id``, it is looked up here.
+    A claim id is looked up first; an id that is no claim's id is looked up as a ``setl_id``
+    (recorded with the claim, or derived from it when the claim gave none). 404 when neither.
     """
-    entry = ledger.entry(settlement_id) if is_plain_text(settlement_id) else None
-    if entry is None:
-        raise UnknownClaim(settlement_id)
-    return entry
+    if is_plain_text(settlement_id):
+        entry = ledger.entry(settlement_id)
+        if entry is not None:
+            return entry
+        ids = ledger.ids(setl_id=settlement_id)
+        if ids is not None:
+            entry = ledger.entry(ids.claim_id)
+            if entry is not None:
+                return entry
+    raise UnknownClaim(settlement_id)
+
+
+def _same_setl_id(ledger: Ledger, claim: Claim) -> None:
+    """A claim under a ``setl_id`` another recorded claim holds is that settlement given again:
+    with another claim id it is a conflict naming the fields that differ."""
+    if claim.setl_id is None:
+        return
+    ids = ledger.ids(setl_id=claim.setl_id)
+    if ids is None or ids.claim_id == claim.id:
+        return
+    stored = ledger.entry(ids.claim_id)
+    old = codec.flatten({"claim": codec.claim_mapping(stored.claim)}) if stored is not None else {}
+    new = codec.flatten({"claim": codec.claim_mapping(claim)})
+    differences = [
+        (name, old.get(name, "none"), new.get(name, "none"))
+        for name in sorted(set(old) | set(new), key=lambda n: (n != "claim.id", n))
+        if old.get(name) != new.get(name)
+    ]
+    raise ClaimConflict(ids.claim_id, differences)
+
+
+def reverse(ledger: Ledger, entry: Entry, reversal: Reversal) -> Event:
+    """Reverse a recorded settlement; the platform's ids given with it must be those recorded."""
+    if reversal.mdtrt_id is None and reversal.psn_no is None:
+        return ledger.reverse(entry.claim_id, reason=reversal.reason)
+    ids = ledger.ids(claim_id=entry.claim_id)
+    assert ids is not None  # every recorded claim has its ids
+    return ledger.reverse_settlement(
+        ids.setl_id, mdtrt_id=reversal.mdtrt_id, psn_no=reversal.psn_no, reason=reversal.reason
+    )
 
 
 def presettle(ledger: Ledger, request: CaseRequest) -> list[Settlement]:
     """A pre-settlement against the ledger: what each claim would get now; nothing is recorded."""
     ledger.engine.rules(request.jurisdiction)
+    for claim in request.claims:
+        _same_setl_id(ledger, claim)
     with ledger.dry_run() as dry:
         return _each(request, lambda claim: dry.settle(request.patient, claim, jurisdiction=request.jurisdiction))
 
@@ -137,7 +179,17 @@ def record(ledger: Ledger, request: CaseRequest) -> tuple[list[Settlement], bool
     recorded already, with the same content, and are returned as stored).
     """
     presettle(ledger, request)
-    recorded = _each(request, lambda claim: ledger.record(request.patient, claim, jurisdiction=request.jurisdiction))
+
+    def record_one(claim: Claim) -> Recorded:
+        _same_setl_id(ledger, claim)
+        try:
+            return ledger.record(request.patient, claim, jurisdiction=request.jurisdiction)
+        except InvalidInput as exc:
+            if exc.field == "claim.setl_id":  # recorded by another writer meanwhile
+                _same_setl_id(ledger, claim)
+            raise
+
+    recorded = _each(request, record_one)
     return [r.settlement for r in recorded], any(r.new for r in recorded)
 
 
@@ -235,6 +287,7 @@ def event_record(event: Event) -> dict[str, Any]:
         "event_id": event.event_id,
         "kind": event.kind,
         "claim_id": event.claim_id,
+        "setl_id": event.setl_id,
         "reason": event.reason,
         "recorded_at": event.recorded_at,
         "adjustments": [
@@ -263,6 +316,7 @@ def person_year(ledger: Ledger, person_id: str, year: int, *, national: bool) ->
         "claims": [
             {
                 "claim_id": e.claim_id,
+                "setl_id": _setl_id(ledger, e.claim_id),
                 "seq": e.seq,
                 "version": e.version,
                 "status": e.status,
@@ -273,6 +327,11 @@ def person_year(ledger: Ledger, person_id: str, year: int, *, national: bool) ->
         ],
         "events": [event_record(e) for e in ledger.events(person_id, year)],
     }
+
+
+def _setl_id(ledger: Ledger, claim_id: str) -> str | None:
+    ids = ledger.ids(claim_id=claim_id)
+    return None if ids is None else ids.setl_id
 
 
 # --- jurisdictions ------------------------------------------------------------------------------

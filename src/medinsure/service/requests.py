@@ -20,18 +20,21 @@ import attrs
 
 from medinsure.errors import InputError, InvalidInput, MedinsureError, RequestError
 from medinsure.io.data import parse_json
+from medinsure.io.sheets import COPIES
 from medinsure.model import BasicResult, Claim, Patient, is_plain_text
 from medinsure.settlement.accumulator import Accumulator
 
 __all__ = [
     "CASE_FIELDS",
     "CaseRequest",
+    "Reversal",
     "claim_at",
+    "copy_of",
     "flag",
     "language",
     "query",
     "read_json",
-    "reason_of",
+    "reversal_of",
     "year_of",
 ]
 
@@ -211,16 +214,38 @@ def year_of(field: str, value: str | None) -> int | None:
     return int(text)
 
 
-def reason_of(data: Any) -> str:
-    """The body of a reversal: nothing, or ``{"reason": TEXT}``."""
+@attrs.frozen
+class Reversal:
+    """The body of a reversal: why, and the platform's ids to check against those recorded."""
+
+    reason: str = ""
+    mdtrt_id: str | None = None
+    psn_no: str | None = None
+
+
+def reversal_of(data: Any) -> Reversal:
+    """The body of a reversal: nothing, or ``{"reason": TEXT, "mdtrt_id": ID, "psn_no": ID}``."""
     if data is None:
-        return ""
+        return Reversal()
     if not isinstance(data, Mapping):
         raise InvalidInput("request", data, 'expected a JSON object: {"reason": TEXT}')
-    _known("request", "", data, ("reason",))
-    reason = data.get("reason", "")
-    if not isinstance(reason, str):
-        raise InvalidInput("reason", reason, "expected text")
-    if not is_plain_text(reason):
-        raise InvalidInput("reason", reason, "must not hold control characters or lone surrogates")
-    return reason.strip()
+    _known("request", "", data, ("reason", "mdtrt_id", "psn_no"))
+    values: dict[str, str | None] = {}
+    for key in ("reason", "mdtrt_id", "psn_no"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or (key != "reason" and not value.strip()):
+            raise InvalidInput(key, value, "expected text")
+        if not is_plain_text(value):
+            raise InvalidInput(key, value, "must not hold control characters or lone surrogates")
+        values[key] = value.strip()
+    return Reversal(**values)  # type: ignore[arg-type]
+
+
+def copy_of(params: Mapping[str, str]) -> str:
+    """The ``copy`` query parameter of a settlement sheet: ``audit`` (default) or ``patient``."""
+    value = params.get("copy", "audit")
+    if value not in COPIES:
+        raise InvalidInput("query.copy", value, f"expected one of {', '.join(COPIES)}")
+    return value
