@@ -39,6 +39,9 @@ def test_an_accumulator_reads_back_what_it_writes(engine):
     assert Accumulator.from_mapping(after.to_dict()) == after
     # only the person and the year are needed; what is missing is zero
     assert Accumulator.from_mapping({"person_id": "P1", "year": "2020"}) == Accumulator.empty("P1", 2020)
+    with_stay = Accumulator(person_id="P1", year=2020, open_stays=(("MDT-1", D(1000)),))
+    assert with_stay.to_dict()["open_stays"] == {"MDT-1": "1000.00"}
+    assert Accumulator.from_mapping(with_stay.to_dict()) == with_stay
 
 
 @pytest.mark.parametrize(
@@ -53,6 +56,7 @@ def test_an_accumulator_reads_back_what_it_writes(engine):
         ({"person_id": "P1", "year": 2020, "bases": {"critical_illness": "-5"}}, r"must not be negative"),
         ({"person_id": "P1", "year": 2020, "colour": "red"}, r"acc\.colour='red': unknown key"),
         (["P1", 2020], r"acc=\['P1', 2020\]: expected a mapping"),
+        ({"person_id": "P1", "year": 2020, "open_stays": {"MDT-1": "x"}}, r"acc\.open_stays\.MDT-1='x': not a number"),
     ],
 )
 def test_a_bad_accumulator_names_the_field_and_value(data, message):
