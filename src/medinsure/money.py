@@ -54,7 +54,11 @@ def amount(value: object, field: str = "amount", *, allow_negative: bool = False
     Decimal('12345.60')
     """
     dec = _to_decimal(value, field)
-    if dec != dec.quantize(FEN, rounding=ROUND_HALF_UP):
+    try:
+        exact = dec == dec.quantize(FEN, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than Decimal's 28 would hold with the fen
+        raise InvalidInput(field, value, "too large to be an amount") from None
+    if not exact:
         raise InvalidInput(field, value, "more than two decimals (amounts are exact to the fen)")
     if dec < 0 and not allow_negative:
         raise InvalidInput(field, value, "must not be negative")
