@@ -147,3 +147,12 @@ def test_an_id_that_could_forge_or_hide_a_character_is_refused(given, reason):
     assert "\n" not in str(info.value)
     assert "\x1b" not in str(info.value)
     assert len(str(info.value)) < 200
+
+
+@pytest.mark.parametrize("bad", ["C\x001", "C\n1", "C\ud8001", "\x7f"])
+def test_an_id_with_a_control_character_or_a_lone_surrogate_is_refused(bad):
+    with pytest.raises(InvalidInput, match=r"claim\.id=.*: contains the character U\+"):
+        Claim.from_mapping({"id": bad, "kind": "inpatient", "discharged": "2020-01-01", "total": 1, "in_scope": 1})
+    with pytest.raises(InvalidInput, match=r"patient\.id=.*: contains the character U\+"):
+        Patient.from_mapping({"id": bad, "scheme": "resident"})
+    assert Patient.from_mapping({"id": " 身份证 P1\t", "scheme": "resident"}).id == "身份证 P1"

@@ -26,6 +26,8 @@ def test_amount_accepts_int_str_decimal(value, expected):
         ("NaN", "not a finite number"),
         (Decimal("Infinity"), "not a finite number"),
         ("12.345", "more than two decimals"),
+        ("7.5E+26", r"above the largest amount accepted \(1,000,000,000\)"),
+        (10**30, r"above the largest amount accepted \(1,000,000,000\)"),
         ("abc", "not a number"),
         (-1, "must not be negative"),
         ([], "expected a number, got list"),

@@ -38,6 +38,7 @@ __all__ = [
     "Contribution",
     "FeeLine",
     "Patient",
+    "is_plain_text",
     "whole_years",
 ]
 
@@ -77,6 +78,14 @@ WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+
+
+def is_plain_text(text: str) -> bool:
+    """Whether ``text`` holds no control character and no lone surrogate: what an id may be.
+
+    Neither can be stored as text by every database (PostgreSQL refuses NUL) or written as UTF-8.
+    """
+    return not any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
 
 
 def whole_years(born_year: Any, born_month_day: Any, on_year: Any, on_month_day: Any) -> Any:

@@ -89,7 +89,7 @@ def amount(value: object, field: str = "amount", *, allow_negative: bool = False
     >>> amount("12345.6")
     Decimal('12345.60')
     """
-    dec = _to_decimal(value, field)
+    dec = _to_decimal(value, field)  # at most MAX_AMOUNT: quantizing to the fen cannot overflow
     if dec != dec.quantize(FEN, rounding=ROUND_HALF_UP):
         raise InvalidInput(field, value, "more than two decimals (amounts are exact to the fen)")
     if dec < 0 and not allow_negative:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from medinsure.errors import ReadError
-from medinsure.io.data import MAX_DEPTH, MAX_FILE_BYTES, read_data_file, read_data_text
+from medinsure.io.data import MAX_DEPTH, MAX_FILE_BYTES, parse_json, read_data_file, read_data_text
 from support import ARGS, run, write
 
 CASE = """\
@@ -137,3 +137,26 @@ def test_settle_refuses_an_alias_bomb_in_a_scenario_file_quickly(tmp_path):
     assert code == 2
     assert "YAML anchors and aliases (&name, *name) are not accepted" in err
     assert time.monotonic() - started < 10
+
+
+def test_numbers_with_a_point_are_exact_decimals():
+    assert parse_json('{"total": 12345.6, "n": 3, "e": 1e5}') == {
+        "total": Decimal("12345.6"),
+        "n": 3,
+        "e": Decimal("1E+5"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a": 1, "a": 2}', "key 'a' given twice in one object"),
+        ('{"a": NaN}', "NaN is not a number JSON allows"),
+        ("[Infinity]", "Infinity is not a number JSON allows"),
+        ("[" * 100_000 + "]" * 100_000, "nested more than 32 levels deep"),
+        ('{"a": 1', "invalid JSON: Expecting ',' delimiter"),
+    ],
+)
+def test_what_is_not_json_is_one_read_error(text, message):
+    with pytest.raises(ReadError, match=message):
+        parse_json(text)

@@ -10,6 +10,7 @@ Each command is one documented Python call as well:
 | ``check PATH...`` | :func:`medinsure.io.scenarios.check_paths` |
 | ``plugins`` | :func:`medinsure.plugins.host.list_plugins` |
 | ``rules CODE`` | :func:`medinsure.rules.describe.rules_as_dict` |
+| ``serve`` | :func:`medinsure.service.app.create_app` on uvicorn (:mod:`medinsure.cli.serve`) |
 
 Exit codes: 0 success; 1 a scenario expectation failed (``check``); 2 bad input, bad rule
 data or a plugin that cannot be loaded, with a one-line reason naming the file, row or case,
@@ -19,7 +20,6 @@ field and value (add ``--debug`` for a traceback).
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -29,9 +29,11 @@ from medinsure import __version__
 from medinsure.cli import compare as compare_cli
 from medinsure.cli import kit
 from medinsure.cli import ledger as ledger_cli
+from medinsure.cli import serve as serve_cli
 from medinsure.cli.output import INPUT_FORMATS, emit, input_file, write_atomically
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
+from medinsure.plugins.discovery import import_plugin_modules
 from medinsure.settlement.engine import Engine
 
 __all__ = ["main"]
@@ -110,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     kit.add_parser(sub)
     ledger_cli.add_commands(sub, common)
     compare_cli.add_parser(sub, common)
+    serve_cli.add_parser(sub, common)
     return parser
 
 
@@ -135,14 +138,8 @@ def _claim_file_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    modules = []
-    for name in args.plugin:
-        try:
-            modules.append(importlib.import_module(name))
-        except ImportError as exc:
-            raise MedinsureError(f"--plugin {name!r}: cannot import: {exc}") from None
     return Engine.from_plugins(
-        *modules,
+        *import_plugin_modules(args.plugin),
         entry_points=not args.no_entry_points,
         allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
         block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
@@ -327,6 +324,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return kit.run(args, out)
     if args.command == "compare":
         return compare_cli.run(args, _engine(args), out)
+    if args.command == "serve":
+        return serve_cli.run(args, err)
     return 2  # pragma: no cover - argparse requires a command
 
 

@@ -29,7 +29,7 @@ import yaml
 
 from medinsure.errors import ReadError
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "LineDict", "line_of", "read_data_file", "read_data_text"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "LineDict", "line_of", "parse_json", "read_data_file", "read_data_text"]
 
 #: The largest YAML or JSON file read (bytes): scenario files, rule packs and reforms are small;
 #: many claims belong in a CSV file, which is read as a stream.
@@ -156,6 +156,10 @@ def _json_integer(text: str) -> int | str:
     return text if len(text) > _MAX_INTEGER_TEXT else int(text)
 
 
+def _no_constant(name: str) -> Any:
+    raise ReadError(f"invalid JSON: {name} is not a number JSON allows")
+
+
 def _check_depth(data: Any) -> None:
     """Refuse data nested deeper than :data:`MAX_DEPTH` (walked without recursion)."""
     stack: list[tuple[Any, int]] = [(data, 1)]
@@ -166,6 +170,27 @@ def _check_depth(data: Any) -> None:
                 raise ReadError(f"nested more than {MAX_DEPTH} levels deep")
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
+
+
+def parse_json(text: str) -> Any:
+    """JSON text as data, with the limits of this module: numbers with a point or an exponent
+    become :class:`~decimal.Decimal`, a number longer than 40 characters stays text, and a key
+    given twice in one object, ``NaN`` or ``Infinity`` and nesting deeper than
+    :data:`MAX_DEPTH` are :class:`ReadError` s, as is anything that is not JSON."""
+    try:
+        data = json.loads(
+            text,
+            parse_float=_json_number,
+            parse_int=_json_integer,
+            parse_constant=_no_constant,
+            object_pairs_hook=_json_object,
+        )
+    except json.JSONDecodeError as exc:
+        raise ReadError(f"invalid JSON: {exc.msg}", exc.lineno) from None
+    except RecursionError:
+        raise ReadError(f"nested more than {MAX_DEPTH} levels deep") from None
+    _check_depth(data)
+    return data
 
 
 def read_data_file(path: Path) -> Any:
@@ -192,14 +217,7 @@ def read_data_text(text: str, *, json_: bool = False) -> Any:
     if not text.strip():
         raise ReadError("the file is empty")
     if json_:
-        try:
-            data = json.loads(text, parse_float=_json_number, parse_int=_json_integer, object_pairs_hook=_json_object)
-        except json.JSONDecodeError as exc:
-            raise ReadError(f"invalid JSON: {exc.msg}", exc.lineno) from None
-        except RecursionError:
-            raise ReadError(f"nested more than {MAX_DEPTH} levels deep") from None
-        _check_depth(data)
-        return data
+        return parse_json(text)
     loader: _Loader | None = None
     try:
         loader = _Loader(text)

@@ -113,7 +113,7 @@ def write_settlements(
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    """A JSON Schema shipped with the package: ``claim-input`` or ``settlement``."""
+    """A JSON Schema shipped with the package: ``claim-input``, ``settlement`` or ``service``."""
     from importlib.resources import files
 
     schema: dict[str, Any] = json.loads(

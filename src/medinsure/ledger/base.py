@@ -54,7 +54,7 @@ from medinsure.settlement.engine import Engine
 from medinsure.settlement.result import Settlement
 from medinsure.settlement.years import PersonYears
 
-__all__ = ["Adjustment", "Difference", "DryRun", "Entry", "Event", "Ledger", "Report", "SettlementIds"]
+__all__ = ["Adjustment", "Difference", "DryRun", "Entry", "Event", "Ledger", "Recorded", "Report", "SettlementIds"]
 
 log = logging.getLogger("medinsure.ledger")
 
@@ -150,6 +150,14 @@ class Difference:
             where += f", claim {self.claim_id}"
         text = f"{where}: {self.what}: stored {self.stored}, recomputed {self.recomputed}"
         return masker.text(text, [self.person_id])
+
+
+@attrs.frozen
+class Recorded:
+    """What :meth:`Ledger.record` gives: the settlement, and whether this call recorded it."""
+
+    settlement: Settlement
+    new: bool
 
 
 @attrs.frozen
@@ -350,22 +358,26 @@ class Ledger(ABC):
         nothing; with other content it raises :class:`~medinsure.errors.ClaimConflict`; a reversed claim
         id raises :class:`~medinsure.errors.ClaimReversed`.
         """
+        return self.record(patient, claim, jurisdiction=jurisdiction).settlement
+
+    def record(self, patient: Patient, claim: Claim, *, jurisdiction: str) -> Recorded:
+        """:meth:`settle`, saying whether this call recorded the claim or found it recorded."""
         data, fingerprint, key = _identify(patient, claim, jurisdiction)
         for _ in range(_RETRIES):
             with self._read() as tx:
                 stored = self._stored(tx, claim.id)
             if stored is not None:
-                return self._replay(stored, fingerprint, data)
+                return Recorded(self._replay(stored, fingerprint, data), new=False)
             try:
                 with self._write([key]) as tx:
                     stored = self._stored(tx, claim.id)
                     if stored is not None:
-                        return self._replay(stored, fingerprint, data)
+                        return Recorded(self._replay(stored, fingerprint, data), new=False)
                     settlement = self._settle_new(tx, patient, claim, jurisdiction, data, fingerprint)
             except ConcurrentWrite:
                 continue  # another writer recorded this claim id meanwhile: read it again
             log.info("settled claim %s (person %s, %d)", claim.id, self.masker(patient.id), claim.year)
-            return settlement
+            return Recorded(settlement, new=True)
         raise LedgerError(f"claim.id={claim.id!r}: not recorded after {_RETRIES} attempts (concurrent writers)")
 
     @contextmanager

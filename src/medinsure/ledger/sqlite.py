@@ -132,5 +132,5 @@ def _create_private(path: Path, location: str) -> None:
     except FileExistsError:  # another process made it meanwhile: theirs to have made private
         return
     except OSError as exc:
-        raise LedgerError(f"ledger {location}: cannot create: {exc.strerror or exc}") from None
+        raise LedgerError(f"ledger {location}: cannot open: {exc.strerror or exc}") from None
     os.close(fd)

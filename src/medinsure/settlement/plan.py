@@ -128,7 +128,7 @@ def make_plan(rules: JurisdictionRules, patient: Patient, claim: Claim) -> Plan:
             raise PluginError(
                 f"plugin {rules.owners.get(owner, owner)!r}, jurisdiction {owner!r}: eligibility check {rule.id!r}"
                 f" raised {type(exc).__name__}: {exc} (claim {claim.id!r})"
-            ) from None
+            ) from exc
         if not isinstance(passed, bool):
             raise PluginError(
                 f"plugin {rules.owners.get(owner, owner)!r}, jurisdiction {owner!r}: eligibility check {rule.id!r}"
