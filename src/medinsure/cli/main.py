@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
+    if not args.plugin and not args.no_entry_points and args.allow is None and not args.block:
+        return Engine.shared()  # the installed plugins: one engine per process
     modules = []
     for name in args.plugin:
         try:

@@ -38,8 +38,17 @@ def line_of(data: Any, key: str | None = None) -> int | None:
     return None
 
 
-class _Loader(yaml.SafeLoader):
+#: libyaml's parser where PyYAML was built with it (several times faster), else the pure-Python one;
+#: both give every node its line, so errors point at the same line either way.
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):
     pass
+
+
+class _PureLoader(yaml.SafeLoader):
+    """The pure-Python loader with the same constructors (to check both agree)."""
 
 
 def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
@@ -68,8 +77,9 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineD
     return result
 
 
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+for _loader in (_Loader, _PureLoader):
+    _loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> LineDict:
@@ -81,8 +91,11 @@ def _json_object(pairs: list[tuple[str, Any]]) -> LineDict:
     return result
 
 
-def read_data_file(path: Path) -> Any:
-    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`."""
+def read_data_file(path: Path, *, pure: bool = False) -> Any:
+    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`.
+
+    YAML is parsed by libyaml when PyYAML has it (``pure=True``: by the pure-Python parser).
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -99,7 +112,7 @@ def read_data_file(path: Path) -> Any:
         except json.JSONDecodeError as exc:
             raise ReadError(f"invalid JSON: {exc.msg}", exc.lineno) from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_PureLoader if pure else _Loader)
     except ReadError:
         raise
     except yaml.MarkedYAMLError as exc:

@@ -47,10 +47,10 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from medinsure.errors import InputError, InvalidInput, MedinsureError
+from medinsure.errors import InputError, InvalidInput, MedinsureError, RowInputError
 from medinsure.io.records import BASIC_COLUMNS, CSV_COLUMNS, REQUIRED_COLUMNS, record_from_row, settle_records
 from medinsure.model import WHITESPACE, Claim, Patient, whole_years
-from medinsure.money import amount, to_fen
+from medinsure.money import amount, fmt, from_fen, to_fen
 from medinsure.rules.names import BASES, COMPONENTS, FUNDS
 from medinsure.rules.reforms import apply_reform
 from medinsure.settlement import formulas
@@ -63,18 +63,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AMOUNT_COLUMNS",
+    "FEN_COLUMNS",
     "OUTPUT_COLUMNS",
     "prepare",
     "settle_frame",
     "settle_frame_scalar",
     "to_decimal",
+    "yuan",
     "yuan_to_fen",
 ]
 
 #: Input columns holding amounts in yuan (``str``, ``Decimal`` or ``int``; never ``float``).
 AMOUNT_COLUMNS = ("total", "in_scope", "class_b_self_pay", *BASIC_COLUMNS)
-#: Output columns: the claim id and one int64 column of fen per component.
-OUTPUT_COLUMNS = ("claim_id", *COMPONENTS)
+#: The output column of each component: int64 fen, named with the suffix ``_fen``.
+FEN_COLUMNS = {name: f"{name}_fen" for name in COMPONENTS}
+#: Output columns: the claim id and one int64 column of fen per component (``fund_total_fen``...).
+OUTPUT_COLUMNS = ("claim_id", *FEN_COLUMNS.values())
 
 _MAX_FEN = 10**11  # 10⁹ yuan: every product of an amount and a scaled rate stays within int64
 _MAX_DECIMALS = 6
@@ -88,45 +92,94 @@ _KEY_COLUMNS = (
 # -- amounts -----------------------------------------------------------------------------------
 
 
-def yuan_to_fen(values: Any, field: str = "amount") -> np.ndarray:
+#: How to read a claim file with pandas so that amounts stay exact, for the hints of errors.
+READ_HINT = (
+    "read the file with pd.read_csv(path, dtype=str, keep_default_na=False)"
+    " or medinsure.research.read_frame(path), or give {name}_fen as integer fen"
+)
+
+
+def _float_message(field: str, value: Any) -> str:
+    name = field.rpartition(".")[2]
+    value = float(value)
+    why = "an empty cell read as NaN" if value != value else "a number read as a float"
+    return f"{field}={value!r}: {why}; floats are not accepted (inexact): {READ_HINT.format(name=name)}"
+
+
+def yuan_to_fen(values: Any, field: str = "amount", where: Callable[[int], str] | None = None) -> np.ndarray:
     """Exact fen (int64) from yuan given as text, ``Decimal`` or whole ``int``; floats are refused.
 
-    Missing cells (``None``, ``NaN``, empty text) become ``-1``; any other value that is not a
-    non-negative amount with at most two decimals raises :class:`InvalidInput` naming it.
+    Missing cells (``None``, ``NaN`` in a column of text, empty text) become ``-1``; any other
+    value that is not a non-negative amount with at most two decimals raises
+    :class:`InvalidInput` naming it (a :class:`RowInputError` naming ``where(row)`` too, when
+    given; the row is a position). Text is parsed with Arrow compute, without a Python call per value.
     """
     series = pd.Series(values, copy=False)
     if not len(series):
         return np.zeros(0, dtype=np.int64)
+
+    def refuse(row: int, value: Any, reason: str) -> Exception:
+        return RowInputError(where(row), field, value, reason) if where else InvalidInput(field, value, reason)
+
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_float_dtype(series):
-        raise InvalidInput(field, series.iloc[0] if len(series) else None, "floats are not accepted (inexact)")
+        nan = series.isna().to_numpy()
+        row = int(np.flatnonzero(nan)[0]) if nan.any() else 0
+        value = series.iloc[row]
+        raise refuse(row, float(value), _float_message(field, value).partition(": ")[2])
     if pd.api.types.is_integer_dtype(series) and not series.isna().any():
         arr = series.to_numpy(dtype=np.int64)
         if (arr < 0).any():
-            raise InvalidInput(field, int(arr[arr < 0][0]), "must not be negative")
+            row = int(np.flatnonzero(arr < 0)[0])
+            raise refuse(row, int(arr[row]), "must not be negative")
         return arr * 100
-    text = series.astype("string").str.strip().fillna("")
-    empty = (text == "").to_numpy()
-    ok = text.str.fullmatch(r"\d+(\.\d{1,2})?").fillna(False).to_numpy(dtype=bool) | empty
-    plain = text.where(ok, "0")
-    parts = plain.str.partition(".")
-    whole = pd.to_numeric(parts[0].where(parts[0] != "", "0")).to_numpy(dtype=np.int64)
-    cents = pd.to_numeric(parts[2].str.ljust(2, "0").where(parts[2] != "", "0")).to_numpy(dtype=np.int64)
-    fen = whole * 100 + cents
-    for i in np.flatnonzero(~ok):  # other spellings (Decimal exponents, signs): the scalar rules decide
+    fen, bad = _text_fen(series)
+    for i in np.flatnonzero(bad):  # other spellings (Decimal exponents, signs): the scalar rules decide
         value = series.iloc[i]
         if isinstance(value, float):
-            raise InvalidInput(field, value, "floats are not accepted (inexact)")
-        fen[i] = int(amount(value, field) * 100)
-    fen[empty] = -1
+            raise refuse(int(i), value, _float_message(field, value).partition(": ")[2])
+        try:
+            fen[i] = int(amount(value, field) * 100)
+        except InvalidInput as exc:
+            raise refuse(int(i), value, exc.reason) from None
     return fen
 
 
-def amount_fen(df: pd.DataFrame, name: str, fail: Callable[[int, str], Exception] | None = None) -> np.ndarray | None:
+_WHOLE_DIGITS = 16  # at most 10**16 yuan as text on the fast path: every fen fits int64
+
+
+def _text_fen(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Fen of text amounts by Arrow compute (-1 where empty or missing), and the rows it could not read."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(series.array, pd.arrays.ArrowStringArray):
+        arrow: Any = series.array.__arrow_array__()
+    else:
+        try:
+            arrow = pa.array(series.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # Decimal, int and text mixed: as text
+            arrow = pa.array(
+                [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in series],
+                type=pa.large_string(),
+            )
+    text = pc.utf8_trim(arrow, characters=WHITESPACE)
+    empty = pc.fill_null(pc.equal(pc.utf8_length(text), 0), True)
+    plain = pc.match_substring_regex(text, rf"^\d{{1,{_WHOLE_DIGITS}}}(\.\d{{1,2}})?$")
+    ok = pc.or_(pc.fill_null(plain, False), empty)
+    digits = pc.if_else(plain, text, "0")
+    digits = pc.replace_substring_regex(digits, r"^(\d+)$", r"\1.00")
+    digits = pc.replace_substring_regex(digits, r"^(\d+)\.(\d)$", r"\1.\20")
+    digits = pc.replace_substring(pc.fill_null(digits, "0"), ".", "")
+    fen = np.asarray(pc.cast(digits, pa.int64()), dtype=np.int64).copy()
+    fen[np.asarray(empty, dtype=bool)] = -1
+    return fen, ~np.asarray(ok, dtype=bool)
+
+
+def amount_fen(df: pd.DataFrame, name: str, where: Callable[[int], str] | None = None) -> np.ndarray | None:
     """Fen of amount ``name`` of each row (-1 where a cell is empty); None when ``df`` lacks it.
 
     Read from ``{name}_fen`` (integer fen, the batch path's native form) when there is one,
-    else from the yuan column ``name``. ``fail(row, message)`` makes the error for a negative
-    amount in fen.
+    else from the yuan column ``name``. ``where(row)`` names a row in errors.
     """
     if f"{name}_fen" in df.columns:
         values = df[f"{name}_fen"]
@@ -137,10 +190,10 @@ def amount_fen(df: pd.DataFrame, name: str, fail: Callable[[int, str], Exception
         if (arr < 0).any():
             row = int(np.flatnonzero(arr < 0)[0])
             message = f"claim.{name}: must not be negative"
-            raise fail(row, message) if fail else InputError(f"row {row}", message)
+            raise InputError(where(row) if where else f"row {row}", message)
         return np.where(missing, -1, arr) if missing.any() else arr
     if name in df.columns:
-        return yuan_to_fen(df[name], f"claim.{name}")
+        return yuan_to_fen(df[name], f"claim.{name}", where)
     return None
 
 
@@ -179,13 +232,43 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index, copy=False)
 
 
-def to_decimal(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of a result with every component column as ``Decimal`` yuan (two decimals)."""
-    out = frame.copy()
-    for name in COMPONENTS:
-        if name in out.columns:
-            out[name] = [Decimal(int(v)).scaleb(-2) for v in out[name].to_numpy()]
+def _fen_columns(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c in frame.columns if str(c).endswith("_fen") and pd.api.types.is_integer_dtype(frame[c])]
+
+
+def _yuan_column(frame: pd.DataFrame, column: str, convert: Callable[[Decimal], Any]) -> list[Any]:
+    values = frame[column]
+    missing = values.isna().to_numpy()
+    fen = values.to_numpy(dtype=np.int64, na_value=0)
+    return [None if gone else convert(from_fen(v)) for v, gone in zip(fen.tolist(), missing.tolist(), strict=True)]
+
+
+def _without_fen(frame: pd.DataFrame, convert: Callable[[Decimal], Any]) -> pd.DataFrame:
+    columns: dict[str, Any] = {}
+    fen = set(_fen_columns(frame))
+    for column in frame.columns:
+        name = str(column)
+        if name in fen:
+            columns[name.removesuffix("_fen")] = _yuan_column(frame, name, convert)
+        else:
+            columns[name] = frame[column]
+    out = pd.DataFrame(columns, index=frame.index)
+    out.attrs = dict(frame.attrs)
     return out
+
+
+def to_decimal(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every integer ``X_fen`` column as ``X``: exact ``Decimal`` yuan.
+
+    The one unit convention of the research API: a column named ``X_fen`` holds int64 fen, a
+    column named ``X`` holds yuan (``Decimal`` or text). Missing cells become ``None``.
+    """
+    return _without_fen(frame, lambda value: value)
+
+
+def yuan(frame: pd.DataFrame) -> pd.DataFrame:
+    """A view of ``frame`` for reading: every integer ``X_fen`` column as ``X``, yuan text ``12,345.60``."""
+    return _without_fen(frame, fmt)
 
 
 def _rate(rate: Decimal) -> tuple[int, int] | None:
@@ -543,7 +626,7 @@ def settle_frame(
     and the number of rows settled by the scalar fallback.
     """
     if engine is None:
-        engine = Engine.from_installed()
+        engine = Engine.shared()
     if overrides is not None:
         engine, reform = apply_reform(engine, overrides)
         result = _Batch(engine, df, jurisdiction).run()
@@ -561,20 +644,19 @@ def settle_frame_scalar(
     ``medinsure settle`` does for a CSV file, and far slower.
     """
     if engine is None:
-        engine = Engine.from_installed()
+        engine = Engine.shared()
     columns = list(df.columns)
     records = (
         record_from_row(f"row {i}", {c: _text(v) for c, v in zip(columns, values, strict=True)})
         for i, values in enumerate(df.itertuples(index=False, name=None))
     )
-    out: dict[str, list[Any]] = {name: [] for name in OUTPUT_COLUMNS}
+    out: dict[str, list[Any]] = {name: [] for name in COMPONENTS}
     for s in settle_records(engine, records, jurisdiction=jurisdiction):
-        out["claim_id"].append(s.claim.id)
         for name in COMPONENTS:
             out[name].append(to_fen(s.components[name]))
     result = pd.DataFrame({"claim_id": df["claim_id"].to_numpy()}, index=df.index)
     for name in COMPONENTS:
-        result[name] = np.asarray(out[name], dtype=np.int64)
+        result[FEN_COLUMNS[name]] = np.asarray(out[name], dtype=np.int64)
     return result
 
 
@@ -597,10 +679,13 @@ class _Batch:
             raise InputError("frame", "no jurisdiction: give a jurisdiction column or jurisdiction=")
 
     def _amount(self, name: str) -> np.ndarray | None:
-        return amount_fen(self.df, name, self._fail)
+        return amount_fen(self.df, name, self._where)
+
+    def _where(self, row: int) -> str:
+        return f"row {row} (claim {self.df['claim_id'].iloc[row]!r})"
 
     def _fail(self, row: int, message: str) -> InputError:
-        return InputError(f"row {row} (claim {self.df['claim_id'].iloc[row]!r})", message)
+        return InputError(self._where(row), message)
 
     def run(self) -> pd.DataFrame:
         self._check_columns()
@@ -785,7 +870,7 @@ class _Batch:
         return self._result(out, info)
 
     def _result(self, out: dict[str, np.ndarray], info: dict[str, Any]) -> pd.DataFrame:
-        columns = {"claim_id": self.df["claim_id"], **{name: out[name] for name in COMPONENTS}}
+        columns = {"claim_id": self.df["claim_id"], **{FEN_COLUMNS[name]: out[name] for name in COMPONENTS}}
         result = pd.DataFrame(columns, index=self.df.index, copy=False)
         result.attrs["medinsure"] = info
         return result

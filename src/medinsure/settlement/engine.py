@@ -72,6 +72,18 @@ class Engine:
         """An engine over every installed plugin (entry-point group ``medinsure``)."""
         return cls.from_plugins(entry_points=True, **options)
 
+    @classmethod
+    def shared(cls, *, refresh: bool = False) -> Engine:
+        """The process's one engine over the installed plugins, built on first use and then reused.
+
+        What ``settle_frame`` and the command line use when given no engine: an engine is
+        immutable, so sharing it is safe, and its plans cache serves every caller.
+        ``refresh=True`` builds it again (after installing a plugin in the running process).
+        """
+        if refresh:
+            _shared_engine.cache_clear()
+        return _shared_engine()
+
     def rules(self, code: str) -> JurisdictionRules:
         """The merged rules in force for jurisdiction ``code`` (parents included)."""
         if code in self._overrides:
@@ -459,6 +471,11 @@ class _Settling:
                 )
             results = revised
         return results
+
+
+@functools.cache
+def _shared_engine() -> Engine:
+    return Engine.from_installed()
 
 
 class _Yuan:
