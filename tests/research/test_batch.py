@@ -306,3 +306,48 @@ def test_every_form_of_the_ids_settles_alike(engine, form):
 def test_an_empty_frame_prepares_and_settles_to_an_empty_result(engine):
     df = frame({"patient_id": "P", "claim_id": "C", "discharged": "2021-03-01", "total": "1", "in_scope": "1"}).head(0)
     assert len(settle_frame(prepare(df), engine=engine)) == 0
+
+
+def _write_csv(path, rows: list[str]) -> None:
+    header = "jurisdiction,patient_id,scheme,birth_date,claim_id,kind,discharged,hospital_level,referral,total,in_scope"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
+def test_read_csv_with_default_arguments_works_for_whole_amounts(engine, tmp_path):
+    path = tmp_path / "claims.csv"
+    # whole yuan in every amount cell: pandas reads int64, empty text cells as NaN (missing)
+    _write_csv(
+        path,
+        [
+            "testland,P1,resident,1980-01-01,C1,inpatient,2021-03-01,tertiary,,30000,25000",
+            "testland,P1,resident,,C2,inpatient,2021-06-01,tertiary,,90000,80000",
+        ],
+    )
+    got = settle_frame(pd.read_csv(path), engine=engine)
+    # C1: (25,000 − 1,000) × 65% = 15,600; C2: (80,000 − 1,000) × 65% = 51,350; critical illness
+    # on the year's self-pay 9,400 + 28,650 = 38,050: (38,050 − 20,000) × 60% = 10,830
+    assert list(got["basic_pool_fen"]) == [1_560_000, 5_135_000]
+    assert list(got["critical_illness_fen"]) == [0, 1_083_000]
+    expected = settle_frame(pd.read_csv(path, dtype=str, keep_default_na=False), engine=engine)
+    pd.testing.assert_frame_equal(got.astype({"claim_id": object}), expected.astype({"claim_id": object}))
+
+
+@pytest.mark.parametrize(
+    ("cells", "row", "value", "why"),
+    [
+        ("30000,", 0, "nan", "an empty cell read as NaN"),  # an empty in_scope: a float column of NaN
+        ("30000,25000.50", 1, "25000.5", "a number read as a float"),
+    ],
+)
+def test_read_csv_with_default_arguments_fails_naming_the_row_and_the_fix(engine, tmp_path, cells, row, value, why):
+    path = tmp_path / "claims.csv"
+    rows = ["testland,P1,resident,,C1,inpatient,2021-03-01,tertiary,,30000,25000"]
+    rows.append(f"testland,P1,resident,,C2,inpatient,2021-06-01,tertiary,,{cells}")
+    _write_csv(path, rows)
+    with pytest.raises(MedinsureError) as caught:
+        settle_frame(pd.read_csv(path), engine=engine)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"row {1 if row == 0 else row} (claim 'C2'): claim.in_scope={value}: {why}")
+    assert "pd.read_csv(path, dtype=str, keep_default_na=False)" in message
+    assert "in_scope_fen" in message

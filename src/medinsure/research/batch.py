@@ -123,7 +123,9 @@ def yuan_to_fen(values: Any, field: str = "amount", where: Callable[[int], str] 
 
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_float_dtype(series):
         nan = series.isna().to_numpy()
-        row = int(np.flatnonzero(nan)[0]) if nan.any() else 0
+        fraction = np.zeros(len(series), dtype=bool) if nan.all() else series.fillna(0).to_numpy() % 1 != 0
+        # the cell that made the column a float column: an empty one, a fraction, or else the first
+        row = int(np.flatnonzero(nan)[0]) if nan.any() else int(np.argmax(fraction))
         value = series.iloc[row]
         raise refuse(row, float(value), _float_message(field, value).partition(": ")[2])
     if pd.api.types.is_integer_dtype(series) and not series.isna().any():

@@ -44,7 +44,6 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from medinsure import __version__
 from medinsure.errors import InputError, MedinsureError
 from medinsure.money import amount, fmt
 from medinsure.research.batch import FEN_COLUMNS, amount_fen, prepare, settle_frame, to_decimal, yuan
@@ -116,7 +115,7 @@ class Comparison:
         """What produced the comparison: per scenario its jurisdiction, plugins and versions, reform,
         overridden tables and fallback rows; the catastrophic threshold and whether rows are weighted."""
         return {
-            "medinsure": __version__,
+            "medinsure": _version(),
             "catastrophic_threshold": str(self.catastrophic_threshold),
             "weighted": self.weighted,
             "units": "columns named X_fen hold int64 fen; other columns hold no amount",
@@ -151,6 +150,15 @@ class Comparison:
             f"{html.escape(fmt(self.catastrophic_threshold))} yuan. Amounts in yuan.</p>{table}"
             f"<ul>{''.join(rows)}</ul></div>"
         )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("medinsure")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree without installing
+        return "unknown"
 
 
 def _scenarios(

@@ -10,14 +10,18 @@ The file is read whole; errors name the file and, where they can, the row (the h
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 from medinsure.errors import InputError
+from medinsure.io.masking import mask_id
+from medinsure.rules.names import COMPONENTS
 
-__all__ = ["FRAME_SUFFIXES", "read_frame", "write_frame"]
+__all__ = ["FRAME_SUFFIXES", "SETTLED_COLUMNS", "read_frame", "settled", "write_frame", "write_settled"]
 
 #: The file types the batch path reads and writes, by extension.
 FRAME_SUFFIXES = (".csv", ".parquet")
@@ -78,6 +82,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise InputError(str(path), f"malformed CSV: {' '.join(str(exc).split())}") from None
     frame = table.to_pandas(types_mapper=_strings)
     frame.columns = [str(c).strip() for c in frame.columns]
+    seen: set[str] = set()
+    for column in frame.columns:
+        if column in seen:
+            raise InputError(f"{path}: row 1", f"column {column!r} given twice")
+        seen.add(column)
+    if not len(frame):
+        raise InputError(str(path), "no claim rows after the header")
     return frame
 
 
@@ -91,5 +102,96 @@ def _header(path: Path) -> list[str]:
 
 
 def write_frame(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` as Parquet (int64 ``_fen`` columns stay int64; no index)."""
-    frame.to_parquet(path, index=False)
+    """Write ``frame`` as Parquet (int64 ``_fen`` columns stay int64; no index), its
+    ``attrs["medinsure"]`` (the provenance) kept in the file's metadata under ``medinsure``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if "medinsure" in frame.attrs:
+        meta = dict(table.schema.metadata or {})
+        meta[b"medinsure"] = json.dumps(frame.attrs["medinsure"], ensure_ascii=False).encode()
+        table = table.replace_schema_metadata(meta)
+    pq.write_table(table, path)
+
+
+#: The columns of :func:`settled`: who and when, then the claim's total and every component in fen.
+SETTLED_COLUMNS = ("claim_id", "patient_id", "jurisdiction", "year", "total_fen", *(f"{c}_fen" for c in COMPONENTS))
+
+
+def settled(claims: pd.DataFrame, result: pd.DataFrame, jurisdiction: str | None = None) -> pd.DataFrame:
+    """The settlement of ``claims`` (a ``settle_frame`` ``result``) with the claim's person,
+    jurisdiction, policy year and total beside its amounts: the rows the command line writes."""
+    person = claims["patient_id"].astype("string").str.strip()
+    if jurisdiction is not None:
+        codes: Any = jurisdiction.strip()
+    else:
+        codes = claims["jurisdiction"].astype("string").str.strip()
+    discharged = claims["discharged"]
+    if pd.api.types.is_datetime64_any_dtype(discharged):
+        year = discharged.dt.year.to_numpy(dtype=np.int64)
+    else:  # text the batch path has accepted as YYYY-MM-DD
+        year = discharged.astype("string").str.strip().str.slice(0, 4).astype(np.int64).to_numpy()
+    out = pd.DataFrame(
+        {
+            "claim_id": result["claim_id"].astype("string").str.strip().to_numpy(),
+            "patient_id": person.to_numpy(),
+            "jurisdiction": codes if isinstance(codes, str) else codes.to_numpy(),
+            "year": year,
+            "total_fen": result["fund_total_fen"].to_numpy() + result["patient_total_fen"].to_numpy(),
+        },
+        index=result.index,
+    )
+    for name in COMPONENTS:
+        out[f"{name}_fen"] = result[f"{name}_fen"].to_numpy()
+    out.attrs = dict(result.attrs)
+    return out
+
+
+def _yuan_text(fen: np.ndarray, grouped: bool = False) -> list[str]:
+    if grouped:
+        return [f"{v // 100:,}.{v % 100:02d}" for v in fen.tolist()]
+    return [f"{v // 100}.{v % 100:02d}" for v in fen.tolist()]
+
+
+def write_settled(table: pd.DataFrame, out: TextIO, *, format: str = "table", mask: bool = False) -> int:
+    """Write :func:`settled` rows as ``table``, ``csv`` or ``json``: the amounts only (yuan text),
+    without the per-claim lines and rule versions of the full settlement output; return the count.
+
+    ``mask`` hides the middle of person ids (table output only, as for full settlements).
+    """
+    from medinsure.io.writers import TABLE_AMOUNTS, table_header, table_row
+
+    n = len(table)
+    plugins = {
+        code: f"{j['plugin']} {j['plugin_version']}" for code, j in table.attrs["medinsure"]["jurisdictions"].items()
+    }
+    columns: dict[str, Any] = {
+        "claim_id": table["claim_id"].to_numpy(),
+        "patient_id": table["patient_id"].to_numpy(),
+        "jurisdiction": table["jurisdiction"].to_numpy(),
+        "year": table["year"].to_numpy(),
+    }
+    if format == "table":
+        people = [mask_id(p) for p in columns["patient_id"]] if mask else columns["patient_id"]
+        amounts = [_yuan_text(table[f"{name}_fen"].to_numpy(), grouped=True) for name in ("total", *TABLE_AMOUNTS)]
+        if n:
+            out.write(table_header() + "\n")
+        for i, (claim, person, year) in enumerate(zip(columns["claim_id"], people, columns["year"], strict=True)):
+            out.write(table_row([str(claim), str(person), str(year), *(a[i] for a in amounts)]) + "\n")
+        return n
+    text = pd.DataFrame(columns, index=table.index)
+    text["total"] = _yuan_text(table["total_fen"].to_numpy())
+    for name in COMPONENTS:
+        text[name] = _yuan_text(table[f"{name}_fen"].to_numpy())
+    text["plugin"] = pd.Series(columns["jurisdiction"], index=table.index).map(plugins)
+    if format == "csv":
+        text.to_csv(out, index=False, lineterminator="\n")
+    else:
+        records = text.to_dict(orient="records")
+        out.write("[")
+        for i, record in enumerate(records):
+            record["year"] = int(record["year"])
+            out.write(("\n" if i == 0 else ",\n") + json.dumps(record, ensure_ascii=False))
+        out.write("\n]\n" if records else "]\n")
+    return n

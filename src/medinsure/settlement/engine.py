@@ -84,6 +84,26 @@ class Engine:
             _shared_engine.cache_clear()
         return _shared_engine()
 
+    def __repr__(self) -> str:
+        overrides = f", overrides for {', '.join(self._overrides)}" if self._overrides else ""
+        return f"<Engine: {', '.join(self.registry.codes) or 'no jurisdictions'}{overrides}>"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: each jurisdiction, its plugin and version, and the overridden tables."""
+        from html import escape
+
+        rows = []
+        for code in self.registry.codes:
+            plugin, version = self.registry.plugin_of(code)
+            j = self.registry.jurisdiction(code)
+            changed = ", ".join(self._overrides[code].overrides) if code in self._overrides else ""
+            rows.append(
+                f"<tr><td>{escape(code)}</td><td>{escape(j.name)}</td><td>{escape(j.parent or '')}</td>"
+                f"<td>{escape(plugin)} {escape(str(version))}</td><td>{escape(changed)}</td></tr>"
+            )
+        head = "<tr><th>jurisdiction</th><th>name</th><th>parent</th><th>plugin</th><th>overridden tables</th></tr>"
+        return f"<div><p><b>Engine</b> over {len(rows)} jurisdictions</p><table>{head}{''.join(rows)}</table></div>"
+
     def rules(self, code: str) -> JurisdictionRules:
         """The merged rules in force for jurisdiction ``code`` (parents included)."""
         if code in self._overrides:
