@@ -253,8 +253,12 @@ def plot(
 
     use_cjk_font()
     colours = scenario_colours(comparison)
-    panels = 4 if schedules else 3
-    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.2), dpi=80)
+    if schedules:
+        fig, grid = plt.subplots(2, 2, figsize=(11, 8), dpi=80)
+        axes = list(grid.flat)
+    else:
+        fig, row = plt.subplots(1, 3, figsize=(15, 4.2), dpi=80)
+        axes = list(row)
     plot_curves(comparison, axes[0], colours)
     plot_distribution(comparison, axes[1], colours)
     plot_fund_cost(comparison, axes[2], colours)
