@@ -344,37 +344,67 @@ def _cut_points(rules_list: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 # -- the frame -------------------------------------------------------------------------------
 
 
+_NO_DAY = np.iinfo(np.int64).min
+
+
 def _days(values: pd.Series, field: str) -> np.ndarray:
-    """Days since 1970 of a date column (text YYYY-MM-DD or datetime); missing is INT64 min."""
+    """Days since 1970 of a date column (text YYYY-MM-DD or datetime); missing is INT64 min.
+
+    Text is read per distinct value (a column of dates holds few): each is parsed once and the
+    days are gathered back, so a million rows cost one hashing pass, not a million parses.
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        text = values.astype("string").str.strip()
-        text = text.where(text != "", None)
-        try:
-            parsed = pd.to_datetime(text, format="%Y-%m-%d")
-        except (ValueError, TypeError):
-            bad = text[pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").isna() & text.notna()]
-            raise InvalidInput(field, bad.iloc[0] if len(bad) else None, "expected a date written YYYY-MM-DD") from None
+        arr = values.to_numpy(dtype="datetime64[D]")
+        out = arr.astype(np.int64)
+        out[np.isnat(arr)] = _NO_DAY
+        return out
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype="string").str.strip()
+    text = text.where(text != "", None)
+    try:
+        parsed = pd.to_datetime(text, format="%Y-%m-%d")
+    except (ValueError, TypeError):
+        bad = text[pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").isna() & text.notna()]
+        raise InvalidInput(field, bad.iloc[0] if len(bad) else None, "expected a date written YYYY-MM-DD") from None
     arr = parsed.to_numpy(dtype="datetime64[D]")
-    out = arr.astype(np.int64)
-    out[np.isnat(arr)] = np.iinfo(np.int64).min
-    return out
+    distinct = arr.astype(np.int64)
+    distinct[np.isnat(arr)] = _NO_DAY
+    return np.append(distinct, _NO_DAY)[codes]  # code -1 (missing): the last
+
+
+def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Year and month-day (``month × 32 + day``) of days since 1970, in integer arithmetic.
+
+    The proleptic Gregorian calendar as ``datetime.date`` counts it (the days-to-civil
+    algorithm of H. Hinnant's date library), without datetime64 unit casts.
+    """
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1_460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    return year, month * 32 + day
+
+
+def _civil_lookup(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_civil` of many days: of each day in their range once, then gathered per row."""
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo >= min(len(days), 1 << 21):  # a range wider than the rows: directly
+        return _civil(days)
+    year, month_day = _civil(np.arange(lo, hi + 1, dtype=np.int64))
+    index = days - lo
+    return year[index], month_day[index]
 
 
 def _age(birth: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Age in whole years on ``day`` of persons born on ``birth`` (both days since 1970)."""
-
-    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = x.astype("datetime64[D]")
-        year = x.astype("datetime64[Y]")
-        month = x.astype("datetime64[M]")
-        month_day = (month - year.astype("datetime64[M]")).astype(np.int64) * 32 + (
-            x - month.astype("datetime64[D]")
-        ).astype(np.int64)
-        return year.astype(np.int64), month_day
-
-    return whole_years(*parts(birth), *parts(day))
+    if not len(birth):
+        return np.zeros(0, dtype=np.int64)
+    return whole_years(*_civil_lookup(birth), *_civil_lookup(day))
 
 
 def _year(day: int) -> int:
@@ -479,6 +509,61 @@ def _increasing(values: Any) -> bool:
     return bool(rising.all())
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
+    """Codes in order of first appearance for Arrow text ids all of one byte length, none blank
+    or padded (national and hospital ids usually are); None when the column is not so.
+
+    Each id's bytes are read as 64-bit words and mixed into one number, the numbers are
+    numbered by a hash table of integers, and every id is then compared, word by word, with the
+    first id of its number: two different ids that met in one number (a collision) send the
+    column down the general path, so the codes are exact.
+    """
+    import pyarrow as pa
+
+    if not isinstance(values.array, pd.arrays.ArrowStringArray) or values.hasnans:
+        return None
+    arrow: Any = values.array.__arrow_array__()
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    if pa.types.is_large_string(arrow.type):
+        width: Any = np.int64
+    elif pa.types.is_string(arrow.type):
+        width = np.int32
+    else:
+        return None
+    n = len(arrow)
+    _validity, offsets, data = arrow.buffers()
+    bounds = np.frombuffer(offsets, dtype=width)[arrow.offset : arrow.offset + n + 1]
+    w = int(bounds[1] - bounds[0]) if n else 0
+    if not n or not 0 < w <= 64 or int(bounds[-1] - bounds[0]) != n * w:
+        return None
+    if not (np.diff(bounds) == w).all():
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[0] + n * w].reshape(n, w)
+    if WHITESPACE_FIRST[raw[:, 0]].any() or WHITESPACE_LAST[raw[:, -1]].any():
+        return None  # some id may be padded: the general path strips it
+    words = -(-w // 8)
+    if w % 8:
+        padded = np.zeros((n, words * 8), dtype=np.uint8)
+        padded[:, :w] = raw
+    else:
+        padded = np.ascontiguousarray(raw)
+    view = padded.view(np.uint64)
+    mixed = view[:, 0].copy()
+    for j in range(1, words):
+        mixed *= _MIX
+        mixed ^= view[:, j]
+    codes = pd.factorize(mixed)[0].astype(np.int64)
+    # a code's first row is where it exceeds every code before it (codes number first appearances)
+    first = np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]])
+    if not (view == view[first[codes]]).all():
+        return None
+    return codes
+
+
 def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
     """One int64 code per person, ids compared as stripped text; or the first row without an id.
 
@@ -489,6 +574,9 @@ def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
     missing = values.isna().to_numpy()
     if missing.any():
         return np.zeros(0, dtype=np.int64), int(np.flatnonzero(missing)[0])
+    fixed = _fixed_width_codes(values)
+    if fixed is not None:
+        return fixed, None
     categorical = isinstance(values.dtype, pd.CategoricalDtype)
     if categorical:
         merged, blank = _canonical(values.cat.categories)
@@ -538,15 +626,41 @@ def _jurisdictions(values: pd.Series) -> tuple[np.ndarray, list[str]]:
         renumber = np.full(len(categories) + 1, -1, dtype=np.int64)
         renumber[used] = np.arange(len(used))
         return renumber[codes], [categories[u] for u in used]
+    if _constant(values):
+        return np.zeros(len(values), dtype=np.int8), [str(values.iloc[0]).strip()]
     codes, uniques = pd.factorize(values)
     return codes.astype(np.int64), [str(c).strip() for c in uniques]
 
 
 def _codes(values: pd.Series) -> np.ndarray:
-    """Small integer codes of a key column (missing is -1), equal values equal codes."""
+    """Small integer codes of a key column (missing is -1), equal values equal codes.
+
+    A column of one value throughout (a frame of one jurisdiction or claim kind) is found with
+    one comparison per row, without hashing.
+    """
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy()
+    if _constant(values):
+        return np.zeros(len(values), dtype=np.int8)
     return pd.factorize(values)[0]
+
+
+def _constant(values: pd.Series) -> bool:
+    """Whether every row holds the same value, none missing."""
+    if not len(values):
+        return True
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        import pyarrow.compute as pc
+
+        arrow = values.array.__arrow_array__()
+        first = arrow[0]
+        return bool(first.is_valid and pc.all(pc.fill_null(pc.equal(arrow, first), False)).as_py())
+    array = values.to_numpy()
+    if array.dtype == object and isinstance(array[0], str):
+        return bool((array == array[0]).all())
+    if array.dtype.kind in "iub":
+        return bool((array == array[0]).all())
+    return False
 
 
 def _groups(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -583,6 +697,24 @@ def _groups(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     first = np.full(count, n, dtype=np.int64)
     np.minimum.at(first, group, np.arange(n))
     return first, group
+
+
+def _stable_order(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stable sorting order of non-negative ``key`` and the sorted keys.
+
+    Each key is made unique by its position (``key × n + position``) and the numbers sorted
+    with numpy's (fast, unstable) sort: equal keys keep their input order, as a stable argsort
+    gives them, several times faster. Keys too large for that take the stable argsort.
+    """
+    n = len(key)
+    if int(key.max()) < (2**62) // max(n, 1):
+        unique = key * n
+        unique += np.arange(n, dtype=np.int64)
+        unique.sort()
+        order, key_sorted = np.divmod(unique, n)[::-1]
+        return order, key_sorted
+    order = np.argsort(key, kind="stable")
+    return order, key[order]
 
 
 def _group_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -764,8 +896,7 @@ class _Batch:
             order = None
             key_sorted = py_key
         else:
-            order = np.argsort(py_key, kind="stable")
-            key_sorted = py_key[order]
+            order, key_sorted = _stable_order(py_key)
         is_start = np.empty(n, dtype=bool)
         is_start[0] = True
         np.not_equal(key_sorted[1:], key_sorted[:-1], out=is_start[1:])
@@ -816,19 +947,25 @@ class _Batch:
                 raise self._fail(i, str(exc)) from None
 
         # settle, per jurisdiction, on the person-year order
-        juris_s = perm(juris_codes)
         group_s = perm(group_of)
-        in_scope_s, total_s = perm(in_scope), perm(total)
-        fallback = _group_any(total_s > _MAX_FEN, starts, gid)
+        in_scope_s = perm(in_scope)
+        fallback = np.zeros(n, dtype=bool)
+        big = total > _MAX_FEN
+        if big.any():
+            fallback |= _group_any(perm(big), starts, gid)
         if len(codes) > 1:  # a person-year in two jurisdictions: the scalar engine
+            juris_s = perm(juris_codes)
             fallback |= _group_any(np.r_[False, juris_s[1:] != juris_s[:-1]] & ~is_start, starts, gid)
         del amounts, column, key_parts, person_codes, py_key, days
-        out: dict[str, np.ndarray] = {}
-        pool_s, ded_s = perm(pool_in), perm(ded_in)
+        sorted_out: dict[str, np.ndarray] = {}
+        if any_given:
+            pool_s, ded_s = perm(pool_in), perm(ded_in)
+        else:
+            pool_s = ded_s = np.zeros(n, dtype=np.int64)
         for j, code in enumerate(codes):
             if len(codes) == 1:  # every row: no subsets to take
-                ctx = _Juris(rules_list[j], plans, group_s, in_scope_s, total_s, pool_s, ded_s, starts, gid)
-                out, bad = ctx.settle()
+                ctx = _Juris(rules_list[j], plans, group_s, in_scope_s, pool_s, ded_s, starts, gid)
+                sorted_out, bad = ctx.settle()
                 fallback |= bad
             else:
                 rows = np.flatnonzero(juris_s == j)
@@ -840,15 +977,14 @@ class _Batch:
                     plans=plans,
                     group=group_s[rows],
                     in_scope=in_scope_s[rows],
-                    total=total_s[rows],
                     pool_given=pool_s[rows],
                     ded_given=ded_s[rows],
                     starts=sub_starts,
                     gid=sub_gid,
                 )
                 values, bad = ctx.settle()
-                for name in COMPONENTS:
-                    out.setdefault(name, np.zeros(n, dtype=np.int64))[rows] = values[name]
+                for name, paid in values.items():
+                    sorted_out.setdefault(name, np.zeros(n, dtype=np.int64))[rows] = paid
                 fallback[rows] |= bad
                 del values
             rules = rules_list[j]
@@ -857,18 +993,39 @@ class _Batch:
                 "plugin_version": rules.plugin_version,
                 "overrides": list(rules.overrides),
             }
+        # back to the input order: only what the person-year order computed (a given pool and
+        # deductible are the input's own), then the rest, claim by claim, in the input order
+        out: dict[str, np.ndarray] = {}
+        inverse = None
+        for name, values in sorted_out.items():
+            if values is pool_s and any_given:
+                out[name] = pool_in
+            elif values is ded_s and any_given:
+                out[name] = ded_in
+            elif order is None:
+                out[name] = values
+            else:
+                if inverse is None:
+                    inverse = np.empty(n, dtype=np.int64)
+                    inverse[order] = np.arange(n)
+                out[name] = values[inverse]
+        del sorted_out
+        pool = out["basic_pool"]
+        fund_total = pool.copy()
+        for name in FUNDS[1:]:  # the benefits, after the pool
+            if name in out:
+                fund_total += out[name]
+            else:
+                out[name] = np.zeros(n, dtype=np.int64)
+        out["fund_total"] = fund_total
+        out["patient_total"] = total - fund_total
         # a result column may still be the input's own memory (a given pool, say): copy those
         out = {name: values if values.base is None else values.copy() for name, values in out.items()}
-        # fallback person-years: the scalar engine
+        # fallback person-years: the scalar engine, in the person-year order
         fb = np.flatnonzero(fallback)
         if len(fb):
-            original = fb if order is None else order[fb]
-            self._scalar(original, out, fb, columns, codes, juris_codes)
+            self._scalar(fb if order is None else order[fb], out, columns, codes, juris_codes)
         info["fallback_rows"] = len(fb)
-        if order is not None:
-            inverse = np.empty(n, dtype=np.int64)
-            inverse[order] = np.arange(n)
-            out = {name: out[name][inverse] for name in COMPONENTS}
         return self._result(out, info)
 
     def _result(self, out: dict[str, np.ndarray], info: dict[str, Any]) -> pd.DataFrame:
@@ -892,14 +1049,12 @@ class _Batch:
         self,
         original: np.ndarray,
         out: dict[str, np.ndarray],
-        positions: np.ndarray,
         columns: list[str],
         codes: list[str],
         juris_codes: np.ndarray,
     ) -> None:
         years = PersonYears(self.engine)
-        for pos, i in zip(positions, original, strict=True):
-            i = int(i)
+        for i in original.tolist():
             record = self._record(i, columns, codes[juris_codes[i]])
             try:
                 patient = Patient.from_mapping(record.patient)
@@ -908,7 +1063,7 @@ class _Batch:
             except MedinsureError as exc:
                 raise self._fail(i, str(exc)) from None
             for name in COMPONENTS:
-                out[name][pos] = to_fen(s.components[name])
+                out[name][i] = to_fen(s.components[name])
 
 
 def _text(value: Any) -> str:
@@ -931,7 +1086,6 @@ class _Juris:
     plans: list[_Group]
     group: np.ndarray
     in_scope: np.ndarray
-    total: np.ndarray
     pool_given: np.ndarray
     ded_given: np.ndarray
     starts: np.ndarray
@@ -1028,16 +1182,8 @@ class _Juris:
 
         if self.rules.combined_caps:
             self.combined_caps(components, refused_all, bad)
-        fund_total = pool.copy()
-        for paid in paid_to.values():
-            fund_total += paid
-        values = {
-            "deductible": deductible,
-            **components,
-            "in_scope_self_pay": in_scope_self_pay,
-            "fund_total": fund_total,
-            "patient_total": self.total - fund_total,
-        }
+        # what the person-year order computes; the totals follow in the input order
+        values = {"deductible": deductible, "basic_pool": pool, "in_scope_self_pay": in_scope_self_pay, **paid_to}
         return values, _group_any(bad, starts, gid) | year_bad[gid]
 
     def subset(self, active: tuple[bool, ...]) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
