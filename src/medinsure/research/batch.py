@@ -996,19 +996,19 @@ class _Batch:
         # back to the input order: only what the person-year order computed (a given pool and
         # deductible are the input's own), then the rest, claim by claim, in the input order
         out: dict[str, np.ndarray] = {}
-        inverse = None
-        for name, values in sorted_out.items():
-            if values is pool_s and any_given:
+        inverse: np.ndarray | None = None
+        for name, arranged in sorted_out.items():
+            if arranged is pool_s and any_given:
                 out[name] = pool_in
-            elif values is ded_s and any_given:
+            elif arranged is ded_s and any_given:
                 out[name] = ded_in
             elif order is None:
-                out[name] = values
+                out[name] = arranged
             else:
                 if inverse is None:
                     inverse = np.empty(n, dtype=np.int64)
                     inverse[order] = np.arange(n)
-                out[name] = values[inverse]
+                out[name] = arranged[inverse]
         del sorted_out
         pool = out["basic_pool"]
         fund_total = pool.copy()
