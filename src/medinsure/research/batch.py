@@ -150,7 +150,12 @@ _WHOLE_DIGITS = 16  # at most 10**16 yuan as text on the fast path: every fen fi
 
 
 def _text_fen(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Fen of text amounts by Arrow compute (-1 where empty or missing), and the rows it could not read."""
+    """Fen of text amounts by Arrow compute (-1 where empty or missing), and the rows it could not read.
+
+    Plain amounts (digits, one dot, at most two decimals) are read by Arrow's kernels without a
+    regular expression: the dot found and removed, the digits checked and cast to integers,
+    scaled by the decimals given. Any other spelling is left to the scalar rules.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -164,17 +169,23 @@ def _text_fen(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
                 [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in series],
                 type=pa.large_string(),
             )
-    text = pc.utf8_trim(arrow, characters=WHITESPACE)
-    empty = pc.fill_null(pc.equal(pc.utf8_length(text), 0), True)
-    plain = pc.match_substring_regex(text, rf"^\d{{1,{_WHOLE_DIGITS}}}(\.\d{{1,2}})?$")
-    ok = pc.or_(pc.fill_null(plain, False), empty)
-    digits = pc.if_else(plain, text, "0")
-    digits = pc.replace_substring_regex(digits, r"^(\d+)$", r"\1.00")
-    digits = pc.replace_substring_regex(digits, r"^(\d+)\.(\d)$", r"\1.\20")
-    digits = pc.replace_substring(pc.fill_null(digits, "0"), ".", "")
-    fen = np.asarray(pc.cast(digits, pa.int64()), dtype=np.int64).copy()
-    fen[np.asarray(empty, dtype=bool)] = -1
-    return fen, ~np.asarray(ok, dtype=bool)
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    padded = _maybe_padded(arrow)
+    text = pc.utf8_trim(arrow, characters=WHITESPACE) if padded is None or padded.any() else arrow
+    length = np.asarray(pc.fill_null(pc.binary_length(text), 0), dtype=np.int64)
+    empty = length == 0
+    # plain amounts, "123" or "123.4" or "123.45": one dot at most, and digits around it
+    dot = np.asarray(pc.fill_null(pc.find_substring(text, "."), -1), dtype=np.int64)  # -1: none
+    digits = pc.replace_substring(text, ".", "", max_replacements=1)
+    only_digits = np.asarray(pc.fill_null(pc.ascii_is_decimal(digits), False), dtype=bool)
+    decimals = np.where(dot < 0, 0, length - dot - 1)
+    whole = np.where(dot < 0, length, dot)
+    plain = only_digits & (whole >= 1) & (whole <= _WHOLE_DIGITS) & ((dot < 0) | (decimals >= 1)) & (decimals <= 2)
+    fen = np.asarray(pc.cast(pc.if_else(pa.array(plain), digits, "0"), pa.int64()), dtype=np.int64).copy()
+    fen *= np.where(decimals == 0, 100, np.where(decimals == 1, 10, 1))
+    fen[empty] = -1
+    return fen, ~(plain | empty)
 
 
 def amount_fen(df: pd.DataFrame, name: str, where: Callable[[int], str] | None = None) -> np.ndarray | None:
@@ -552,16 +563,22 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     else:
         padded = np.ascontiguousarray(raw)
     view = padded.view(np.uint64)
-    mixed = view[:, 0].copy()
+    # runs of one id (a person's claims in a row): only the first of each run is hashed
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.any(view[1:] != view[:-1], axis=1, out=starts[1:])
+    runs = int(np.count_nonzero(starts))
+    heads = view if runs == n else view[starts]
+    mixed = heads[:, 0].copy()
     for j in range(1, words):
         mixed *= _MIX
-        mixed ^= view[:, j]
+        mixed ^= heads[:, j]
     codes = pd.factorize(mixed)[0].astype(np.int64)
     # a code's first row is where it exceeds every code before it (codes number first appearances)
     first = np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]])
-    if not (view == view[first[codes]]).all():
+    if not (heads == heads[first[codes]]).all():
         return None
-    return codes
+    return codes if runs == n else codes[_numbers(starts)]
 
 
 def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
