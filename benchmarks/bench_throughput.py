@@ -46,7 +46,7 @@ from medinsure.research.batch import prepare, settle_frame
 from medinsure.research.frames import read_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_batch import bare_numpy, benefit_plan  # noqa: E402
+from bench_batch import bare_numpy, benefit_plan
 
 CODE = "dalian"
 
