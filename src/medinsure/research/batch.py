@@ -1070,7 +1070,7 @@ class _Batch:
         codes: list[str],
         juris_codes: np.ndarray,
     ) -> None:
-        years = PersonYears(self.engine)
+        years = PersonYears(self.engine.without_lines())  # the amounts are all it needs
         for i in original.tolist():
             record = self._record(i, columns, codes[juris_codes[i]])
             try:
