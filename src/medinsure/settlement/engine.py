@@ -438,7 +438,8 @@ class _Settling:
         ratio: Decimal = basic.ratio.value
         n, k = c.ratio
         deductible = formulas.deductible_applied(in_scope, c.deductible)
-        assert c.deductible_ref is not None and c.ratio_ref is not None
+        assert c.deductible_ref is not None
+        assert c.ratio_ref is not None
         self.refs.append(c.deductible_ref)
         self.line(
             "deductible",
@@ -462,7 +463,8 @@ class _Settling:
             )
             return deductible, share, 0
         cap = c.cap
-        assert cap is not None and c.cap_ref is not None
+        assert cap is not None
+        assert c.cap_ref is not None
         paid_before = to_fen(self.acc.basic_pool)
         pool = formulas.within_cap(share, cap, paid_before)
         cap_ref = c.cap_ref
