@@ -43,7 +43,24 @@ import pandas as pd
 from medinsure import Engine
 from medinsure.cli import main as cli_main
 from medinsure.research.batch import prepare, settle_frame
-from medinsure.research.frames import read_frame
+
+try:
+    from medinsure.research.frames import read_frame
+
+    AMOUNTS_ONLY = ["--amounts-only"]
+except ImportError:  # an earlier version, for the figures before: Arrow's reader directly, full CSV output
+    AMOUNTS_ONLY = []
+
+    def read_frame(path: str | Path) -> pd.DataFrame:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        names = Path(path).read_text(encoding="utf-8").partition("\n")[0].split(",")
+        options = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False)
+        return pacsv.read_csv(path, convert_options=options).to_pandas(
+            types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get
+        )
+
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_batch import bare_numpy, benefit_plan
@@ -175,14 +192,14 @@ def cli_ratios(args: argparse.Namespace, engine: Engine, tmp: Path) -> None:
     sink = io.StringIO()
 
     def command() -> None:
-        code = cli_main(["settle", str(path), "--format", "csv", "--amounts-only", "-o", str(out_cli)], err=sink)
+        code = cli_main(["settle", str(path), "--format", "csv", *AMOUNTS_ONLY, "-o", str(out_cli)], err=sink)
         assert code == 0, sink.getvalue()
 
     def script() -> None:
         claims = pd.read_csv(path, dtype=str, keep_default_na=False)
         settle_frame(claims, engine=engine).to_csv(out_script, index=False)
 
-    best, _ = best_of({"command": command, "script": script}, args.repeat)
+    best, _ = best_of({"command": command, "script": script}, args.repeat if AMOUNTS_ONLY else 1)
     sample = tmp / "sample.csv"
     pd.read_csv(path, dtype=str, keep_default_na=False).head(args.sample).to_csv(sample, index=False)
     t = time.perf_counter()
@@ -190,7 +207,8 @@ def cli_ratios(args: argparse.Namespace, engine: Engine, tmp: Path) -> None:
     scalar = time.perf_counter() - t
     print(f"\nthe command line on {n:,} CSV rows, end to end")
     print(f"  read_csv + settle_frame + to_csv {rate(n, best['script'])}   1.0")
-    print(f"  medinsure settle --amounts-only  {rate(n, best['command'])}   {best['command'] / best['script']:.2f}x")
+    label = "medinsure settle --amounts-only" if AMOUNTS_ONLY else "medinsure settle --format csv   "
+    print(f"  {label}  {rate(n, best['command'])}   {best['command'] / best['script']:.2f}x")
     print(
         f"  medinsure settle --format csv    {rate(args.sample, scalar)}   "
         f"{(scalar / args.sample) / (best['script'] / n):.1f}x (scalar, with lines and rule versions; {args.sample:,} rows)"
@@ -246,7 +264,7 @@ def main() -> None:
     parser.add_argument("--dask", action="store_true", help="also measure settle_dask on a local cluster")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}")
-    engine = Engine.shared()
+    engine = Engine.from_installed()
     frame = build(args.claims)
     with tempfile.TemporaryDirectory() as tmp:
         batch_ratios(args, engine, frame, Path(tmp))

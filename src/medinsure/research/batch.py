@@ -429,24 +429,32 @@ WHITESPACE_LAST = np.zeros(256, dtype=bool)
 WHITESPACE_LAST[[c.encode()[-1] for c in WHITESPACE]] = True
 
 
+def _text_buffers(chunk: Any) -> tuple[np.ndarray, Any] | None:
+    """The offsets (one more than the rows) and the data buffer of an Arrow (large) string array."""
+    import pyarrow as pa
+
+    if pa.types.is_large_string(chunk.type):
+        width: Any = np.int64
+    elif pa.types.is_string(chunk.type):
+        width = np.int32
+    else:
+        return None
+    _validity, offsets, data = chunk.buffers()
+    return np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1], data
+
+
 def _maybe_padded(arrow: Any, trailing: bool = True) -> np.ndarray | None:
     """Rows of an Arrow string array that are empty or may start (or end) with whitespace.
 
     Read from the array's buffers: only those rows can change when stripped (every other row
     certainly cannot). None for an Arrow type other than (large) string.
     """
-    import pyarrow as pa
-
     parts = [np.zeros(0, dtype=bool)]
     for chunk in getattr(arrow, "chunks", [arrow]):
-        if pa.types.is_large_string(chunk.type):
-            width: Any = np.int64
-        elif pa.types.is_string(chunk.type):
-            width = np.int32
-        else:
+        found = _text_buffers(chunk)
+        if found is None:
             return None
-        _validity, offsets, data = chunk.buffers()
-        bounds = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        bounds, data = found
         starts, ends = bounds[:-1], bounds[1:]
         maybe = ends == starts  # empty
         if data is not None and data.size:
@@ -539,15 +547,11 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     arrow: Any = values.array.__arrow_array__()
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
-    if pa.types.is_large_string(arrow.type):
-        width: Any = np.int64
-    elif pa.types.is_string(arrow.type):
-        width = np.int32
-    else:
+    found = _text_buffers(arrow)
+    if found is None:
         return None
+    bounds, data = found
     n = len(arrow)
-    _validity, offsets, data = arrow.buffers()
-    bounds = np.frombuffer(offsets, dtype=width)[arrow.offset : arrow.offset + n + 1]
     w = int(bounds[1] - bounds[0]) if n else 0
     if not n or not 0 < w <= 64 or int(bounds[-1] - bounds[0]) != n * w:
         return None
