@@ -82,6 +82,54 @@ for _loader in (_Loader, _PureLoader):
     _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+
+
+def _load_yaml(text: str, loader_class: Any) -> Any:
+    """The document of ``text``: nodes composed by the loader (libyaml's), then built here.
+
+    Text scalars, sequences and mappings — nearly every node of a rule pack — are built
+    directly; every other node (numbers, dates, booleans, other tags) by the loader's own
+    constructors, so the values are what ``yaml.load`` with the same loader gives.
+    """
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _build(loader, node, set())
+    finally:
+        loader.dispose()
+
+
+def _build(loader: Any, node: Any, building: set[int]) -> Any:
+    if node.tag == _STR and isinstance(node, yaml.ScalarNode):
+        return node.value
+    if id(node) in building:
+        raise ReadError("a recursive alias (an anchor used inside itself)", node.start_mark.line + 1)
+    if node.tag == _MAP and isinstance(node, yaml.MappingNode):
+        building.add(id(node))
+        loader.flatten_mapping(node)
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = _build(loader, key_node, building)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                raise ReadError(f"key {key!r} given twice in one mapping", key_node.start_mark.line + 1)
+            result[key] = _build(loader, value_node, building)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        building.discard(id(node))
+        return result
+    if node.tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        building.add(id(node))
+        items = [_build(loader, item, building) for item in node.value]
+        building.discard(id(node))
+        return items
+    return loader.construct_object(node, deep=True)
+
+
 def _json_object(pairs: list[tuple[str, Any]]) -> LineDict:
     result = LineDict()
     for key, value in pairs:
@@ -112,7 +160,7 @@ def read_data_file(path: Path, *, pure: bool = False) -> Any:
         except json.JSONDecodeError as exc:
             raise ReadError(f"invalid JSON: {exc.msg}", exc.lineno) from None
     try:
-        return yaml.load(text, Loader=_PureLoader if pure else _Loader)
+        return _load_yaml(text, _PureLoader if pure else _Loader)
     except ReadError:
         raise
     except yaml.MarkedYAMLError as exc:
