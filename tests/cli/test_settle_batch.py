@@ -99,3 +99,16 @@ def test_parquet_errors_name_the_file_row_field_and_value(tmp_path):
     code, _, err = run("settle", *ARGS, "-o", str(target), str(source))
     assert code == 2
     assert not target.exists()
+
+
+def test_amounts_only_csv_quotes_a_cell_that_needs_it(tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "jurisdiction,patient_id,scheme,claim_id,kind,discharged,hospital_level,total,in_scope\n"
+        'testland,"P,1",resident,"C ""1""",inpatient,2020-01-05,tertiary,100,50\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("settle", *ARGS, "--format", "csv", "--amounts-only", str(path))
+    assert (code, err) == (0, "")
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    assert (row["claim_id"], row["patient_id"], row["total"]) == ('C "1"', "P,1", "100.00")

@@ -147,20 +147,33 @@ def _everything() -> Iterator[Found]:
     everything = metadata.entry_points()  # one scan of the installed distributions for both groups
     for ep in sorted(everything.select(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = ep.dist.name if ep.dist else "?"
-        yield Found(
-            ep.name, f"distribution {dist}", ep.dist.version if ep.dist else None, _loader(ep, f"distribution {dist}")
-        )
+        yield Found(ep.name, f"distribution {dist}", _version(ep), _loader(ep, f"distribution {dist}"))
     for ep in sorted(everything.select(group=RULE_PACK_GROUP), key=lambda e: e.name):
         # an entry point may come from the importlib_metadata backport, not the standard library's
         # class, when another package installed its finder: tell them apart from paths instead
         yield Found(
             ep.name,
             f"rule pack {ep.value}",
-            ep.dist.version if ep.dist else None,
+            _version(ep),
             lambda ep=ep: RulePackPlugin(locate_rule_pack(ep), ep.name),
         )
     for path in environment_rule_packs():
         yield Found(path.stem, f"rule pack {path}", None, lambda path=path: RulePackPlugin(path, path.stem))
+
+
+def _version(ep: metadata.EntryPoint) -> str | None:
+    """The version of an entry point's distribution, from the ``Version:`` line of its metadata
+    (without parsing the whole file as e-mail headers, which is most of the time it costs)."""
+    dist = ep.dist
+    if dist is None:
+        return None
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    for line in text.splitlines():
+        if line.startswith("Version:"):
+            return line.partition(":")[2].strip()
+        if not line.strip():  # the end of the headers
+            break
+    return dist.version
 
 
 def _loader(ep: metadata.EntryPoint, dist: str) -> Any:

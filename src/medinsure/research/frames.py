@@ -10,6 +10,7 @@ The file is read whole; errors name the file and, where they can, the row (the h
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any, TextIO
@@ -148,10 +149,42 @@ def settled(claims: pd.DataFrame, result: pd.DataFrame, jurisdiction: str | None
     return out
 
 
-def _yuan_text(fen: np.ndarray, grouped: bool = False) -> list[str]:
-    if grouped:
-        return [f"{v // 100:,}.{v % 100:02d}" for v in fen.tolist()]
-    return [f"{v // 100}.{v % 100:02d}" for v in fen.tolist()]
+def _yuan_text(fen: np.ndarray, grouped: bool = False) -> Any:
+    """Fen as yuan text, ``1234.50`` (or ``1,234.50`` grouped for people); Arrow kernels for a
+    whole column of amounts that are not negative, Python's formatting otherwise."""
+    if grouped or (len(fen) and int(fen.min()) < 0):
+        spec = "," if grouped else ""
+        return [f"{'-' if v < 0 else ''}{abs(v) // 100:{spec}}.{abs(v) % 100:02d}" for v in fen.tolist()]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    whole = pc.cast(pa.array(fen // 100), pa.string())
+    cents = pc.utf8_lpad(pc.cast(pa.array(fen % 100), pa.string()), 2, "0")
+    return pd.arrays.ArrowStringArray(pc.binary_join_element_wise(whole, cents, "."))
+
+
+def _write_csv(frame: pd.DataFrame, out: TextIO, rows: int = 1 << 16) -> None:
+    """``frame`` as CSV by Arrow's writer (cells quoted where needed), a batch of rows at a time."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    import pyarrow.compute as pc
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # quotes only where a cell needs them, as Python's csv module writes: Arrow quotes every
+    # text cell or none, so none unless some cell holds a separator, a quote or a line break
+    special = any(
+        pc.any(pc.match_substring(column, mark)).as_py()
+        for column in table.columns
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        for mark in (",", '"', "\n", "\r")
+    )
+    out.write(",".join(table.column_names) + "\n")  # plain names: Arrow would quote them
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed" if special else "none")
+    for batch in table.to_batches(max_chunksize=rows):
+        sink = io.BytesIO()
+        pacsv.write_csv(pa.Table.from_batches([batch]), sink, options)
+        out.write(sink.getvalue().decode("utf-8"))
 
 
 def write_settled(table: pd.DataFrame, out: TextIO, *, format: str = "table", mask: bool = False) -> int:
@@ -186,7 +219,7 @@ def write_settled(table: pd.DataFrame, out: TextIO, *, format: str = "table", ma
         text[name] = _yuan_text(table[f"{name}_fen"].to_numpy())
     text["plugin"] = pd.Series(columns["jurisdiction"], index=table.index).map(plugins)
     if format == "csv":
-        text.to_csv(out, index=False, lineterminator="\n")
+        _write_csv(text, out)
     else:
         records = text.to_dict(orient="records")
         out.write("[")
