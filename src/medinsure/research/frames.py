@@ -166,9 +166,8 @@ def _yuan_text(fen: np.ndarray, grouped: bool = False) -> Any:
 def _write_csv(frame: pd.DataFrame, out: TextIO, rows: int = 1 << 16) -> None:
     """``frame`` as CSV by Arrow's writer (cells quoted where needed), a batch of rows at a time."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     # quotes only where a cell needs them, as Python's csv module writes: Arrow quotes every
