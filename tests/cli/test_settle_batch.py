@@ -112,3 +112,15 @@ def test_amounts_only_csv_quotes_a_cell_that_needs_it(tmp_path):
     assert (code, err) == (0, "")
     (row,) = list(csv.DictReader(io.StringIO(out)))
     assert (row["claim_id"], row["patient_id"], row["total"]) == ('C "1"', "P,1", "100.00")
+
+
+def test_a_parquet_column_of_floats_is_refused(tmp_path):
+    source = tmp_path / "floats.parquet"
+    frame = read_frame(CSV)
+    frame["total"] = [50000.0, 30000.0, 12000.5, 6000.0]
+    frame.to_parquet(source, index=False)
+    for extra in ((), ("--format", "json")):
+        code, _out, err = run("settle", *ARGS, *extra, str(source))
+        assert code == 2
+        assert err.count("\n") == 1
+        assert "floats are not accepted" in err or "double values are not accepted" in err
