@@ -143,7 +143,7 @@ def _read_parquet(path: Path) -> Iterator[ClaimRecord]:
         if column not in header:
             raise InputError(f"{path}: row 1", f"missing column {column!r}")
     for field in handle.schema_arrow:
-        if pa.types.is_floating(field.type) or pa.types.is_decimal(field.type) and field.name.endswith("_fen"):
+        if pa.types.is_floating(field.type) or (pa.types.is_decimal(field.type) and field.name.endswith("_fen")):
             raise InputError(
                 f"{path}: column {field.name}",
                 f"{field.type} values are not accepted (inexact): store amounts as text, or as integer fen in"
