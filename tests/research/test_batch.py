@@ -351,3 +351,18 @@ def test_read_csv_with_default_arguments_fails_naming_the_row_and_the_fix(engine
     assert message.startswith(f"row {1 if row == 0 else row} (claim 'C2'): claim.in_scope={value}: {why}")
     assert "pd.read_csv(path, dtype=str, keep_default_na=False)" in message
     assert "in_scope_fen" in message
+
+
+def test_a_missing_amount_names_the_row_and_what_to_give(engine):
+    df = frame(
+        {"patient_id": "P", "claim_id": "A", "discharged": "2021-03-01", "total": "100", "in_scope": "100"},
+        {"patient_id": "P", "claim_id": "B", "discharged": "2021-03-02", "total": "100", "in_scope": ""},
+    )
+    with pytest.raises(MedinsureError) as caught:
+        settle_frame(df, engine=engine)
+    assert str(caught.value) == (
+        "row 1 (claim 'B'): claim.in_scope: required: an empty cell; give in_scope (yuan) or in_scope_fen,"
+        " or basic_pool and basic_in_scope_self_pay"
+    )
+    with pytest.raises(MedinsureError, match=r"row 1 \(claim 'B'\): claim.in_scope: required"):
+        settle_frame(df.astype({"in_scope": object}).replace({"": None}), engine=engine)

@@ -884,7 +884,11 @@ class _Batch:
         ded_in = np.zeros(n, dtype=np.int64) if ded_in is None else np.maximum(ded_in, 0)
         for name, arr in (("total", total), ("in_scope", in_scope)):
             if (arr < 0).any():
-                raise self._fail(int(np.flatnonzero(arr < 0)[0]), f"claim.{name}: required")
+                hint = {
+                    "total": "give total (yuan) or total_fen; without it, total is in_scope",
+                    "in_scope": "give in_scope (yuan) or in_scope_fen, or basic_pool and basic_in_scope_self_pay",
+                }[name]
+                raise self._fail(int(np.flatnonzero(arr < 0)[0]), f"claim.{name}: required: an empty cell; {hint}")
         problems = [(in_scope > total, "claim.in_scope: above claim.total")]
         if amounts["class_b_self_pay"] is not None:
             class_b = np.maximum(column["class_b_self_pay"], 0)
