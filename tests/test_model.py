@@ -80,7 +80,7 @@ def test_bad_claim_names_field_and_value(changes, message):
             {"contributions": [{"paid_on": "2020-01-01", "from": "2020-02-01", "to": "2020-01-01"}]},
             "patient.contributions[0].end",
         ),
-        ({"name": "Li"}, "patient.name='Li': unknown key"),
+        ({"nickname": "Li"}, "patient.nickname='Li': unknown key"),
     ],
 )
 def test_bad_patient_names_field_and_value(changes, message):

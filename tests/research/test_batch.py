@@ -366,3 +366,11 @@ def test_a_missing_amount_names_the_row_and_what_to_give(engine):
     )
     with pytest.raises(MedinsureError, match=r"row 1 \(claim 'B'\): claim.in_scope: required"):
         settle_frame(df.astype({"in_scope": object}).replace({"": None}), engine=engine)
+
+
+def test_a_column_only_the_scalar_engine_reads_is_refused_unless_empty(engine):
+    row = {"patient_id": "P", "claim_id": "A", "discharged": "2021-03-01", "total": "100", "in_scope": "100"}
+    with pytest.raises(MedinsureError, match=r"row 1 \(claim 'B'\): column 'use_account' is read by the scalar engine"):
+        settle_frame(frame(row | {"use_account": ""}, row | {"claim_id": "B", "use_account": "true"}), engine=engine)
+    empty = settle_frame(frame(row | {"use_account": ""}), engine=engine)
+    assert list(empty["basic_pool_fen"]) == [0]  # 100 is below the deductible of 1,000

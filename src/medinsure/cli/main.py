@@ -5,6 +5,7 @@ Each command is one documented Python call as well:
 | command | Python |
 | --- | --- |
 | ``settle FILE`` | :func:`medinsure.io.records.settle_file` + :func:`medinsure.io.writers.write_settlements` |
+| ``presettle FILE`` | the same, recording nothing; with ``--ledger``, :meth:`medinsure.ledger.Ledger.presettle` |
 | ``explain FILE`` | :func:`medinsure.io.records.settle_file` + :func:`medinsure.io.sheets.render_text` / ``render_html`` |
 | ``check PATH...`` | :func:`medinsure.io.scenarios.check_paths` |
 | ``plugins`` | :func:`medinsure.plugins.host.list_plugins` |
@@ -80,15 +81,38 @@ def _parser() -> argparse.ArgumentParser:
         help="write to OUT (created only when every claim settles); OUT.parquet: amounts as int64 _fen columns",
     )
     settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+    settle.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims by claim_id")
     ledger_cli.add_settle_options(settle)
+
+    presettle = sub.add_parser(
+        "presettle",
+        parents=[common],
+        help="pre-settle (2206 / 2303): compute what settle would give, record nothing",
+    )
+    presettle.add_argument("file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat CSV (.csv)")
+    presettle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
+    presettle.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    presettle.add_argument("--national-fields", action="store_true", help="add the national platform's fields")
+    presettle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+    presettle.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims")
+    presettle.add_argument("--ledger", metavar="PATH|URL", help="pre-settle against this ledger's recorded claims")
+    presettle.set_defaults(dry_run=True, output=None)
 
     explain = sub.add_parser("explain", parents=[common], help="print the discharge settlement sheet of each claim")
     explain.add_argument("file", metavar="FILE")
     explain.add_argument("--jurisdiction", metavar="CODE")
     explain.add_argument("--claim", metavar="ID", help="only this claim (the claims before it still accumulate)")
     explain.add_argument("--lang", choices=("zh", "en"), default="zh")
-    explain.add_argument("--html", metavar="OUT", help="write an HTML sheet to OUT instead")
+    explain.add_argument(
+        "--copy",
+        choices=("patient", "audit"),
+        default="audit",
+        help="patient: the 出院结算单 handed to the patient; audit: every step with its rule and source",
+    )
+    explain.add_argument("--html", metavar="OUT", help="write an HTML document to OUT instead (A4 when printed)")
+    explain.add_argument("--pdf", metavar="OUT", help="print the sheets to a PDF file (needs Chromium)")
     explain.add_argument("--show-ids", action="store_true", help="do not mask person ids")
+    explain.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims")
 
     check = sub.add_parser("check", parents=[common], help="run scenario files and compare expected amounts")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
@@ -184,8 +208,10 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             for _settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction):
                 pass  # the scalar path names the first bad row in its own words
             raise failed
-    settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction)
+    settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction, lines=args.lines)
     progress = Progress(err, count_records(args.file) if err.isatty() else None)
+    if args.command == "presettle" and args.format == "table":
+        print("Pre-settlement (2206 outpatient / 2303 inpatient): nothing recorded.\n", file=out)
 
     def write(handle: TextIO) -> None:
         write_settlements(
@@ -209,7 +235,9 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _batch_settles(args: argparse.Namespace) -> bool:
     """Whether the output needs amounts only, so that the batch path can settle a flat file."""
-    if Path(args.file).suffix.lower() not in (".csv", ".parquet") or args.national_fields:
+    if args.command != "settle" or args.lines or args.national_fields:
+        return False  # a pre-settlement's header, fee lines and national fields: the scalar path
+    if Path(args.file).suffix.lower() not in (".csv", ".parquet"):
         return False
     if args.output and Path(args.output).suffix.lower() == ".parquet":
         return True
@@ -255,34 +283,33 @@ def _settle_batch(args: argparse.Namespace, engine: Engine, out: TextIO) -> Medi
 
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
+    from medinsure.io.printing import print_pdf
     from medinsure.io.records import settle_file
-    from medinsure.io.sheets import render_html, render_text
+    from medinsure.io.sheets import jurisdiction_names, render_document, render_text
 
     engine = _engine(args)
     chosen = []
-    for settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction):
+    for settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction, lines=args.lines):
         if args.claim is None or settlement.claim.id == args.claim:
             chosen.append(settlement)
     if args.claim is not None and not chosen:
         raise MedinsureError(f"--claim {args.claim!r}: no claim with this id in {args.file}")
     mask = not args.show_ids
-    if args.html:
-        pages = [render_html(s, lang=args.lang, mask=mask) for s in chosen]
-        page = pages[0] if len(pages) == 1 else _join_pages(pages)
+    names = jurisdiction_names(engine)
+    options = {"lang": args.lang, "mask": mask, "copy": args.copy, "names": names}
+    if args.html or args.pdf:
+        page = render_document(chosen, **options)
+        if args.pdf:
+            print_pdf(page, args.pdf)
+        if args.html:
 
-        def write_page(handle: TextIO) -> None:
-            handle.write(page)
+            def write_page(handle: TextIO) -> None:
+                handle.write(page)
 
-        _write_atomically(args.html, write_page)
+            _write_atomically(args.html, write_page)
         return 0
-    print("\n\n".join(render_text(s, lang=args.lang, mask=mask) for s in chosen), file=out)
+    print("\n\n".join(render_text(s, **options) for s in chosen), file=out)
     return 0
-
-
-def _join_pages(pages: list[str]) -> str:
-    head, _, _ = pages[0].partition("<body>")
-    bodies = [p.partition("<body>")[2].rpartition("</body>")[0] for p in pages]
-    return head + "<body>" + '<hr style="margin:32px 0">'.join(bodies) + "</body></html>"
 
 
 def _plugins(args: argparse.Namespace, out: TextIO) -> int:
@@ -330,9 +357,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     try:
         if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
             return ledger_cli.run(args, _engine, out)
+        if args.command == "presettle" and args.ledger:
+            return ledger_cli.run(args, _engine, out)
         if args.command == "check":
             return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
-        if args.command == "settle":
+        if args.command in ("settle", "presettle"):
             return _settle(args, out, err)
         if args.command == "explain":
             return _explain(args, out)

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from medinsure.errors import MedinsureError
 from medinsure.io.masking import mask_id
-from medinsure.io.national import NATIONAL_FIELDS, national_fields
+from medinsure.io.national import NATIONAL_FIELDS, national_record, setlinfo
 from medinsure.money import fmt
 from medinsure.settlement.result import Settlement
 
@@ -32,10 +32,14 @@ FORMATS = ("table", "json", "csv")
 
 
 def settlement_record(settlement: Settlement, *, national: bool = False) -> dict[str, Any]:
-    """The JSON object of one settlement: ids, every component, lines, rule versions."""
+    """The JSON object of one settlement: ids, every component, lines, rule versions.
+
+    With ``national``, also ``national``: the platform's ``setlinfo`` and ``setldetail``
+    (:func:`medinsure.io.national.national_record`), and ``account`` when the claim gave one.
+    """
     data = settlement.to_dict()
     if national:
-        data["national"] = {name: str(value) for name, value in national_fields(settlement).items()}
+        data["national"] = national_record(settlement)
     return data
 
 
@@ -96,7 +100,7 @@ def write_settlements(
                 "refusals": ";".join(r.reason for r in settlement.refusals),
             }
             if national:
-                row.update({name: str(value) for name, value in national_fields(settlement).items()})
+                row.update({name: "" if value is None else value for name, value in setlinfo(settlement).items()})
             if writer is None:
                 writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
                 writer.writeheader()
@@ -109,8 +113,9 @@ def write_settlements(
                 out.write(table_header() + "\n")
             out.write(table_row(cells) + "\n")
             if national:
-                fields = national_fields(settlement)
-                out.write("    " + "  ".join(f"{k}={fields[k]}" for k in NATIONAL_FIELDS) + "\n")
+                fields = setlinfo(settlement)
+                shown = ("setl_id", *NATIONAL_FIELDS)
+                out.write("    " + "  ".join(f"{k}={'null' if fields[k] is None else fields[k]}" for k in shown) + "\n")
         count += 1
         if progress is not None:
             progress(count)

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AMOUNT_COLUMNS",
+    "BATCH_COLUMNS",
     "FEN_COLUMNS",
     "OUTPUT_COLUMNS",
     "prepare",
@@ -75,6 +76,15 @@ __all__ = [
 
 #: Input columns holding amounts in yuan (``str``, ``Decimal`` or ``int``; never ``float``).
 AMOUNT_COLUMNS = ("total", "in_scope", "class_b_self_pay", *BASIC_COLUMNS)
+#: The columns the batch path reads. The other columns of a flat file (the platform's ids, a
+#: personal account, interim settlements, fee-line totals, the patient's name and codes for the
+#: sheets) are read by the scalar engine only: a frame with a value in one of them is refused,
+#: naming it, rather than settled as if it were empty.
+BATCH_COLUMNS = (
+    "jurisdiction", "patient_id", "scheme", "status", "birth_date", "categories", "conditions", "service_years",
+    "claim_id", "kind", "admitted", "discharged", "hospital_level", "referral", "location", "filed", "designated",
+    "total", "in_scope", "class_b_self_pay", "tags", *BASIC_COLUMNS,
+)  # fmt: skip
 #: The output column of each component: int64 fen, named with the suffix ``_fen``.
 FEN_COLUMNS = {name: f"{name}_fen" for name in COMPONENTS}
 #: Output columns: the claim id and one int64 column of fen per component (``fund_total_fen``...).
@@ -830,6 +840,17 @@ class _Batch:
         for column in REQUIRED_COLUMNS:
             if column not in self.df.columns:
                 raise InputError("frame", f"missing column {column!r}")
+        for column in self.df.columns:
+            if column in BATCH_COLUMNS or column.removesuffix("_fen") in AMOUNT_COLUMNS:
+                continue
+            values = self.df[column]
+            given = ~(values.isna().to_numpy() | _blank(values))
+            if given.any():
+                raise InputError(
+                    self._where(int(np.flatnonzero(given)[0])),
+                    f"column {column!r} is read by the scalar engine only: settle these claims with"
+                    " settle_frame_scalar (or medinsure settle ... --format json), or leave the column out",
+                )
         if self.jurisdiction is None and "jurisdiction" not in self.df.columns:
             raise InputError("frame", "no jurisdiction: give a jurisdiction column or jurisdiction=")
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from medinsure.errors import InputError
 from medinsure.io.masking import mask_id
+from medinsure.io.records import COLUMN_ALIASES
 from medinsure.rules.names import COMPONENTS
 
 __all__ = ["FRAME_SUFFIXES", "SETTLED_COLUMNS", "read_frame", "settled", "write_frame", "write_settled"]
@@ -29,7 +30,9 @@ FRAME_SUFFIXES = (".csv", ".parquet")
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
-    """A ``.csv`` (every cell text; empty cells empty text) or ``.parquet`` claim file as a frame."""
+    """A ``.csv`` (every cell text; empty cells empty text) or ``.parquet`` claim file as a frame;
+    the platform's column names (``psn_no``, ``insutype``, …) read as medinsure's, as the command
+    line reads them."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FRAME_SUFFIXES:
@@ -49,7 +52,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         table = pq.read_table(path)
     except (OSError, pa.ArrowException) as exc:
         raise InputError(str(path), f"cannot read Parquet: {exc}") from None
-    return table.to_pandas(types_mapper=_strings)
+    frame = table.to_pandas(types_mapper=_strings)
+    frame.columns = [COLUMN_ALIASES.get(str(c), str(c)) for c in frame.columns]
+    return frame
 
 
 def _strings(arrow_type: Any) -> Any:
@@ -82,7 +87,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"malformed CSV: {' '.join(str(exc).split())}") from None
     frame = table.to_pandas(types_mapper=_strings)
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = [COLUMN_ALIASES.get(str(c).strip(), str(c).strip()) for c in frame.columns]
     seen: set[str] = set()
     for column in frame.columns:
         if column in seen:

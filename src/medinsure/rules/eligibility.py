@@ -28,7 +28,7 @@ from dateutil.relativedelta import relativedelta
 from medinsure.errors import RuleError
 from medinsure.rules.tables import RuleContext
 
-__all__ = ["BUILTIN_CHECKS", "coverage_start", "insured"]
+__all__ = ["BUILTIN_CHECKS", "REASONS_ZH", "coverage_start", "insured"]
 
 
 def _months(ctx: RuleContext, name: str) -> int:
@@ -82,4 +82,14 @@ BUILTIN_CHECKS: dict[str, Callable[[RuleContext], bool]] = {
     "designated": lambda ctx: ctx.claim.designated,
     "filed_if_out_of_area": lambda ctx: ctx.claim.location == "local" or ctx.claim.filed,
     "not_referred_out": lambda ctx: ctx.claim.referral != "referred_out",
+}
+
+
+#: The reason a built-in check gives in Chinese, for sheets in Chinese (a rule pack's ``reason``
+#: is the English one).
+REASONS_ZH: dict[str, str] = {
+    "insured": "就医之日未处于参保缴费有效期内",
+    "designated": "就医机构不是定点医疗机构",
+    "filed_if_out_of_area": "异地就医未办理备案",
+    "not_referred_out": "转外就医不享受此项待遇",
 }

@@ -91,6 +91,9 @@ class Delta:
     bases: Amounts = Amounts()
     paid: Amounts = Amounts()
     components: Amounts = Amounts()
+    #: Stays settled in part (中途结算): a stay's id and the deductible its parts have paid so far,
+    #: or None when this claim was its last part (the stay is closed).
+    stays: tuple[tuple[str, Decimal | None], ...] = ()
 
 
 @attrs.frozen
@@ -103,7 +106,10 @@ class Accumulator:
     - ``bases``: per benefit key, the base accumulated (in-scope self-pay of the claim kinds
       the benefit counts, cost above the basic cap, or the residual);
     - ``paid``: per benefit key, what the benefit paid (for its annual cap);
-    - ``components``: per settlement component, what was paid in the year.
+    - ``components``: per settlement component, what was paid in the year;
+    - ``open_stays``: the stays with an interim settlement (中途结算) whose discharge is still to
+      be settled, by ``mdtrt_id``, each with the deductible its parts have paid: a later part
+      pays only what remains of the deductible and counts no new admission.
     """
 
     person_id: str
@@ -115,6 +121,11 @@ class Accumulator:
     bases: Amounts = Amounts()
     paid: Amounts = Amounts()
     components: Amounts = Amounts()
+    open_stays: tuple[tuple[str, Decimal], ...] = ()
+
+    def stay_deductible(self, stay: str) -> Decimal | None:
+        """The deductible paid so far by the open stay ``stay``; None when it is not open."""
+        return next((paid for key, paid in self.open_stays if key == stay), None)
 
     @classmethod
     def empty(cls, person_id: str, year: int) -> Accumulator:
@@ -131,6 +142,7 @@ class Accumulator:
             bases=self.bases.plus(delta.bases),
             paid=self.paid.plus(delta.paid),
             components=self.components.plus(delta.components),
+            open_stays=_stays(self.open_stays, delta.stays) if delta.stays else self.open_stays,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,4 +156,17 @@ class Accumulator:
             "bases": {k: str(v) for k, v in self.bases.items()},
             "paid": {k: str(v) for k, v in self.paid.items()},
             "components": {k: str(v) for k, v in self.components.items()},
+            **({"open_stays": {k: str(v) for k, v in self.open_stays}} if self.open_stays else {}),
         }
+
+
+def _stays(
+    open_stays: tuple[tuple[str, Decimal], ...], changes: tuple[tuple[str, Decimal | None], ...]
+) -> tuple[tuple[str, Decimal], ...]:
+    stays = dict(open_stays)
+    for stay, paid in changes:
+        if paid is None:
+            stays.pop(stay, None)
+        else:
+            stays[stay] = paid
+    return tuple(sorted(stays.items()))
