@@ -2,9 +2,11 @@
 
 :func:`settle_frame` takes a :class:`pandas.DataFrame` with the flat CSV columns of the command
 line (see :mod:`medinsure.io.records`), rows in settlement order per person, and returns one row
-per claim: ``claim_id`` and one ``int64`` column of **fen** per settlement component. Integer
-fen keep the amounts exact, make the arithmetic vectorisable and cost 8 bytes per amount;
-:func:`to_decimal` turns the result into ``Decimal`` yuan when a caller wants them.
+per claim: ``claim_id`` and one ``int64`` column of **fen** per settlement component, named
+with the suffix ``_fen`` (``fund_total_fen``: the research API's one unit convention, in and
+out). Integer fen keep the amounts exact, make the arithmetic vectorisable and cost 8 bytes
+per amount; :func:`to_decimal` turns the result into ``Decimal`` yuan when a caller wants them,
+:func:`yuan` into text to read.
 
 How it works, and why the result equals the scalar engine's:
 
