@@ -194,7 +194,8 @@ def _text_fen(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     decimals = np.where(dot < 0, 0, length - dot - 1)
     whole = np.where(dot < 0, length, dot)
     plain = only_digits & (whole >= 1) & (whole <= _WHOLE_DIGITS) & ((dot < 0) | (decimals >= 1)) & (decimals <= 2)
-    fen = np.asarray(pc.cast(pc.if_else(pa.array(plain), digits, "0"), pa.int64()), dtype=np.int64).copy()
+    readable = digits if plain.all() else pc.if_else(pa.array(plain), digits, "0")
+    fen = np.asarray(pc.cast(readable, pa.int64()), dtype=np.int64).copy()
     fen *= np.where(decimals == 0, 100, np.where(decimals == 1, 10, 1))
     fen[empty] = -1
     return fen, ~(plain | empty)
