@@ -23,6 +23,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from medinsure import __version__
@@ -30,7 +31,7 @@ from medinsure.cli import compare as compare_cli
 from medinsure.cli import kit
 from medinsure.cli import ledger as ledger_cli
 from medinsure.cli import serve as serve_cli
-from medinsure.cli.output import INPUT_FORMATS, emit, input_file, write_atomically
+from medinsure.cli.output import INPUT_FORMATS, emit, input_file, replace_atomically, write_atomically
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
 from medinsure.plugins.discovery import import_plugin_modules
@@ -67,8 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    settle = sub.add_parser("settle", parents=[common], help="settle the claims of a scenario or CSV file")
+    settle = sub.add_parser("settle", parents=[common], help="settle the claims of a scenario, CSV or Parquet file")
     _claim_file_options(settle)
+    settle.add_argument(
+        "--amounts-only",
+        action="store_true",
+        help="csv/json: each claim's amounts and plugin, without its lines and rule versions (fast)",
+    )
     ledger_cli.add_settle_options(settle)
 
     presettle = sub.add_parser(
@@ -119,7 +125,9 @@ def _parser() -> argparse.ArgumentParser:
 def _claim_file_options(parser: argparse.ArgumentParser) -> None:
     """FILE and the output options of ``settle`` and ``presettle``."""
     parser.add_argument(
-        "file", metavar="FILE", help="scenario file (.yaml, .yml, .json), flat CSV (.csv), or - (standard input)"
+        "file",
+        metavar="FILE",
+        help="scenario file (.yaml, .yml, .json), flat claim file (.csv, .parquet), or - (standard input)",
     )
     parser.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
     parser.add_argument(
@@ -129,7 +137,12 @@ def _claim_file_options(parser: argparse.ArgumentParser) -> None:
         help="jsonl: one JSON object a line, each written as soon as its claim is settled",
     )
     parser.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
-    parser.add_argument("-o", "--output", metavar="OUT", help="write to OUT (created only when every claim settles)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write to OUT (created only when every claim settles); OUT.parquet: amounts as int64 _fen columns",
+    )
     parser.add_argument(
         "--input-format", choices=tuple(INPUT_FORMATS), help="the format of standard input (FILE -); default yaml"
     )
@@ -138,6 +151,9 @@ def _claim_file_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
+    plain = not (args.plugin or args.no_entry_points or args.block or args.strict_plugins)
+    if plain and args.allow is None:
+        return Engine.shared()  # the installed plugins: one engine per process
     return Engine.from_plugins(
         *import_plugin_modules(args.plugin),
         entry_points=not args.no_entry_points,
@@ -148,33 +164,39 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 class Progress:
-    """A progress bar on the terminal's standard error; silent when it is not a terminal."""
+    """A progress bar on the terminal's standard error, with the rate and the time left (tqdm);
+    silent when standard error is not a terminal.
 
-    WIDTH = 30
+    Call it with the number of claims done so far; ``close()`` clears the bar.
+    """
 
-    def __init__(self, err: TextIO, total: int | None = None, every: int = 1000) -> None:
-        self.err = err
-        self.total = total
-        self.every = every
+    def __init__(self, err: TextIO, total: int | None = None, *, unit: str = "claims", interval: float = 0.2) -> None:
+        from tqdm import tqdm
+
         self.active = err.isatty()
-        self.last = 0
+        self.count = 0
+        self.bar = tqdm(
+            total=total,
+            file=err,
+            unit=f" {unit}",
+            miniters=1,
+            disable=not self.active,
+            leave=False,
+            dynamic_ncols=True,
+            mininterval=interval,
+            smoothing=0.1,
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}{unit} [{elapsed}<{remaining}, {rate_fmt}]"
+            if total
+            else "{n_fmt}{unit} [{elapsed}, {rate_fmt}]",
+        )
 
     def __call__(self, count: int) -> None:
-        if self.active and (count % self.every == 0 or count == self.total):
-            self.last = count
-            if self.total:
-                done = min(count / self.total, 1.0)
-                filled = int(done * self.WIDTH)
-                bar = "#" * filled + "-" * (self.WIDTH - filled)
-                self.err.write(f"\r[{bar}] {done:4.0%} {count:,}/{self.total:,} claims")
-            else:
-                self.err.write(f"\rsettled {count:,} claims")
-            self.err.flush()
+        if self.active and count > self.count:
+            self.bar.update(count - self.count)
+            self.count = count
 
     def close(self) -> None:
-        if self.active and self.last:
-            self.err.write("\r\033[K")
-            self.err.flush()
+        self.bar.close()
 
 
 def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -182,6 +204,14 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from medinsure.io.writers import write_settlements
 
     engine = _engine(args)
+    if _batch_settles(args):
+        failed = _settle_batch(args, engine, out)
+        if failed is None:
+            return 0
+        if args.output and Path(args.output).suffix.lower() == ".parquet":
+            for _settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction):
+                pass  # the scalar path names the first bad row in its own words
+            raise failed
     settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction, lines=args.lines)
     progress = Progress(err, count_records(args.file) if err.isatty() else None)
     if args.command == "presettle" and args.format == "table":
@@ -202,6 +232,44 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         progress.close()
     return 0
+
+
+def _batch_settles(args: argparse.Namespace) -> bool:
+    """Whether the output needs amounts only, so that the batch path can settle a flat file."""
+    if args.command != "settle" or args.lines or args.national_fields:
+        return False  # a pre-settlement's header, fee lines and national fields: the scalar path
+    if Path(args.file).suffix.lower() not in (".csv", ".parquet"):
+        return False
+    if args.output and Path(args.output).suffix.lower() == ".parquet":
+        return True
+    return args.format == "table" or (bool(args.amounts_only) and args.format != "jsonl")
+
+
+def _settle_batch(args: argparse.Namespace, engine: Engine, out: TextIO) -> MedinsureError | None:
+    """Settle a flat file with the batch path and write the amounts; the error when it cannot.
+
+    Without the ``research`` extra, or when the file has an error, the scalar path settles the
+    file instead: it names the first bad row as it always does.
+    """
+    try:
+        from medinsure.research.batch import settle_frame
+        from medinsure.research.frames import read_frame, settled, write_frame, write_settled
+    except ImportError:
+        return MedinsureError(f"{args.file}: the batch path needs the research extra")
+    try:
+        claims = read_frame(args.file)
+        table = settled(claims, settle_frame(claims, engine=engine, jurisdiction=args.jurisdiction), args.jurisdiction)
+    except MedinsureError as exc:
+        return exc
+    if args.output and Path(args.output).suffix.lower() == ".parquet":
+        replace_atomically(args.output, lambda tmp: write_frame(table.reset_index(drop=True), tmp))
+        return None
+
+    def write(handle: TextIO) -> None:
+        write_settled(table, handle, format=args.format, mask=not args.show_ids)
+
+    emit(args.output, out, write)
+    return None
 
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
@@ -323,7 +391,11 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "new-plugin":
         return kit.run(args, out)
     if args.command == "compare":
-        return compare_cli.run(args, _engine(args), out)
+        progress = Progress(err, unit="claim settlements")
+        try:
+            return compare_cli.run(args, _engine(args), out, progress)
+        finally:
+            progress.close()
     if args.command == "serve":
         return serve_cli.run(args, err)
     return 2  # pragma: no cover - argparse requires a command

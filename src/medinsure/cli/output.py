@@ -22,20 +22,30 @@ from typing import TextIO
 
 from medinsure.errors import MedinsureError
 
-__all__ = ["INPUT_FORMATS", "emit", "input_file", "write_atomically", "write_whole"]
+__all__ = ["INPUT_FORMATS", "emit", "input_file", "replace_atomically", "write_atomically", "write_whole"]
 
 #: What ``--input-format`` names, and the suffix the readers know it by.
-INPUT_FORMATS = {"yaml": ".yaml", "json": ".json", "csv": ".csv"}
+INPUT_FORMATS = {"yaml": ".yaml", "json": ".json", "csv": ".csv", "parquet": ".parquet"}
 _SPOOL = 16 * 1024 * 1024  # output held in memory up to this size, on disk beyond it
 
 
 def write_atomically(path: str | Path, write: Callable[[TextIO], object]) -> None:
     """Write ``path`` through a temporary file beside it, renamed into place once complete."""
+
+    def text(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            write(handle)
+
+    replace_atomically(path, text)
+
+
+def replace_atomically(path: str | Path, write: Callable[[Path], object]) -> None:
+    """Have ``write`` make a temporary file beside ``path`` (any format), then rename it into place."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write(handle)
+        write(Path(tmp))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -15,6 +15,10 @@ What it reads is plain data, read exactly and nothing more:
 Limits, each refused with one :class:`~medinsure.errors.ReadError` naming the line where known:
 a file of more than :data:`MAX_FILE_BYTES`, nesting deeper than :data:`MAX_DEPTH`, and YAML
 anchors and aliases (``&a`` / ``*a``: a few lines of them can stand for billions of values).
+
+YAML is parsed by libyaml where PyYAML has it (several times faster; ``pure=True`` uses the
+pure-Python parser, which gives the same values and lines), and the document is built from
+the parser's nodes here, text, lists and mappings directly.
 """
 
 from __future__ import annotations
@@ -59,44 +63,19 @@ def line_of(data: Any, key: str | None = None) -> int | None:
     return None
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with the YAML 1.2 core plain scalars (decimal only), decimals for
-    numbers, line-aware mappings, no aliases, and a bound on depth."""
+#: libyaml's parser where PyYAML was built with it, else the pure-Python one; both give every
+#: node its line, so errors point at the same line either way.
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+
+class _Loader(_BaseLoader):
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class-level registry
 
-    def construct_document(self, node: yaml.Node) -> Any:
-        # everything at once (no deferred generators), so that the depth below is the nesting
-        data = self.construct_object(node, deep=True)
-        self.constructed_objects = {}
-        self.recursive_objects = {}
-        return data
 
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if node in self.constructed_objects or node in self.recursive_objects:
-            raise ReadError("YAML anchors and aliases (&name, *name) are not accepted", node.start_mark.line + 1)
-        depth = getattr(self, "_depth", 0)
-        if depth >= MAX_DEPTH:
-            raise ReadError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
-        self._depth = depth + 1
-        try:
-            return super().construct_object(node, deep=deep)
-        finally:
-            self._depth = depth
+class _PureLoader(yaml.SafeLoader):
+    """The pure-Python loader with the same resolvers and constructors (to check both agree)."""
 
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+.0123456789"),
-)
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class-level registry
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
@@ -112,31 +91,80 @@ def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal 
     return Decimal(special.get(text.lower(), text))
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
-    result = LineDict()
-    result.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            raise ReadError("YAML merge keys (<<) are not accepted", key_node.start_mark.line + 1)
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
-            key = str(key)
-        if key in result:
-            raise ReadError(f"key {key!r} given twice in one mapping", key_node.start_mark.line + 1)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
-    return result
-
-
 def _construct_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-# an explicit !!timestamp is not plain data either: read as its text
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+# the YAML 1.2 core schema's plain scalars, decimal only
+_RESOLVERS = (
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+.0123456789"),
+    ),
+)
+for _loader in (_Loader, _PureLoader):
+    for _tag, _pattern, _first in _RESOLVERS:
+        _loader.add_implicit_resolver(_tag, _pattern, _first)
+    _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    _loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+    # an explicit !!timestamp is not plain data either: read as its text
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _load_yaml(text: str, loader_class: Any) -> Any:
+    """The document of ``text``: nodes composed by the loader (libyaml's), then built here."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _build(loader, node, set(), 1)
+    finally:
+        loader.dispose()
+
+
+def _build(loader: Any, node: Any, seen: set[int], depth: int) -> Any:
+    """The value of ``node``; a node met twice is an alias, refused; so is nesting too deep.
+
+    Text, lists and mappings — nearly every node of a rule pack — are built directly; every other
+    node (numbers, booleans, null, other tags) by the loader's constructors.
+    """
+    if id(node) in seen:
+        raise ReadError("YAML anchors and aliases (&name, *name) are not accepted", node.start_mark.line + 1)
+    seen.add(id(node))
+    if node.tag == _STR and isinstance(node, yaml.ScalarNode):
+        return node.value
+    if depth > MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+        raise ReadError(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
+    if node.tag == _MAP and isinstance(node, yaml.MappingNode):
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                raise ReadError("YAML merge keys (<<) are not accepted", key_node.start_mark.line + 1)
+            key = _build(loader, key_node, seen, depth + 1)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                raise ReadError(f"key {key!r} given twice in one mapping", key_node.start_mark.line + 1)
+            result[key] = _build(loader, value_node, seen, depth + 1)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        return result
+    if node.tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        return [_build(loader, item, seen, depth + 1) for item in node.value]
+    if not isinstance(node, yaml.ScalarNode):  # a tagged collection (!!set, !!omap ...)
+        raise ReadError(f"the tag {node.tag} is not accepted", node.start_mark.line + 1)
+    return loader.construct_object(node, deep=True)
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> LineDict:
@@ -193,8 +221,11 @@ def parse_json(text: str) -> Any:
     return data
 
 
-def read_data_file(path: Path) -> Any:
-    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`."""
+def read_data_file(path: Path, *, pure: bool = False) -> Any:
+    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`.
+
+    YAML is parsed by libyaml when PyYAML has it (``pure=True``: by the pure-Python parser).
+    """
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -209,28 +240,25 @@ def read_data_file(path: Path) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ReadError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
-    return read_data_text(text, json_=path.suffix.lower() == ".json")
+    return read_data_text(text, json_=path.suffix.lower() == ".json", pure=pure)
 
 
-def read_data_text(text: str, *, json_: bool = False) -> Any:
+def read_data_text(text: str, *, json_: bool = False, pure: bool = False) -> Any:
     """Read YAML (or, with ``json_``, JSON) text with the limits of this module."""
     if not text.strip():
         raise ReadError("the file is empty")
     if json_:
         return parse_json(text)
-    loader: _Loader | None = None
     try:
-        loader = _Loader(text)
-        return loader.get_single_data()
+        return _load_yaml(text, _PureLoader if pure else _Loader)
     except ReadError:
         raise
     except RecursionError:
         raise ReadError(f"nested more than {MAX_DEPTH} levels deep") from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own bound, above ours
+            raise ReadError(f"nested more than {MAX_DEPTH} levels deep", line) from None
         raise ReadError(f"invalid YAML: {exc.problem}", line) from None
     except yaml.YAMLError as exc:  # e.g. a control character: its message spans lines
         raise ReadError(f"invalid YAML: {' '.join(str(exc).split())}") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
