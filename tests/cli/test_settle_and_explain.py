@@ -235,7 +235,7 @@ class _Discard(io.StringIO):
 
 
 def test_progress_only_on_a_terminal(engine):
-    from medinsure.cli.main import Progress
+    from medinsure.cli.progress import Progress
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -32,6 +32,7 @@ from medinsure.cli import kit
 from medinsure.cli import ledger as ledger_cli
 from medinsure.cli import serve as serve_cli
 from medinsure.cli.output import INPUT_FORMATS, emit, input_file, replace_atomically, write_atomically
+from medinsure.cli.progress import Progress
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
 from medinsure.plugins.discovery import import_plugin_modules
@@ -161,42 +162,6 @@ def _engine(args: argparse.Namespace) -> Engine:
         block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
         isolate=not args.strict_plugins,
     )
-
-
-class Progress:
-    """A progress bar on the terminal's standard error, with the rate and the time left (tqdm);
-    silent when standard error is not a terminal.
-
-    Call it with the number of claims done so far; ``close()`` clears the bar.
-    """
-
-    def __init__(self, err: TextIO, total: int | None = None, *, unit: str = "claims", interval: float = 0.2) -> None:
-        from tqdm import tqdm
-
-        self.active = err.isatty()
-        self.count = 0
-        self.bar = tqdm(
-            total=total,
-            file=err,
-            unit=f" {unit}",
-            miniters=1,
-            disable=not self.active,
-            leave=False,
-            dynamic_ncols=True,
-            mininterval=interval,
-            smoothing=0.1,
-            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}{unit} [{elapsed}<{remaining}, {rate_fmt}]"
-            if total
-            else "{n_fmt}{unit} [{elapsed}, {rate_fmt}]",
-        )
-
-    def __call__(self, count: int) -> None:
-        if self.active and count > self.count:
-            self.bar.update(count - self.count)
-            self.count = count
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -375,9 +340,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
 
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
-        return ledger_cli.run(args, _engine, out)
+        return ledger_cli.run(args, _engine, out, err)
     if args.command == "presettle" and args.ledger:
-        return ledger_cli.run(args, _engine, out)
+        return ledger_cli.run(args, _engine, out, err)
     if args.command == "check":
         return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
     if args.command in ("settle", "presettle"):
