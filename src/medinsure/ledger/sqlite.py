@@ -36,6 +36,9 @@ class _SQLiteTx:
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(sql, tuple(params))
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
 
 class SQLiteLedger(Ledger):
     """A ledger in the SQLite file ``path`` (created unless ``create=False``)."""
@@ -114,8 +117,25 @@ class SQLiteLedger(Ledger):
     def _write(self, keys: Iterable[PersonYear]) -> AbstractContextManager[Tx]:
         return self._transaction("BEGIN IMMEDIATE")
 
+    def _write_all(self) -> AbstractContextManager[Tx]:
+        return self._transaction("BEGIN IMMEDIATE")  # the one write lock: no other writer beside
+
     def _next_seq(self, tx: Tx) -> int:
-        return int(tx.rows("SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger_claims")[0][0])
+        return self._next_seqs(tx, 1)[0]
+
+    def _next_seqs(self, tx: Tx, count: int) -> list[int]:
+        start = int(tx.rows("SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger_claims")[0][0])
+        return list(range(start, start + count))
+
+    def _insert_events(self, tx: Tx, rows: Sequence[tuple[str, str, str, str]]) -> list[int]:
+        # the write lock is held: the next ids are ours to give
+        start = int(tx.rows("SELECT COALESCE(MAX(event_id), 0) + 1 FROM ledger_events")[0][0])
+        ids = list(range(start, start + len(rows)))
+        tx.many(
+            "INSERT INTO ledger_events (event_id, kind, claim_id, reason, recorded_at) VALUES (?, ?, ?, ?, ?)",
+            [(event_id, *row) for event_id, row in zip(ids, rows, strict=True)],
+        )
+        return ids
 
     def _has_schema(self, tx: Tx) -> bool:
         return bool(tx.rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"))
