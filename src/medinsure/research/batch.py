@@ -51,7 +51,7 @@ import pandas as pd
 
 from medinsure.errors import InputError, InvalidInput, MedinsureError, RowInputError
 from medinsure.io.records import BASIC_COLUMNS, CSV_COLUMNS, REQUIRED_COLUMNS, record_from_row, settle_records
-from medinsure.model import WHITESPACE, Claim, Patient, whole_years
+from medinsure.model import MAX_ID_LENGTH, WHITESPACE, Claim, Patient, identifier, whole_years
 from medinsure.money import amount, fmt, from_fen, to_fen
 from medinsure.rules.names import BASES, COMPONENTS, FUNDS
 from medinsure.rules.reforms import apply_reform
@@ -504,23 +504,105 @@ def _blank(values: pd.Series) -> np.ndarray:
     return (text == "").fillna(False).to_numpy(dtype=bool)
 
 
-def _canonical(values: pd.Index | pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """For distinct ids: a code per id, equal for ids with the same stripped text; and blanks."""
+#: An id problem: the position of the first bad value and what is wrong with it.
+Problem = tuple[int, str]
+
+
+def _plain(values: Any) -> bool:
+    """Every (non-missing) value printable ASCII of at most :data:`MAX_ID_LENGTH` characters:
+    ids that :func:`~medinsure.model.identifier` leaves as they are, once stripped."""
+    array = values.array if isinstance(values, pd.Index | pd.Series) else values
+    if isinstance(array, pd.arrays.ArrowStringArray):
+        import pyarrow.compute as pc
+
+        arrow = array.__arrow_array__()
+        longest = pc.max(pc.utf8_length(arrow)).as_py()
+        return bool(
+            pc.all(pc.string_is_ascii(arrow)).as_py() is not False
+            and pc.all(pc.ascii_is_printable(arrow)).as_py() is not False
+            and (longest is None or longest <= MAX_ID_LENGTH)
+        )
+    return all(
+        not isinstance(v, str) or (v.isascii() and v.isprintable() and len(v) <= MAX_ID_LENGTH)
+        for v in array
+        if v is not None and v is not pd.NA and v == v
+    )
+
+
+def _identified(texts: pd.Series, blank: np.ndarray, field: str) -> tuple[list[str], Problem | None]:
+    """Each text as :func:`~medinsure.model.identifier` reads it (blanks left empty); or the
+    first one it refuses."""
+    out = []
+    for i, text in enumerate(texts.tolist()):
+        if blank[i]:
+            out.append("")
+            continue
+        try:
+            out.append(identifier(text, field))
+        except InvalidInput as exc:
+            return out, (i, str(exc))
+    return out, None
+
+
+def _canonical(
+    values: pd.Index | pd.Series, field: str = "patient.id"
+) -> tuple[np.ndarray, np.ndarray, Problem | None]:
+    """For distinct ids: a code per id, equal for ids that are one id as
+    :func:`~medinsure.model.identifier` reads them (stripped, NFKC: ``Ｋ1`` is ``K1``); blanks;
+    and the first id it refuses (a control or format character, too long), if any."""
     if pd.api.types.is_integer_dtype(values.dtype):  # distinct integers: distinct, never blank
-        return np.arange(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+        return np.arange(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool), None
     string = isinstance(values.dtype, pd.StringDtype)
     array = values.array if isinstance(values, pd.Index | pd.Series) else values
     if isinstance(array, pd.arrays.ArrowStringArray):
         maybe = _maybe_padded(array.__arrow_array__())
-        if maybe is not None and not maybe.any():  # nothing to strip, nothing blank
-            return np.arange(len(values), dtype=np.int64), maybe
+        if maybe is not None and not maybe.any() and _plain(array):  # nothing to strip, nothing blank
+            return np.arange(len(values), dtype=np.int64), maybe, None
     text = pd.Series(values, dtype=None if string else object).astype(str)
     stripped = text.str.strip(WHITESPACE)
     blank = (stripped == "").to_numpy(dtype=bool)
-    if string and not (stripped != text).any():
-        return np.arange(len(values), dtype=np.int64), blank
-    merged, _ = pd.factorize(stripped)  # the same text once stripped: the same person
-    return merged.astype(np.int64), blank
+    if not _plain(stripped):
+        normalised, problem = _identified(stripped, blank, field)
+        if problem is not None:
+            return np.zeros(0, dtype=np.int64), blank, problem
+        stripped = pd.Series(normalised, dtype=object)
+    elif string and not (stripped != text).any():
+        return np.arange(len(values), dtype=np.int64), blank, None
+    merged, _ = pd.factorize(stripped)  # one id once read: one person
+    return merged.astype(np.int64), blank, None
+
+
+def _claim_id_problem(values: pd.Series) -> Problem | None:
+    """The first claim id that :func:`~medinsure.model.identifier` refuses, or that is given a
+    second time (as it reads them); None when every claim id is good and given once."""
+    texts: Any = values.to_numpy()
+    if not pd.api.types.is_integer_dtype(values.dtype):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        padded = (
+            _maybe_padded(values.array.__arrow_array__())
+            if isinstance(values.array, pd.arrays.ArrowStringArray)
+            else None
+        )
+        if padded is not None and not padded.any() and _plain(values):
+            texts = values.array  # as they are: compared in Arrow
+        else:
+            stripped = pd.Series(values.to_numpy(dtype=object), dtype=object).astype(str).str.strip(WHITESPACE)
+            if not _plain(stripped):
+                normalised, problem = _identified(stripped, np.zeros(len(stripped), dtype=bool), "claim.id")
+                if problem is not None:
+                    return problem
+                stripped = pd.Series(normalised, dtype=object)
+            texts = stripped.to_numpy()
+    if len(texts) < 2 or _increasing(texts):
+        return None  # in order: each given once
+    again = pd.Series(texts).duplicated().to_numpy(dtype=bool)
+    if not again.any():
+        return None
+    row = int(np.flatnonzero(again)[0])
+    value = texts[row]
+    first = int(np.flatnonzero((pd.Series(texts) == value).to_numpy(dtype=bool))[0])
+    return row, f"claim.id={str(value)!r}: claim id given twice in one file (first at row {first})"
 
 
 def _numbers(starts: np.ndarray) -> np.ndarray:
@@ -542,6 +624,9 @@ def _increasing(values: Any) -> bool:
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+#: Bytes of printable ASCII: an id made of them alone is as identifier() reads it.
+_PRINTABLE = np.zeros(256, dtype=bool)
+_PRINTABLE[0x20:0x7F] = True
 
 
 def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
@@ -573,6 +658,8 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[0] + n * w].reshape(n, w)
     if WHITESPACE_FIRST[raw[:, 0]].any() or WHITESPACE_LAST[raw[:, -1]].any():
         return None  # some id may be padded: the general path strips it
+    if not _PRINTABLE[raw].all():
+        return None  # beyond printable ASCII: the general path reads each id as identifier() does
     words = -(-w // 8)
     if w % 8:
         padded = np.zeros((n, words * 8), dtype=np.uint8)
@@ -598,8 +685,12 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     return codes if runs == n else codes[_numbers(starts)]
 
 
-def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
-    """One int64 code per person, ids compared as stripped text; or the first row without an id.
+_REQUIRED = "patient_id: required"
+
+
+def _person_codes(values: pd.Series) -> tuple[np.ndarray, Problem | None]:
+    """One int64 code per person, ids compared as :func:`~medinsure.model.identifier` reads them;
+    or the first row without an id, or with an id it refuses.
 
     Codes are numbered in order of first appearance, so that rows already grouped by person
     need no sorting. Rows of one person usually follow each other: only the first row of every
@@ -607,16 +698,18 @@ def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
     """
     missing = values.isna().to_numpy()
     if missing.any():
-        return np.zeros(0, dtype=np.int64), int(np.flatnonzero(missing)[0])
+        return np.zeros(0, dtype=np.int64), (int(np.flatnonzero(missing)[0]), _REQUIRED)
     fixed = _fixed_width_codes(values)
     if fixed is not None:
         return fixed, None
     categorical = isinstance(values.dtype, pd.CategoricalDtype)
     if categorical:
-        merged, blank = _canonical(values.cat.categories)
+        merged, blank, problem = _canonical(values.cat.categories)
         codes = values.cat.codes.to_numpy()
+        if problem is not None:
+            return np.zeros(0, dtype=np.int64), (int(np.flatnonzero(codes == problem[0])[0]), problem[1])
         if blank.any():
-            return np.zeros(0, dtype=np.int64), int(np.flatnonzero(blank[codes])[0])
+            return np.zeros(0, dtype=np.int64), (int(np.flatnonzero(blank[codes])[0]), _REQUIRED)
         array: Any = codes if (merged == np.arange(len(merged))).all() else merged[codes]
     else:
         array = values.array
@@ -637,9 +730,11 @@ def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
         else:
             run_codes, uniques = pd.factorize(head_ids)
             run_codes = run_codes.astype(np.int64)
-        merged, blank = _canonical(uniques)
+        merged, blank, problem = _canonical(uniques)
+        if problem is not None:
+            return np.zeros(0, dtype=np.int64), (int(heads[np.flatnonzero(run_codes == problem[0])[0]]), problem[1])
         if blank.any():
-            return np.zeros(0, dtype=np.int64), int(heads[np.flatnonzero(blank[run_codes])[0]])
+            return np.zeros(0, dtype=np.int64), (int(heads[np.flatnonzero(blank[run_codes])[0]]), _REQUIRED)
         if not (merged == np.arange(len(merged))).all():
             run_codes = pd.factorize(merged[run_codes])[0].astype(np.int64)  # first appearance again
         elif len(uniques) == len(heads):  # each person in one run: number the runs
@@ -808,14 +903,14 @@ def settle_frame_scalar(
 ) -> pd.DataFrame:
     """The reference for :func:`settle_frame`: every row through the scalar engine, one by one.
 
-    Same input and output as :func:`settle_frame` (without ``_fen`` columns); it is what
-    ``medinsure settle`` does for a CSV file, and far slower.
+    Same input and output as :func:`settle_frame` (integer ``_fen`` columns read as fen, as
+    there); it is what ``medinsure settle`` does for a CSV file, and far slower.
     """
     if engine is None:
         engine = Engine.shared()
     columns = list(df.columns)
     records = (
-        record_from_row(f"row {i}", {c: _text(v) for c, v in zip(columns, values, strict=True)})
+        record_from_row(f"row {i}", {c: _cell_text(c, v) for c, v in zip(columns, values, strict=True)})
         for i, values in enumerate(df.itertuples(index=False, name=None))
     )
     out: dict[str, list[Any]] = {name: [] for name in COMPONENTS}
@@ -877,9 +972,12 @@ class _Batch:
         missing = df["claim_id"].isna().to_numpy() | _blank(df["claim_id"])
         if missing.any():
             raise self._fail(int(np.flatnonzero(missing)[0]), "claim_id: required")
-        person_codes, blank_person = _person_codes(df["patient_id"])
-        if blank_person is not None:
-            raise self._fail(blank_person, "patient_id: required")
+        problem = _claim_id_problem(df["claim_id"])
+        if problem is not None:
+            raise self._fail(*problem)
+        person_codes, problem = _person_codes(df["patient_id"])
+        if problem is not None:
+            raise self._fail(*problem)
         days = _days(df["discharged"], "claim.discharged")
         if (days == np.iinfo(np.int64).min).any():
             raise self._fail(int(np.flatnonzero(days == np.iinfo(np.int64).min)[0]), "claim.discharged: required")
@@ -1086,11 +1184,8 @@ class _Batch:
     def _record(self, i: int, columns: list[str], code: str) -> Any:
         row = {}
         for c in columns:
-            value = self.df[c].iloc[i]
-            if c.endswith("_fen") and c not in CSV_COLUMNS:
-                row[c.removesuffix("_fen")] = "" if pd.isna(value) else f"{int(value) // 100}.{int(value) % 100:02d}"
-            else:
-                row[c] = _text(value)
+            text = _cell_text(c, self.df[c].iloc[i])
+            row[c.removesuffix("_fen") if c.endswith("_fen") and c not in CSV_COLUMNS else c] = text
         row["jurisdiction"] = code
         return record_from_row(f"row {i}", row)
 
@@ -1113,6 +1208,17 @@ class _Batch:
                 raise self._fail(i, str(exc)) from None
             for name in COMPONENTS:
                 out[name][i] = to_fen(s.components[name])
+
+
+def _cell_text(column: str, value: Any) -> str:
+    """A cell as the scalar rules read it: an integer ``_fen`` amount as yuan text."""
+    if column.endswith("_fen") and column not in CSV_COLUMNS:
+        text = _text(value)
+        if not text or not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_):
+            return text  # empty, or refused as an amount by the scalar rules, naming the value
+        sign, fen = ("-", -int(value)) if value < 0 else ("", int(value))
+        return f"{sign}{fen // 100}.{fen % 100:02d}"
+    return _text(value)
 
 
 def _text(value: Any) -> str:
