@@ -130,3 +130,32 @@ def test_a_refused_file_leaves_the_ledger_as_it_was(tmp_path_factory, claim_id, 
     if code == 2:
         with open_ledger(ledger, testland_engine(), create=False) as opened:
             assert opened.dump() == before
+
+
+@settings(FUZZ, max_examples=30)
+@given(ids, ids, dates, numbers)
+def test_fuzzed_flat_file_reads_alike_in_compare_and_both_settle_paths(tmp_path_factory, person, claim_id, day, total):
+    """One reader for CSV: compare, settle's batch path (the table) and its scalar path (JSON)
+    accept the same rows and refuse the same, each with one line and exit 2."""
+    import csv
+
+    path = tmp_path_factory.mktemp("fuzz") / "claims.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["jurisdiction", "patient_id", "scheme", "claim_id", "kind", "discharged", "total"])
+        writer.writerow(["testland", "P0", "resident", "C0", "inpatient", "2021-01-02", "100"])
+        writer.writerow(["testland", person, "resident", claim_id, "inpatient", day, total])
+    started = time.monotonic()
+    codes = []
+    for argv in (["compare", str(path), "--jurisdictions", "testland"], ["settle", str(path)]):
+        code, out, err = run(*argv, *ARGS)
+        assert code in (0, 2), (argv, err)
+        assert "Traceback" not in err
+        if code == 2:
+            assert (out, err.count("\n")) == ("", 1), err
+        codes.append(code)
+    code, out, err = settle(path)
+    assert_clean(code, out, err)
+    codes.append(code)
+    assert time.monotonic() - started < 30, "a small file took too long"
+    assert codes == [codes[0]] * 3, (codes, person, claim_id, day, total)

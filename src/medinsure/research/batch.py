@@ -239,15 +239,16 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     result as ``df``; invalid amounts or dates are refused here, naming the field and value.
     """
     out: dict[str, Any] = {}
+    where = rows_named(df)
     for column in df.columns:
         values = df[column]
         name = str(column)
         if name in AMOUNT_COLUMNS and f"{name}_fen" not in df.columns:
-            fen = yuan_to_fen(values, f"claim.{name}")
+            fen = yuan_to_fen(values, f"claim.{name}", where)
             empty = fen < 0
             out[f"{name}_fen"] = pd.arrays.IntegerArray(np.where(empty, 0, fen), empty) if empty.any() else fen
         elif name in _DATE_COLUMNS and not pd.api.types.is_datetime64_any_dtype(values):
-            days = _days(values, _DATE_COLUMNS[name])
+            days = _days(values, _DATE_COLUMNS[name], where)
             dates = days.astype("datetime64[D]")
             dates[days == np.iinfo(np.int64).min] = np.datetime64("NaT")
             out[name] = dates.astype("datetime64[s]")
@@ -255,7 +256,29 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
             out[name] = values.astype("category")
         else:
             out[name] = values
-    return pd.DataFrame(out, index=df.index, copy=False)
+    prepared = pd.DataFrame(out, index=df.index, copy=False)
+    if ROWS in df.attrs:
+        prepared.attrs[ROWS] = df.attrs[ROWS]
+    return prepared
+
+
+#: ``df.attrs[ROWS]``: the file a frame was read from and the row of its first line
+#: (``{"file": "claims.csv", "first": 2}``, the header being row 1), set by
+#: :func:`~medinsure.research.frames.read_frame`: errors then name the file and the row of the
+#: file, as ``medinsure settle`` does, whatever rows were taken from the frame since.
+ROWS = "medinsure.rows"
+
+
+def rows_named(df: pd.DataFrame) -> Callable[[int], str]:
+    """How errors name the row at position ``i`` of ``df``: by file and line when the frame
+    says where it was read from (:data:`ROWS`), else by position and claim id."""
+    source = df.attrs.get(ROWS)
+    if isinstance(source, Mapping) and pd.api.types.is_integer_dtype(df.index.dtype):
+        file, first = source["file"], int(source["first"])
+        return lambda i: f"{file}: row {int(df.index[i]) + first}"
+    if "claim_id" in df.columns:
+        return lambda i: f"row {i} (claim {df['claim_id'].iloc[i]!r})"
+    return lambda i: f"row {i}"
 
 
 def _fen_columns(frame: pd.DataFrame) -> list[str]:
@@ -371,8 +394,9 @@ def _cut_points(rules_list: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 _NO_DAY = np.iinfo(np.int64).min
 
 
-def _days(values: pd.Series, field: str) -> np.ndarray:
+def _days(values: pd.Series, field: str, where: Callable[[int], str] | None = None) -> np.ndarray:
     """Days since 1970 of a date column (text YYYY-MM-DD or datetime); missing is INT64 min.
+    ``where(row)`` names the row of a refused date.
 
     Text is read per distinct value (a column of dates holds few): each is parsed once and the
     days are gathered back, so a million rows cost one hashing pass, not a million parses.
@@ -389,7 +413,11 @@ def _days(values: pd.Series, field: str) -> np.ndarray:
         parsed = pd.to_datetime(text, format="%Y-%m-%d")
     except (ValueError, TypeError):
         bad = text[pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").isna() & text.notna()]
-        raise InvalidInput(field, bad.iloc[0] if len(bad) else None, "expected a date written YYYY-MM-DD") from None
+        value = bad.iloc[0] if len(bad) else None
+        if where is not None and len(bad):
+            row = int(np.flatnonzero(codes == bad.index[0])[0])
+            raise RowInputError(where(row), field, value, "expected a date written YYYY-MM-DD") from None
+        raise InvalidInput(field, value, "expected a date written YYYY-MM-DD") from None
     arr = parsed.to_numpy(dtype="datetime64[D]")
     distinct = arr.astype(np.int64)
     distinct[np.isnat(arr)] = _NO_DAY
@@ -956,7 +984,7 @@ class _Batch:
         return amount_fen(self.df, name, self._where)
 
     def _where(self, row: int) -> str:
-        return f"row {row} (claim {self.df['claim_id'].iloc[row]!r})"
+        return rows_named(self.df)(row)
 
     def _fail(self, row: int, message: str) -> InputError:
         return InputError(self._where(row), message)
@@ -978,7 +1006,7 @@ class _Batch:
         person_codes, problem = _person_codes(df["patient_id"])
         if problem is not None:
             raise self._fail(*problem)
-        days = _days(df["discharged"], "claim.discharged")
+        days = _days(df["discharged"], "claim.discharged", self._where)
         if (days == np.iinfo(np.int64).min).any():
             raise self._fail(int(np.flatnonzero(days == np.iinfo(np.int64).min)[0]), "claim.discharged: required")
 
@@ -1026,7 +1054,7 @@ class _Batch:
             if mask.any():
                 raise self._fail(int(np.flatnonzero(mask)[0]), message)
         if "admitted" in df.columns:
-            admitted = _days(df["admitted"], "claim.admitted")
+            admitted = _days(df["admitted"], "claim.admitted", self._where)
             late = admitted > days
             if late.any():
                 raise self._fail(int(np.flatnonzero(late)[0]), "claim.discharged: before admitted")
@@ -1071,7 +1099,7 @@ class _Batch:
         epoch = np.searchsorted(day_cuts, days, side="right")
         key_parts = [juris_codes, epoch, given]
         if len(age_cuts) and "birth_date" in df.columns:
-            birth = _days(df["birth_date"], "patient.birth_date")
+            birth = _days(df["birth_date"], "patient.birth_date", self._where)
             known = birth != np.iinfo(np.int64).min
             age = _age(np.where(known, birth, 0), days)
             band = np.where(known, np.searchsorted(age_cuts, age, side="right"), -1)

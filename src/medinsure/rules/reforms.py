@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from medinsure.errors import InvalidInput, RuleError
+from medinsure.errors import InputError, InvalidInput, MedinsureError, ReadError, RuleError
 from medinsure.io.data import read_data_file
 from medinsure.model import parse_date
 from medinsure.money import amount, rate
@@ -82,9 +82,21 @@ class Reform:
 
     @classmethod
     def from_yaml(cls, path: str | Path, name: str | None = None) -> Reform:
-        """A reform from a YAML or JSON file (numbers with a decimal point are read exactly)."""
+        """A reform from a YAML or JSON file (numbers with a decimal point are read exactly).
+
+        An error names the file (and the line, where the reader knows it).
+        """
         path = Path(path)
-        return cls.from_mapping(read_data_file(path), name=name or path.stem)
+        try:
+            data = read_data_file(path)
+        except ReadError as exc:
+            raise InputError(f"{path}: line {exc.line}" if exc.line else str(path), str(exc)) from None
+        try:
+            return cls.from_mapping(data, name=name or path.stem)
+        except InputError:
+            raise
+        except MedinsureError as exc:
+            raise InputError(str(path), str(exc)) from None
 
     def tables(self, engine: Engine) -> dict[str, list[ParameterTable[Any]]]:
         """The changed tables, per jurisdiction, built against ``engine``'s rules."""
