@@ -84,7 +84,7 @@ def test_stopping_early_records_nothing_of_one_transaction(ledger):
 
 def test_a_claim_id_given_twice_is_refused(ledger):
     items = workload(seed=4, persons=2, claims_per_year=2)
-    with pytest.raises(InputError, match=r"^row 9: claim.id=.*given twice"):
+    with pytest.raises(InputError, match=r"^row 9: claim.id=.*claim id given twice \(first at row 1\)"):
         list(ledger.record_many(submissions([*items, items[0]])))
     assert ledger.entry(items[0][1]["id"]) is None
     with pytest.raises(InvalidInput, match="commit_every"):

@@ -504,7 +504,7 @@ class Ledger(ABC):
             isinstance(commit_every, bool) or not isinstance(commit_every, int) or commit_every < 1
         ):
             raise InvalidInput("commit_every", commit_every, "expected a number of claims, 1 or more")
-        seen: set[str] = set()
+        seen: dict[str, str] = {}  # claim id -> where it was first given
         if commit_every is None:
             with self._write_all() as tx:
                 for group in _chunks(submissions, _GROUP):
@@ -524,7 +524,7 @@ class Ledger(ABC):
                 raise LedgerError(f"{len(pending)} claims: not recorded after {_RETRIES} attempts (concurrent writers)")
             yield from done
 
-    def _pending(self, group: Sequence[Submission], seen: set[str]) -> list[_Pending]:
+    def _pending(self, group: Sequence[Submission], seen: dict[str, str]) -> list[_Pending]:
         out = []
         for sub in group:
             with _naming(sub):
@@ -532,8 +532,11 @@ class Ledger(ABC):
                     raise InvalidInput("submission", sub, "expected a Submission (patient, claim, jurisdiction)")
                 data, fingerprint, key = _identify(sub.patient, sub.claim, sub.jurisdiction)
                 if sub.claim.id in seen:
-                    raise InvalidInput("claim.id", sub.claim.id, "given twice (each claim of a batch needs its own id)")
-            seen.add(sub.claim.id)
+                    first = seen[sub.claim.id]
+                    raise InvalidInput(
+                        "claim.id", sub.claim.id, "claim id given twice" + (f" (first at {first})" if first else "")
+                    )
+            seen[sub.claim.id] = sub.where.rpartition(": ")[2]
             out.append(_Pending(sub, data, fingerprint, key))
         return out
 
