@@ -155,7 +155,7 @@ def _source(source: Source) -> dict[str, Any]:
 
 
 def _provenance(p: Provenance) -> dict[str, Any]:
-    return {"source": _source(p.source), "verified": p.verified, "note": p.note}
+    return {"source": _source(p.source), "verified": p.verified, "note": p.note, "quote": p.quote}
 
 
 def _provenance_from(data: Mapping[str, Any]) -> Provenance:
@@ -167,7 +167,7 @@ def _provenance_from(data: Mapping[str, Any]) -> Provenance:
         document=s["document"],
         url=s["url"],
     )
-    return Provenance(source=source, verified=data["verified"], note=data["note"])
+    return Provenance(source=source, verified=data["verified"], note=data["note"], quote=data.get("quote", ""))
 
 
 def _ref(ref: RuleRef) -> dict[str, Any]:
@@ -177,6 +177,7 @@ def _ref(ref: RuleRef) -> dict[str, Any]:
         "value": ref.value,
         "provenance": _provenance(ref.provenance),
         "carried_forward": ref.carried_forward,
+        "until": ref.until,
     }
 
 
@@ -187,6 +188,7 @@ def _ref_from(data: Mapping[str, Any]) -> RuleRef:
         value=data["value"],
         provenance=_provenance_from(data["provenance"]),
         carried_forward=data["carried_forward"],
+        until=data.get("until"),
     )
 
 
@@ -240,6 +242,7 @@ def encode_settlement(s: Settlement) -> dict[str, Any]:
             "components": _str_amounts(delta.components),
         },
         "overrides": list(s.overrides),
+        "warnings": list(s.warnings),
     }
 
 
@@ -290,6 +293,7 @@ def decode_settlement(data: Mapping[str, Any]) -> Settlement:
             components=_amounts(d["components"]),
         ),
         overrides=tuple(data["overrides"]),
+        warnings=tuple(data.get("warnings", ())),
     )
 
 

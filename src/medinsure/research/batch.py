@@ -31,8 +31,9 @@ How it works, and why the result equals the scalar engine's:
    construction. They are: the pool cap binds while the capped claims of the year do not share
    one cap or other claims add to the pool; a benefit's schedule changes within the year; a
    benefit's payment would exceed what the patient still owes in scope; a combined cap binds;
-   the person-year spans two jurisdictions; an amount exceeds 10⁹ yuan; a rate has more than
-   six decimals; or a jurisdiction has an eligibility check given as Python code. The share of
+   the person-year spans two jurisdictions; a basic settlement given elsewhere brings the year's
+   pool to its cap; an amount exceeds 10⁹ yuan; a rate has more than six decimals; or a
+   jurisdiction has an eligibility check given as Python code. The share of
    rows that took the fallback is in ``result.attrs["medinsure"]["fallback_rows"]``.
 """
 
@@ -209,6 +210,7 @@ class _Group:
     schedules: tuple[formulas.Tiers | None, ...]  # per benefit of the plan, None: pays nothing
     cap_rates: tuple[tuple[int, int] | None, ...]  # per combined cap
     exotic: bool  # a rate with more than six decimals, or an eligibility check in Python
+    given_cap: int | None = None  # fen: the annual cap a basic settlement given elsewhere counts toward
 
     @classmethod
     def of(cls, plan: Plan) -> _Group:
@@ -241,6 +243,7 @@ class _Group:
             schedules=tuple(schedules),
             cap_rates=tuple(cap_rates),
             exotic=exotic,
+            given_cap=None if plan.given is None or plan.given.cap is None else to_fen(plan.given.cap.value),
         )
 
     @property
@@ -869,6 +872,10 @@ class _Juris:
         over_cap = None  # in-scope cost above the pool's cap
         if any(p.computes_basic for p in plans):
             pool, deductible, over_cap = self.basic(pool, deductible, bad)
+        if any(p.given_cap is not None for p in plans):  # a given pool reaching its cap: the scalar engine
+            has = fixed & self.per_row([p.given_cap is not None for p in plans], bool)
+            limit = self.per_row([p.given_cap or 0 for p in plans])
+            bad |= _group_any(has & (_group_cumsum(pool, starts) >= limit), starts, gid)
         del fixed
 
         # benefits, stage by stage (the plans list them in that order), each on the rows it covers
