@@ -13,6 +13,11 @@ Each command is one documented Python call as well:
 Exit codes: 0 success; 1 a scenario expectation failed (``check``); 2 bad input, bad rule
 data or a plugin that cannot be loaded, with a one-line reason naming the file, row or case,
 field and value (add ``--debug`` for a traceback).
+
+The commands that settle (``settle``, ``explain``, ``check``, ``compare``, ``reverse``,
+``correct``, ``ledger verify``) take ``--strict`` (refuse any settlement resting on an
+unverified or carried-forward value) and ``--strict=carried-forward`` (only the latter); see
+:mod:`medinsure.settlement.trust`.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from medinsure.cli import ledger as ledger_cli
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
 from medinsure.settlement.engine import Engine
+from medinsure.settlement.trust import STRICT_MODES
 
 __all__ = ["main"]
 
@@ -59,9 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--allow", metavar="NAMES", help="load only these installed plugins (comma-separated)")
     common.add_argument("--block", metavar="NAMES", help="never load these installed plugins (comma-separated)")
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    settling = _Parser(add_help=False, parents=[common])
+    settling.add_argument(
+        "--strict",
+        choices=STRICT_MODES,
+        metavar="[=carried-forward]",
+        help="refuse any settlement resting on an unverified or carried-forward value"
+        " (--strict=carried-forward: only on a carried-forward one)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    settle = sub.add_parser("settle", parents=[common], help="settle the claims of a scenario or CSV file")
+    settle = sub.add_parser("settle", parents=[settling], help="settle the claims of a scenario or CSV file")
     settle.add_argument("file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat CSV (.csv)")
     settle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
     settle.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -70,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
     ledger_cli.add_settle_options(settle)
 
-    explain = sub.add_parser("explain", parents=[common], help="print the discharge settlement sheet of each claim")
+    explain = sub.add_parser("explain", parents=[settling], help="print the discharge settlement sheet of each claim")
     explain.add_argument("file", metavar="FILE")
     explain.add_argument("--jurisdiction", metavar="CODE")
     explain.add_argument("--claim", metavar="ID", help="only this claim (the claims before it still accumulate)")
@@ -78,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--html", metavar="OUT", help="write an HTML sheet to OUT instead")
     explain.add_argument("--show-ids", action="store_true", help="do not mask person ids")
 
-    check = sub.add_parser("check", parents=[common], help="run scenario files and compare expected amounts")
+    check = sub.add_parser("check", parents=[settling], help="run scenario files and compare expected amounts")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     check.add_argument("-v", "--verbose", action="store_true", help="also list the cases that pass")
 
@@ -89,8 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--year", type=int, metavar="Y", help="only the values in force during year Y")
     rules.add_argument("--format", choices=("table", "json"), default="table")
     kit.add_parser(sub)
-    ledger_cli.add_commands(sub, common)
-    compare_cli.add_parser(sub, common)
+    ledger_cli.add_commands(sub, common, settling)
+    compare_cli.add_parser(sub, settling)
     return parser
 
 
@@ -106,6 +120,7 @@ def _engine(args: argparse.Namespace) -> Engine:
         entry_points=not args.no_entry_points,
         allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
         block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
+        strict=getattr(args, "strict", None),
     )
 
 
@@ -211,20 +226,24 @@ def _join_pages(pages: list[str]) -> str:
 
 
 def _plugins(args: argparse.Namespace, out: TextIO) -> int:
-    from medinsure.rules.describe import rule_years
+    from medinsure.rules.describe import coverage
 
     engine = _engine(args)
     reg = engine.registry
     if not reg.codes:
         print("no jurisdiction plugins installed", file=out)
         return 0
-    print(f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}rule years", file=out)
+    head = (
+        f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}{'raw costs':<12}verified values"
+    )
+    print(head, file=out)
     for code in reg.codes:
         j = reg.jurisdiction(code)
         plugin, version = reg.plugin_of(code)
-        first, last = rule_years(engine.rules(code))
-        years = f"{first}–{last}" if first != last else str(first)
-        print(f"{code:<14}{j.name:<12}{j.parent or '-':<12}{plugin:<22}{version:<10}{years}", file=out)
+        raw_costs, verified = coverage(engine.rules(code)).describe()
+        print(
+            f"{code:<14}{j.name:<12}{j.parent or '-':<12}{plugin:<22}{version:<10}{raw_costs:<12}{verified}", file=out
+        )
     return 0
 
 
@@ -245,6 +264,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
+    if argv is None:
+        argv = sys.argv[1:]
+    # a bare --strict means --strict=unverified, so that `--strict FILE` keeps FILE an argument
+    argv = ["--strict=unverified" if arg == "--strict" else arg for arg in argv]
     try:
         args = _parser().parse_args(argv)
     except UsageError as exc:

@@ -1,8 +1,9 @@
 """The discharge settlement sheet (出院结算单) that a patient and a cashier read.
 
 :func:`render_text` and :func:`render_html` show each fund's payment, the patient's share, and
-for every amount the rule, its value and its source; then the year's accumulator before and
-after. Labels are Chinese by default (``lang="zh"``) or English (``lang="en"``). Person ids
+for every amount the rule, its value, its source and the sentence of the source it comes
+from; how many lines rest on verified, unverified and carried-forward values, and any warning;
+then the year's accumulator before and after. Labels are Chinese by default (``lang="zh"``) or English (``lang="en"``). Person ids
 are masked unless ``mask=False``.
 """
 
@@ -16,7 +17,7 @@ from medinsure.money import fmt
 from medinsure.rules.names import COMPONENTS
 
 if TYPE_CHECKING:
-    from medinsure.settlement.result import Line, Settlement
+    from medinsure.settlement.result import Line, RuleRef, Settlement
 
 __all__ = ["LABELS", "render_html", "render_text"]
 
@@ -66,7 +67,13 @@ LABELS: dict[str, dict[str, str]] = {
         "source": "依据",
         "verified": "已核实",
         "unverified": "未核实",
-        "carried": "沿用（已超出来源所述日期）",
+        "carried": "沿用（已超出来源所述日期 {until}，本次结算视为未核实）",
+        "quote": "原文",
+        "trust": "依据",
+        "trust_summary": "共 {lines} 行：{verified} 行依据已核实的数值；{unverified} 行依据未核实的数值"
+        "（其中 {carried_forward} 行沿用已超出来源所述日期的数值）；{without_rule} 行无规则依据",
+        "refused_by_unverified": "未核实的资格规则拒付 {n} 项",
+        "warning": "提示",
         "refused": "不予支付",
         "year": "年度累计",
         "before": "结算前",
@@ -122,7 +129,13 @@ LABELS: dict[str, dict[str, str]] = {
         "source": "Source",
         "verified": "verified",
         "unverified": "UNVERIFIED",
-        "carried": "carried forward past its source's date",
+        "carried": "carried forward past its source's last date {until}: unverified for this claim",
+        "quote": "Quote",
+        "trust": "Trust",
+        "trust_summary": "{lines} lines: {verified} rest on verified values; {unverified} on unverified values"
+        " ({carried_forward} of them on values carried forward past their sources' dates); {without_rule} on no rule",
+        "refused_by_unverified": "refused by an unverified eligibility rule: {n}",
+        "warning": "Warning",
         "refused": "Refused",
         "year": "Year to date",
         "before": "before",
@@ -177,6 +190,21 @@ def _costs(s: Settlement, t: dict[str, str]) -> list[tuple[str, str]]:
     ]
 
 
+def _trust(s: Settlement, t: dict[str, str]) -> list[str]:
+    """The trust summary and the warnings, one text each."""
+    trust = s.trust
+    out = [t["trust_summary"].format(**trust.to_dict())]
+    if trust.refused_by_unverified:
+        out.append(t["refused_by_unverified"].format(n=trust.refused_by_unverified))
+    out += [f"{t['warning']}: {text}" for text in s.warnings]
+    return out
+
+
+def _flags(ref: RuleRef, t: dict[str, str]) -> tuple[bool, str]:
+    """Whether the rule is verified for this claim, and the carried-forward note (or "")."""
+    return ref.verified, ("; " + t["carried"].format(until=ref.until)) if ref.carried_forward else ""
+
+
 def _accumulator(s: Settlement, t: dict[str, str]) -> list[tuple[str, str, str]]:
     b, a = s.accumulator_before, s.accumulator_after
     rows = [
@@ -199,6 +227,10 @@ def render_text(s: Settlement, *, lang: str = "zh", mask: bool = True) -> str:
     out += [f"  {k:<24}{v:>16}" for k, v in _costs(s, t)]
     for r in s.refusals:
         out.append(f"  {t['refused']}: {r.reason} ({r.rule_id}; {r.provenance.cite()})")
+        if r.provenance.quote:
+            out.append(f"      {t['quote']}: {r.provenance.quote}")
+    out += ["", t["trust"]]
+    out += [f"  {text}" for text in _trust(s, t)]
     out += ["", t["settlement"]]
     for name in _ROWS:
         out.append(f"  {t[name]:<24}{fmt(s.components[name]):>16}")
@@ -208,10 +240,12 @@ def render_text(s: Settlement, *, lang: str = "zh", mask: bool = True) -> str:
             text = _line_text(line, lang)
             out.append(f"      {t['how']}: {text}")
             for ref in line.rules:
-                flag = t["verified"] if ref.provenance.verified else t["unverified"]
-                carried = f"; {t['carried']}" if ref.carried_forward else ""
+                verified, carried = _flags(ref, t)
+                flag = t["verified"] if verified else t["unverified"]
                 out.append(f"      {t['rule']}: {ref.version_id} = {ref.value}{carried}")
                 out.append(f"      {t['source']}: {ref.provenance.source.cite()} [{flag}]")
+                if ref.provenance.quote:
+                    out.append(f"      {t['quote']}: {ref.provenance.quote}")
     out += ["", f"{t['year']} {s.claim.year} ({t['before']} → {t['after']})"]
     out += [f"  {k:<28}{b:>16} → {a}" for k, b, a in _accumulator(s, t)]
     return "\n".join(out)
@@ -228,6 +262,8 @@ tr.total td{font-weight:bold;background:#f2f2f2}
 .rule{color:#444;font-size:12px}
 .unverified{color:#a40000;font-weight:bold}
 .refused{color:#a40000}
+.quote{color:#333;font-size:12px}
+.carried,.warning{color:#a40000}
 """
 
 
@@ -248,6 +284,11 @@ def render_html(s: Settlement, *, lang: str = "zh", mask: bool = True) -> str:
         parts.append(
             f'<p class="refused">{e(t["refused"])}: {e(r.reason)} ({e(r.rule_id)}; {e(r.provenance.cite())})</p>'
         )
+    parts.append(f'<h2>{e(t["trust"])}</h2><ul class="trust">')
+    for text in _trust(s, t):
+        css = ' class="warning"' if text.startswith(t["warning"]) else ""
+        parts.append(f"<li{css}>{e(text)}</li>")
+    parts.append("</ul>")
     parts.append(f'<h2>{e(t["settlement"])}</h2><table class="settlement">')
     parts.append(
         f"<tr><th></th><th>{e(t['settlement'])}</th><th>{e(t['how'])} / {e(t['rule'])} / {e(t['source'])}</th></tr>"
@@ -260,12 +301,17 @@ def render_html(s: Settlement, *, lang: str = "zh", mask: bool = True) -> str:
             text = _line_text(line, lang)
             details.append(f"<div>{e(text)}</div>")
             for ref in line.rules:
-                verified = ref.provenance.verified
+                verified, carried_text = _flags(ref, t)
                 flag = f'<span class="{"verified" if verified else "unverified"}">[{e(t["verified"] if verified else t["unverified"])}]</span>'
-                carried = f"; {e(t['carried'])}" if ref.carried_forward else ""
+                carried = f'<span class="carried">{e(carried_text)}</span>' if carried_text else ""
+                quote = (
+                    f'<br><span class="quote">{e(t["quote"])}: {e(ref.provenance.quote)}</span>'
+                    if ref.provenance.quote
+                    else ""
+                )
                 details.append(
                     f'<div class="rule">{e(t["rule"])}: {e(ref.version_id)} = {e(ref.value)}{carried}<br>'
-                    f"{e(t['source'])}: {e(ref.provenance.source.cite())} {flag}</div>"
+                    f"{e(t['source'])}: {e(ref.provenance.source.cite())} {flag}{quote}</div>"
                 )
         css = ' class="total"' if name in ("fund_total", "patient_total") else ""
         parts.append(
