@@ -160,7 +160,8 @@ def _table(owner: str, table: ParameterTable[Any], days: tuple[dt.date, dt.date]
 def _rule_in(rule: EligibilityRule, days: tuple[dt.date, dt.date] | None) -> bool:
     if days is None:
         return True
-    return (rule.start is None or rule.start <= days[1]) and (rule.end is None or rule.end >= days[0])
+    first, last = days
+    return first <= last and (rule.start is None or rule.start <= last) and (rule.end is None or rule.end >= first)
 
 
 def rules_as_dict(rules: JurisdictionRules, *, year: int | None = None) -> dict[str, Any]:
