@@ -101,3 +101,34 @@ def test_a_missing_level_is_an_error_only_when_the_ratio_decides():
         engine.settle(employee(), [given], jurisdiction="child")
     below = claim(in_scope=300000, hospital_level=None, basic={"pool": 100000, "in_scope_self_pay": 200000})
     assert engine.settle(employee(), [below], jurisdiction="child")[0].basic_pool == D(100000)
+
+
+def test_the_batch_path_settles_a_given_pool_reaching_the_cap_as_the_engine_does(engine):
+    import pandas as pd
+
+    from medinsure.testing import assert_same_as_scalar
+
+    rows = [
+        {"claim_id": "C1", "basic_pool": "150000", "basic_in_scope_self_pay": "50000", "in_scope": "200000"},
+        {"claim_id": "C2", "basic_pool": "50000", "basic_in_scope_self_pay": "100000", "in_scope": "150000"},
+    ]
+    frame = pd.DataFrame(
+        [
+            {
+                "jurisdiction": "testland",
+                "patient_id": "P1",
+                "scheme": "employee",
+                "kind": "inpatient",
+                "discharged": f"2020-0{i + 3}-01",
+                "hospital_level": "tertiary",
+                "total": row["in_scope"],
+                **row,
+            }
+            for i, row in enumerate(rows)
+        ]
+    )
+    result = assert_same_as_scalar(engine, frame)
+    assert result is not None
+    # C2 brings the year to the 200,000 cap: above it (150,000 − 0) − 50,000 ÷ 80% = 87,500; × 90%
+    assert list(result["large_amount"]) == [0, 7875000]
+    assert result.attrs["medinsure"]["fallback_rows"] == 2
