@@ -181,6 +181,12 @@ def conformance_tests(
             tags=draw(st.frozensets(st.sampled_from(tags), max_size=1)) if tags else frozenset(),
         )
 
+    def person_year(draw: Callable[..., Any], most: int) -> tuple[Patient, list[Claim]]:
+        """A patient and 1 to ``most`` claims with raw costs, in one of the claimed years."""
+        on_year = a_year(draw)
+        patient = patients(draw, on_year)
+        return patient, [raw_claim(draw, i, on_year) for i in range(draw(st.integers(1, most)))]
+
     def presettled(index: int, self_pay: Decimal, kind: str, day: dt.date) -> Claim:
         return Claim.from_mapping(
             {"id": f"C{index}", "kind": kind, "discharged": day, "basic": {"pool": 0, "in_scope_self_pay": self_pay}}
@@ -306,9 +312,7 @@ def conformance_tests(
         @given(st.data())
         def test_conservation(self, data: st.DataObject) -> None:
             eng, _rules, _years, _terms = context()
-            on_year = a_year(data.draw)
-            patient = patients(data.draw, on_year)
-            claims = [raw_claim(data.draw, i, on_year) for i in range(data.draw(st.integers(1, 5)))]
+            patient, claims = person_year(data.draw, 5)
             for s in eng.settle(patient, claims, jurisdiction=code):
                 c = s.claim
                 funds = s.basic_pool + s.critical_illness + s.burden_subsidy + s.large_amount + s.medical_assistance
@@ -355,9 +359,7 @@ def conformance_tests(
         @given(st.data())
         def test_caps_are_never_exceeded(self, data: st.DataObject) -> None:
             eng, rules, _years, _terms = context()
-            on_year = a_year(data.draw)
-            patient = patients(data.draw, on_year)
-            claims = [raw_claim(data.draw, i, on_year) for i in range(data.draw(st.integers(1, 6)))]
+            patient, claims = person_year(data.draw, 6)
             pool_cap = rules.table(BASIC_POOL_CAP)
             for s in eng.settle(patient, claims, jurisdiction=code):
                 after = s.accumulator_after
@@ -382,9 +384,7 @@ def conformance_tests(
         @given(st.data())
         def test_presettled_and_computed_basic_settle_alike(self, data: st.DataObject) -> None:
             eng, _rules, _years, _terms = context()
-            on_year = a_year(data.draw)
-            patient = patients(data.draw, on_year)
-            claims = [raw_claim(data.draw, i, on_year) for i in range(data.draw(st.integers(1, 6)))]
+            patient, claims = person_year(data.draw, 6)
             computed = eng.settle(patient, claims, jurisdiction=code)
             given = [
                 attrs.evolve(
