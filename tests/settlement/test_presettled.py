@@ -132,3 +132,51 @@ def test_the_batch_path_settles_a_given_pool_reaching_the_cap_as_the_engine_does
     # C2 brings the year to the 200,000 cap: above it (150,000 − 0) − 50,000 ÷ 80% = 87,500; × 90%
     assert list(result["large_amount"]) == [0, 7875000]
     assert result.attrs["medinsure"]["fallback_rows"] == 2
+
+
+def test_a_given_pool_above_the_cap_is_settled_in_the_batch_path_and_checked_in_strict_mode(engine):
+    import attrs
+    import pandas as pd
+
+    from medinsure.testing import assert_same_as_scalar
+
+    frame = pd.DataFrame(
+        [
+            {
+                "jurisdiction": "testland",
+                "patient_id": "P1",
+                "scheme": "employee",
+                "claim_id": f"C{i}",
+                "kind": "inpatient",
+                "discharged": f"2020-0{i + 3}-01",
+                "hospital_level": "tertiary",
+                "total": "150000",
+                "in_scope": "150000",
+                "basic_pool": "120000",
+                "basic_in_scope_self_pay": "30000",
+            }
+            for i in range(2)
+        ]
+    )
+    # 240,000 given against the 200,000 cap: flagged, no amount changes, no scalar fallback
+    result = assert_same_as_scalar(engine, frame)
+    assert result is not None
+    assert result.attrs["medinsure"]["fallback_rows"] == 0
+    # with the cap unverified, strict mode refuses the flagged claim in both paths
+    cap = engine.rules("testland").find_table("basic.pool_cap")
+    unverified = attrs.evolve(
+        cap,
+        rows=tuple(
+            attrs.evolve(
+                row,
+                versions=tuple(
+                    attrs.evolve(v, provenance=attrs.evolve(v.provenance, verified=False, note="a test"))
+                    for v in row.versions
+                ),
+            )
+            for row in cap.rows
+        ),
+    )
+    strict = engine.with_overrides("testland", unverified).with_strict(True)
+    assert assert_same_as_scalar(strict, frame) is None  # both refuse
+    assert assert_same_as_scalar(strict, frame.iloc[:1]) is not None  # below the cap: the cap is not read

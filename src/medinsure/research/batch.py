@@ -32,8 +32,8 @@ How it works, and why the result equals the scalar engine's:
    one cap or other claims add to the pool; a benefit's schedule changes within the year; a
    benefit's payment would exceed what the patient still owes in scope; a combined cap binds;
    the person-year spans two jurisdictions; a basic settlement given elsewhere brings the year's
-   pool to its cap; an amount exceeds 10⁹ yuan; a rate has more than six decimals; or a
-   jurisdiction has an eligibility check given as Python code. The share of
+   pool to its cap exactly (or, in strict mode, above it); an amount exceeds 10⁹ yuan; a rate
+   has more than six decimals; or a jurisdiction has an eligibility check given as Python code. The share of
    rows that took the fallback is in ``result.attrs["medinsure"]["fallback_rows"]``.
 """
 
@@ -744,6 +744,7 @@ class _Batch:
         for j, code in enumerate(codes):
             if len(codes) == 1:  # every row: no subsets to take
                 ctx = _Juris(rules_list[j], plans, group_s, in_scope_s, total_s, pool_s, ded_s, starts, gid)
+                ctx.strict = self.engine.strict is not None
                 out, bad = ctx.settle()
                 fallback |= bad
             else:
@@ -761,6 +762,7 @@ class _Batch:
                     ded_given=ded_s[rows],
                     starts=sub_starts,
                     gid=sub_gid,
+                    strict=self.engine.strict is not None,
                 )
                 values, bad = ctx.settle()
                 for name in COMPONENTS:
@@ -853,6 +855,7 @@ class _Juris:
     starts: np.ndarray
     gid: np.ndarray
     _subsets: dict[tuple[bool, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(factory=dict)
+    strict: bool = False  # the engine refuses untrusted values: every rule a row reads must be checked
 
     def per_row(self, values: list[Any], dtype: Any = np.int64) -> np.ndarray:
         return np.asarray(values, dtype=dtype)[self.group]
@@ -875,7 +878,11 @@ class _Juris:
         if any(p.given_cap is not None for p in plans):  # a given pool reaching its cap: the scalar engine
             has = fixed & self.per_row([p.given_cap is not None for p in plans], bool)
             limit = self.per_row([p.given_cap or 0 for p in plans])
-            bad |= _group_any(has & (_group_cumsum(pool, starts) >= limit), starts, gid)
+            after = _group_cumsum(pool, starts)
+            reach = has & (after >= limit)
+            if not self.strict:  # a pool above what remained changes no amount: only reaching the cap does
+                reach &= (after == limit) | ((after - pool >= limit) & (pool == 0))
+            bad |= _group_any(reach, starts, gid)
         del fixed
 
         # benefits, stage by stage (the plans list them in that order), each on the rows it covers
