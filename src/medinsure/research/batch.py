@@ -876,12 +876,11 @@ class _Juris:
         if any(p.computes_basic for p in plans):
             pool, deductible, over_cap = self.basic(pool, deductible, bad)
         if any(p.given_cap is not None for p in plans):  # a given pool reaching its cap: the scalar engine
-            has = fixed & self.per_row([p.given_cap is not None for p in plans], bool)
-            limit = self.per_row([p.given_cap or 0 for p in plans])
+            limit = self.per_row([-1 if p.given_cap is None else p.given_cap for p in plans])
             after = _group_cumsum(pool, starts)
-            reach = has & (after >= limit)
+            reach = fixed & (limit >= 0) & (after >= limit)
             if not self.strict:  # a pool above what remained changes no amount: only reaching the cap does
-                reach &= (after == limit) | ((after - pool >= limit) & (pool == 0))
+                reach &= (after == limit) | (pool == 0)
             bad |= _group_any(reach, starts, gid)
         del fixed
 
