@@ -134,7 +134,7 @@ def test_the_top_level_is_small_and_the_rest_are_subpackages_by_role():
     modules = sorted(p.name for p in SRC.glob("*.py"))
     assert modules == ["__init__.py", "errors.py", "model.py", "money.py"]
     packages = sorted(p.name for p in SRC.iterdir() if (p / "__init__.py").is_file())
-    assert packages == ["cli", "io", "ledger", "plugins", "research", "rules", "settlement", "testing"]
+    assert packages == ["cli", "io", "ledger", "plugins", "research", "rules", "service", "settlement", "testing"]
 
 
 def test_every_error_class_is_in_the_errors_module_under_medinsure_error():

@@ -80,7 +80,7 @@ def test_bad_claim_names_field_and_value(changes, message):
             {"contributions": [{"paid_on": "2020-01-01", "from": "2020-02-01", "to": "2020-01-01"}]},
             "patient.contributions[0].end",
         ),
-        ({"name": "Li"}, "patient.name='Li': unknown key"),
+        ({"nickname": "Li"}, "patient.nickname='Li': unknown key"),
     ],
 )
 def test_bad_patient_names_field_and_value(changes, message):
@@ -96,3 +96,12 @@ def test_age_on_a_date():
     assert p.age_on(dt.date(2022, 2, 28)) == 17
     assert p.age_on(dt.date(2022, 3, 1)) == 18
     assert Patient.from_mapping({"id": "P", "scheme": "employee"}).employee_status == "in_service"
+
+
+@pytest.mark.parametrize("bad", ["C\x001", "C\n1", "C\ud8001", "\x7f"])
+def test_an_id_with_a_control_character_or_a_lone_surrogate_is_refused(bad):
+    with pytest.raises(InvalidInput, match=r"claim\.id=.*: must not hold control characters or lone surrogates"):
+        Claim.from_mapping({"id": bad, "kind": "inpatient", "discharged": "2020-01-01", "total": 1, "in_scope": 1})
+    with pytest.raises(InvalidInput, match=r"patient\.id=.*: must not hold control characters"):
+        Patient.from_mapping({"id": bad, "scheme": "resident"})
+    assert Patient.from_mapping({"id": " 身份证 P1\t", "scheme": "resident"}).id == "身份证 P1"

@@ -26,6 +26,8 @@ def test_amount_accepts_int_str_decimal(value, expected):
         ("NaN", "not a finite number"),
         (Decimal("Infinity"), "not a finite number"),
         ("12.345", "more than two decimals"),
+        ("7.5E+26", "too large to be an amount"),
+        (10**30, "too large to be an amount"),
         ("abc", "not a number"),
         (-1, "must not be negative"),
         ([], "expected a number, got list"),

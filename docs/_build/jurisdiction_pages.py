@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 from medinsure.rules.pages import site_pages
@@ -28,6 +29,7 @@ def on_config(config: Any) -> Any:
     return config
 
 
+@event_priority(-100)  # after the i18n plugin has sorted the written pages by language
 def on_files(files: Files, config: Any) -> Files:
     for path, (_title, text) in _PAGES.items():
         files.append(File.generated(config, path, content=text))

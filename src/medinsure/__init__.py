@@ -28,7 +28,7 @@ from medinsure.errors import (
     StrictRefusal,
     UnknownJurisdiction,
 )
-from medinsure.model import BasicResult, Claim, Contribution, Patient
+from medinsure.model import BasicResult, Claim, Contribution, FeeLine, Patient
 from medinsure.plugins.discovery import RulePackPlugin
 from medinsure.plugins.hooks import HOOK_API, hookimpl
 from medinsure.plugins.host import list_plugins, make_plugin_manager
@@ -67,6 +67,7 @@ __all__ = [
     "Contribution",
     "EligibilityRule",
     "Engine",
+    "FeeLine",
     "InputError",
     "InvalidInput",
     "JurisdictionRules",

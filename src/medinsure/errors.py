@@ -20,6 +20,7 @@ jurisdiction and rule for rule data, the claim for the ledger.
     ├── PluginError          a plugin that cannot be loaded or registered
     ├── KitError             ``medinsure new-plugin`` cannot make the package
     ├── UsageError           a command line that cannot be parsed
+    ├── RequestError         an HTTP request the service refuses (status, title)
     └── LedgerError          the ledger cannot be opened, read or written
         ├── ClaimConflict    a claim id given again with other content
         ├── ClaimReversed    a reversed claim given again
@@ -42,6 +43,7 @@ __all__ = [
     "MedinsureError",
     "PluginError",
     "ReadError",
+    "RequestError",
     "RuleError",
     "RuleNotInForce",
     "ScenarioError",
@@ -163,6 +165,21 @@ class KitError(MedinsureError):
 
 class UsageError(MedinsureError):
     """A command line that cannot be parsed (an unknown option, a missing argument)."""
+
+
+class RequestError(MedinsureError):
+    """An HTTP request that ``medinsure serve`` refuses before the library sees its content.
+
+    A body that is too large or not JSON, a missing or wrong token, an unknown path or method.
+    ``status`` is the HTTP status, ``title`` the short name of the problem (RFC 9457), and the
+    message says what was wrong in one line.
+    """
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        super().__init__(detail)
 
 
 class LedgerError(MedinsureError):

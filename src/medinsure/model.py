@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -16,26 +17,33 @@ from typing import Any
 import attrs
 
 from medinsure.errors import InvalidInput
-from medinsure.money import ZERO, amount
+from medinsure.io.codes import canonical
+from medinsure.money import ZERO, amount, rate, round_fen
 
 __all__ = [
     "CATEGORIES",
     "CLAIM_KINDS",
     "CONDITIONS",
+    "FEE_CATEGORIES",
+    "FEE_CLASSES",
     "HOSPITAL_LEVELS",
     "LOCATIONS",
     "REFERRALS",
     "SCHEMES",
+    "SEXES",
     "STATUSES",
     "WHITESPACE",
     "BasicResult",
     "Claim",
     "Contribution",
+    "FeeLine",
     "Patient",
+    "is_plain_text",
     "whole_years",
 ]
 
 SCHEMES = ("resident", "employee")
+SEXES = ("male", "female")
 STATUSES = ("in_service", "retired")
 CLAIM_KINDS = (
     "inpatient",
@@ -53,6 +61,14 @@ LOCATIONS = ("local", "in_province", "out_of_province")
 CATEGORIES = ("minimum_living", "extreme_poverty", "low_income", "student")
 #: Conditions the core knows; a jurisdiction's rules may name more.
 CONDITIONS = ("childhood_blood_disease", "childhood_malignant_tumor", "pku")
+#: A fee line's catalogue class (收费项目等级 甲 / 乙 / 丙, the platform's ``chrgitm_lv``).
+FEE_CLASSES = ("A", "B", "C")
+#: A fee line's category (the platform's ``med_chrgitm_type``, and the broad drug / material / service).
+FEE_CATEGORIES = (
+    "bed", "consultation", "examination", "laboratory", "treatment", "surgery", "nursing", "material",
+    "western_drug", "herbal_pieces", "chinese_patent_drug", "general_consultation", "registration", "other",
+    "drug", "service",
+)  # fmt: skip
 
 _TERM = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -62,6 +78,14 @@ WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+
+
+def is_plain_text(text: str) -> bool:
+    """Whether ``text`` holds no control character and no lone surrogate: what an id may be.
+
+    Neither can be stored as text by every database (PostgreSQL refuses NUL) or written as UTF-8.
+    """
+    return not any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
 
 
 def whole_years(born_year: Any, born_month_day: Any, on_year: Any, on_month_day: Any) -> Any:
@@ -77,10 +101,15 @@ def whole_years(born_year: Any, born_month_day: Any, on_year: Any, on_month_day:
 
 
 def _choice(owner: str, name: str, choices: tuple[str, ...]) -> Any:
+    """A converter to one of ``choices``; the Chinese name and national code are read too."""
+
     def convert(value: Any) -> str:
-        if value not in choices:
-            raise InvalidInput(f"{owner}.{name}", value, f"expected one of {', '.join(choices)}")
-        return str(value)
+        found = canonical(name, value)
+        if found not in choices:
+            raise InvalidInput(
+                f"{owner}.{name}", value, f"expected one of {', '.join(choices)} (or its Chinese name or national code)"
+            )
+        return str(found)
 
     return convert
 
@@ -126,6 +155,8 @@ def _text_conv(owner: str, name: str) -> Any:
         text = str(value).strip()
         if not text:
             raise InvalidInput(f"{owner}.{name}", value, "must not be empty")
+        if not is_plain_text(text):
+            raise InvalidInput(f"{owner}.{name}", value, "must not hold control characters or lone surrogates")
         return text
 
     return convert
@@ -149,15 +180,40 @@ def _terms_conv(owner: str, name: str) -> Any:
     return convert
 
 
+def _optional_code_conv(owner: str, name: str) -> Any:
+    def convert(value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip().isdigit():
+            raise InvalidInput(f"{owner}.{name}", value, "expected a national code (digits)")
+        return str(value).strip()
+
+    return convert
+
+
+def _optional_text_conv(owner: str, name: str) -> Any:
+    inner = _text_conv(owner, name)
+    return lambda value: None if value is None else inner(value)
+
+
+def _optional_amount_conv(owner: str, name: str) -> Any:
+    return lambda value: None if value is None else amount(value, f"{owner}.{name}")
+
+
 def _bool_conv(owner: str, name: str) -> Any:
     def convert(value: Any) -> bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        raise InvalidInput(f"{owner}.{name}", value, "expected true or false")
+        if isinstance(value, str) and value.strip().lower() in _BOOLS:
+            return _BOOLS[value.strip().lower()]
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise InvalidInput(f"{owner}.{name}", value, "expected true or false (or 1 / 0, 是 / 否)")
 
     return convert
+
+
+_BOOLS = {"true": True, "false": False, "1": True, "0": False, "是": True, "否": False}
 
 
 def _check_keys(owner: str, data: Mapping[str, Any], allowed: Iterable[str]) -> None:
@@ -251,12 +307,18 @@ class Patient:
     )
     contributions: tuple[Contribution, ...] = attrs.field(default=(), converter=_contributions_conv)
     service_years: int | None = attrs.field(default=None, converter=_optional_years_conv)
+    psn_type: str | None = attrs.field(default=None, converter=lambda v: _optional_code_conv("patient", "psn_type")(v))
+    name: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("patient", "name")(v))
+    sex: str | None = attrs.field(default=None, converter=lambda v: _optional_choice("patient", "sex", SEXES)(v))
 
     def __attrs_post_init__(self) -> None:
         if self.status is not None and self.scheme != "employee":
             raise InvalidInput("patient.status", self.status, "only employees have a status (in_service or retired)")
 
-    FIELDS = ("id", "scheme", "status", "birth_date", "categories", "conditions", "contributions", "service_years")
+    FIELDS = (
+        "id", "scheme", "status", "birth_date", "categories", "conditions", "contributions", "service_years",
+        "psn_type", "name", "sex",
+    )  # fmt: skip
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Patient:
@@ -290,12 +352,15 @@ class BasicResult:
     """A basic settlement already made elsewhere (e.g. by the national settlement platform).
 
     ``pool`` is what the basic pool paid, ``in_scope_self_pay`` what the patient still pays of
-    the in-scope cost, ``deductible`` the deductible applied (informative).
+    the in-scope cost, ``deductible`` the deductible applied (informative; None when not given,
+    which the national output shows as ``null``, not as a zero).
     """
 
     pool: Decimal = attrs.field(converter=lambda v: _amount_conv("claim.basic", "pool")(v))
     in_scope_self_pay: Decimal = attrs.field(converter=lambda v: _amount_conv("claim.basic", "in_scope_self_pay")(v))
-    deductible: Decimal = attrs.field(default=ZERO, converter=lambda v: _amount_conv("claim.basic", "deductible")(v))
+    deductible: Decimal | None = attrs.field(
+        default=None, converter=lambda v: _optional_amount_conv("claim.basic", "deductible")(v)
+    )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> BasicResult:
@@ -306,10 +371,175 @@ class BasicResult:
         return cls(**dict(data))
 
 
+def _optional_rate_conv(owner: str, name: str) -> Any:
+    return lambda value: None if value is None else rate(value, f"{owner}.{name}")
+
+
+def _quantity_conv(value: Any) -> Decimal:
+    if value is None:
+        return Decimal(1)
+    return _positive("item.quantity", value)
+
+
+def _positive(field: str, value: Any) -> Decimal:
+    if isinstance(value, (bool, float)) or not isinstance(value, (int, str, Decimal)):
+        raise InvalidInput(field, value, "expected a number (a str, int or Decimal)")
+    try:
+        dec = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise InvalidInput(field, value, "not a number") from None
+    if not dec.is_finite() or dec <= 0:
+        raise InvalidInput(field, value, "must be a number above 0")
+    return dec
+
+
+@attrs.frozen
+class FeeLine:
+    """One fee line (费用明细) of a claim, split as the platform splits it (interface 2301).
+
+    ``klass`` is the catalogue class ``A`` / ``B`` / ``C`` (甲 / 乙 / 丙, ``chrgitm_lv`` 01 / 02 /
+    03); ``amount`` the line's cost; ``price_limit`` the ceiling per unit (``pric_uplmt_amt``)
+    and ``quantity`` the units; ``self_pay_ratio`` the class-B first self-pay ratio
+    (``selfpay_prop``; None: the jurisdiction's default applies when the claim is settled).
+
+    Each line is split, rounded half up to the fen per line:
+
+    - 全自费 ``out_of_scope`` (``fulamt_ownpay_amt``): the whole of a class-C line;
+    - 超限价 ``over_limit`` (``overlmt_amt``): ``amount − round(quantity × price_limit)``
+      where that is positive;
+    - 先行自付 ``class_b_self_pay`` (``preselfpay_amt``): of a class-B line,
+      ``round((amount − over_limit) × self_pay_ratio)``;
+    - 符合政策范围 ``in_scope`` (``inscp_scp_amt``): the rest.
+    """
+
+    code: str = attrs.field(converter=lambda v: _text_conv("item", "code")(v))
+    klass: str = attrs.field(converter=lambda v: _choice("item", "class", FEE_CLASSES)(v))
+    amount: Decimal = attrs.field(converter=lambda v: _amount_conv("item", "amount")(v))
+    name: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("item", "name")(v))
+    quantity: Decimal = attrs.field(default=None, converter=_quantity_conv)
+    unit_price: Decimal | None = attrs.field(
+        default=None, converter=lambda v: _optional_amount_conv("item", "unit_price")(v)
+    )
+    price_limit: Decimal | None = attrs.field(
+        default=None, converter=lambda v: _optional_amount_conv("item", "price_limit")(v)
+    )
+    self_pay_ratio: Decimal | None = attrs.field(
+        default=None, converter=lambda v: _optional_rate_conv("item", "self_pay_ratio")(v)
+    )
+    category: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_choice("item", "category", FEE_CATEGORIES)(v)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.unit_price is not None and round_fen(self.quantity * self.unit_price) != self.amount:
+            raise InvalidInput(
+                "item.amount",
+                str(self.amount),
+                f"is not quantity {self.quantity} × unit_price {self.unit_price}"
+                f" = {round_fen(self.quantity * self.unit_price)}",
+            )
+        if self.klass == "C" and self.self_pay_ratio is not None:
+            raise InvalidInput("item.self_pay_ratio", str(self.self_pay_ratio), "only a class-B (乙类) line has one")
+        if self.klass == "A" and self.self_pay_ratio not in (None, ZERO):
+            raise InvalidInput("item.self_pay_ratio", str(self.self_pay_ratio), "only a class-B (乙类) line has one")
+
+    FIELDS = ("code", "name", "class", "amount", "quantity", "unit_price", "price_limit", "self_pay_ratio", "category")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> FeeLine:
+        """A fee line from the scenario-file names (``class``, not ``klass``); unknown keys are refused.
+
+        Without ``amount``, it is ``quantity × unit_price`` rounded half up to the fen.
+        """
+        _check_keys("item", data, cls.FIELDS)
+        values = {("klass" if k == "class" else k): v for k, v in data.items() if v is not None}
+        for key in ("code", "klass"):
+            if key not in values:
+                raise InvalidInput(f"item.{'class' if key == 'klass' else key}", None, "required")
+        if "amount" not in values:
+            if "unit_price" not in values:
+                raise InvalidInput("item.amount", None, "required (or give quantity and unit_price)")
+            price = amount(values["unit_price"], "item.unit_price")
+            values["amount"] = round_fen(_quantity_conv(values.get("quantity")) * price)
+        return cls(**values)
+
+    @property
+    def needs_ratio(self) -> bool:
+        """A class-B line without its own self-pay ratio: the jurisdiction's default applies."""
+        return self.klass == "B" and self.self_pay_ratio is None
+
+    @property
+    def out_of_scope(self) -> Decimal:
+        """全自费: the whole line when it is class C."""
+        return self.amount if self.klass == "C" else ZERO
+
+    @property
+    def over_limit(self) -> Decimal:
+        """超限价: the cost above ``quantity × price_limit`` (rounded to the fen)."""
+        if self.klass == "C" or self.price_limit is None:
+            return ZERO
+        return max(self.amount - round_fen(self.quantity * self.price_limit), ZERO)
+
+    def class_b_self_pay(self, default_ratio: Decimal | None = None) -> Decimal:
+        """先行自付 of a class-B line, by its own ratio or ``default_ratio`` (0 when neither)."""
+        if self.klass != "B":
+            return ZERO
+        ratio = self.self_pay_ratio if self.self_pay_ratio is not None else default_ratio
+        return round_fen((self.amount - self.over_limit) * (ratio or ZERO))
+
+    def in_scope(self, default_ratio: Decimal | None = None) -> Decimal:
+        """符合政策范围: what remains of the line."""
+        return self.amount - self.out_of_scope - self.over_limit - self.class_b_self_pay(default_ratio)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The line as a mapping :meth:`from_mapping` reads back unchanged."""
+        data: dict[str, Any] = {"code": self.code, "class": self.klass, "amount": str(self.amount)}
+        if self.name is not None:
+            data["name"] = self.name
+        if self.quantity != 1:
+            data["quantity"] = str(self.quantity)
+        for key in ("unit_price", "price_limit"):
+            if getattr(self, key) is not None:
+                data[key] = str(getattr(self, key))
+        if self.self_pay_ratio is not None:
+            data["self_pay_ratio"] = str(self.self_pay_ratio)
+        if self.category is not None:
+            data["category"] = self.category
+        return data
+
+
+def _items_conv(value: Any) -> tuple[FeeLine, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidInput("claim.items", value, "expected a list of fee lines")
+    out = []
+    for i, item in enumerate(value):
+        try:
+            out.append(item if isinstance(item, FeeLine) else FeeLine.from_mapping(item))
+        except InvalidInput as exc:
+            raise InvalidInput(exc.field.replace("item", f"claim.items[{i}]", 1), exc.value, exc.reason) from None
+    return tuple(out)
+
+
 def _basic_conv(value: Any) -> BasicResult | None:
     if value is None or isinstance(value, BasicResult):
         return value
     return BasicResult.from_mapping(value)
+
+
+_TOTALS = ("total", "in_scope", "class_b_self_pay", "over_limit")
+
+
+def _line_totals(items: tuple[FeeLine, ...]) -> dict[str, Decimal]:
+    """The claim's totals from its lines (a line without its ratio counts no first self-pay yet)."""
+    totals = dict.fromkeys(_TOTALS, ZERO)
+    for item in items:
+        totals["total"] += item.amount
+        totals["over_limit"] += item.over_limit
+        totals["class_b_self_pay"] += item.class_b_self_pay()
+        totals["in_scope"] += item.in_scope()
+    return totals
 
 
 @attrs.frozen
@@ -317,9 +547,21 @@ class Claim:
     """One claim: an admission, an outpatient visit or a drug purchase.
 
     ``discharged`` is the service date; its calendar year is the policy year. Costs:
-    ``total`` = out-of-scope + class-B first self-pay (``class_b_self_pay``) + ``in_scope``.
-    Either the library settles basic insurance itself from these costs, or ``basic`` carries
-    a basic settlement already made elsewhere.
+    ``total`` = out-of-scope (全自费) + ``over_limit`` (超限价) + class-B first self-pay
+    (``class_b_self_pay``, 先行自付) + ``in_scope`` (符合政策范围). Either the library settles
+    basic insurance itself from these costs, or ``basic`` carries a basic settlement already
+    made elsewhere. With fee lines (``items``) the four amounts are their sums (see
+    :class:`FeeLine`); a class-B line without its own ratio takes the jurisdiction's default
+    when the claim is settled (:attr:`pending_ratio`, :meth:`with_default_ratio`).
+
+    The platform's ids: ``mdtrt_id`` (就诊 ID; default the claim id), ``setl_id`` (结算 ID;
+    default a deterministic one, see :mod:`medinsure.io.national`). ``mid_setl_flag`` marks an
+    interim settlement (中途结算) of a stay that goes on: the later parts with the same
+    ``mdtrt_id`` pay no deductible again and count no new admission. The personal account:
+    ``account_balance`` (个人账户余额), ``use_account`` (``acct_used_flag``; default: used when a
+    balance is given) and ``mutual_aid_balance`` (家庭共济 funds the family makes available).
+    For the settlement sheet only: ``hospital_name``, ``hospital_code`` (the institution's
+    national code), ``admission_no`` (住院号), ``department``, ``diagnosis``.
     """
 
     id: str = attrs.field(converter=lambda v: _text_conv("claim", "id")(v))
@@ -342,8 +584,42 @@ class Claim:
     )
     basic: BasicResult | None = attrs.field(default=None, converter=_basic_conv)
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=lambda v: _terms_conv("claim", "tags")(v))
+    over_limit: Decimal = attrs.field(default=ZERO, converter=lambda v: _amount_conv("claim", "over_limit")(v))
+    items: tuple[FeeLine, ...] = attrs.field(default=(), converter=_items_conv)
+    mdtrt_id: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("claim", "mdtrt_id")(v))
+    setl_id: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("claim", "setl_id")(v))
+    mid_setl_flag: bool = attrs.field(default=False, converter=lambda v: _bool_conv("claim", "mid_setl_flag")(v))
+    account_balance: Decimal | None = attrs.field(
+        default=None, converter=lambda v: _optional_amount_conv("claim", "account_balance")(v)
+    )
+    use_account: bool | None = attrs.field(
+        default=None, converter=lambda v: None if v is None else _bool_conv("claim", "use_account")(v)
+    )
+    mutual_aid_balance: Decimal | None = attrs.field(
+        default=None, converter=lambda v: _optional_amount_conv("claim", "mutual_aid_balance")(v)
+    )
+    hospital_name: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_text_conv("claim", "hospital_name")(v)
+    )
+    hospital_code: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_text_conv("claim", "hospital_code")(v)
+    )
+    admission_no: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_text_conv("claim", "admission_no")(v)
+    )
+    department: str | None = attrs.field(
+        default=None, converter=lambda v: _optional_text_conv("claim", "department")(v)
+    )
+    diagnosis: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("claim", "diagnosis")(v))
+    #: Totals given beside fee lines that wait for the default ratio (checked by with_default_ratio).
+    stated: tuple[tuple[str, Decimal], ...] = attrs.field(default=(), repr=False)
 
     def __attrs_post_init__(self) -> None:
+        if self.items:
+            derived = _line_totals(self.items)
+            for key in _TOTALS:
+                if getattr(self, key) != derived[key]:
+                    raise InvalidInput(f"claim.{key}", str(getattr(self, key)), f"the fee lines give {derived[key]}")
         if self.in_scope > self.total:
             raise InvalidInput("claim.in_scope", str(self.in_scope), f"above claim.total {self.total}")
         if self.in_scope + self.class_b_self_pay > self.total:
@@ -352,20 +628,39 @@ class Claim:
                 str(self.class_b_self_pay),
                 f"in_scope {self.in_scope} + class_b_self_pay exceeds total {self.total}",
             )
+        if self.in_scope + self.class_b_self_pay + self.over_limit > self.total:
+            raise InvalidInput(
+                "claim.over_limit",
+                str(self.over_limit),
+                f"in_scope {self.in_scope} + class_b_self_pay {self.class_b_self_pay} + over_limit exceeds"
+                f" total {self.total}",
+            )
         if self.admitted is not None and self.admitted > self.discharged:
             raise InvalidInput(
                 "claim.discharged", self.discharged.isoformat(), f"before admitted {self.admitted.isoformat()}"
             )
-        if self.basic is not None and self.basic.pool + self.basic.in_scope_self_pay != self.in_scope:
+        if (
+            self.basic is not None
+            and not self.pending_ratio
+            and self.basic.pool + self.basic.in_scope_self_pay != self.in_scope
+        ):
             raise InvalidInput(
                 "claim.basic",
                 f"pool {self.basic.pool} + in_scope_self_pay {self.basic.in_scope_self_pay}",
                 f"does not add up to claim.in_scope {self.in_scope}",
             )
+        if self.mid_setl_flag and self.kind != "inpatient":
+            raise InvalidInput("claim.mid_setl_flag", True, "an interim settlement (中途结算) is of an inpatient stay")
+        if self.mutual_aid_balance is not None and self.account_balance is None:
+            raise InvalidInput(
+                "claim.mutual_aid_balance", str(self.mutual_aid_balance), "needs account_balance (the own account)"
+            )
 
     FIELDS = (
         "id", "kind", "admitted", "discharged", "hospital_level", "referral", "location", "filed",
-        "designated", "total", "in_scope", "class_b_self_pay", "basic", "tags",
+        "designated", "total", "in_scope", "class_b_self_pay", "over_limit", "basic", "tags", "items",
+        "mdtrt_id", "setl_id", "mid_setl_flag", "account_balance", "use_account", "mutual_aid_balance",
+        "hospital_name", "hospital_code", "admission_no", "department", "diagnosis",
     )  # fmt: skip
 
     @classmethod
@@ -373,13 +668,19 @@ class Claim:
         """Build a claim from a mapping with the scenario-file names; unknown keys are refused.
 
         With ``basic`` given, ``in_scope`` defaults to ``pool + in_scope_self_pay`` and
-        ``total`` to ``in_scope``.
+        ``total`` to ``in_scope``. With ``items`` the totals are the lines' sums; a total given
+        beside them must agree, or the claim is refused naming both figures.
         """
         _check_keys("claim", data, cls.FIELDS)
         values = {key: data[key] for key in cls.FIELDS if key in data and data[key] is not None}
         for key in ("id", "kind", "discharged"):
             if key not in values:
                 raise InvalidInput(f"claim.{key}", None, "required")
+        if values.get("items"):
+            values["items"] = items = _items_conv(values["items"])
+            values.update(_from_lines(values, items))
+        elif "items" in values:
+            raise InvalidInput("claim.items", values["items"], "an empty list (give at least one fee line)")
         if "basic" in values:
             basic = _basic_conv(values["basic"])
             assert basic is not None
@@ -388,8 +689,35 @@ class Claim:
             values.setdefault("total", values["in_scope"])
         for key in ("total", "in_scope"):
             if key not in values:
-                raise InvalidInput(f"claim.{key}", None, "required (or give basic: {pool, in_scope_self_pay})")
+                raise InvalidInput(
+                    f"claim.{key}", None, "required (or give items, or basic: {pool, in_scope_self_pay})"
+                )
         return cls(**values)
+
+    @property
+    def pending_ratio(self) -> bool:
+        """Whether a class-B fee line waits for the jurisdiction's default self-pay ratio."""
+        return any(item.needs_ratio for item in self.items)
+
+    def with_default_ratio(self, ratio: Decimal) -> Claim:
+        """This claim with ``ratio`` given to every class-B line that has none of its own.
+
+        Totals given beside the lines are checked now; a claim without such lines is returned
+        as it is.
+        """
+        if not self.pending_ratio:
+            return self
+        items = tuple(attrs.evolve(i, self_pay_ratio=ratio) if i.needs_ratio else i for i in self.items)
+        totals = _line_totals(items)
+        for key, given in self.stated:
+            if given != totals[key]:
+                raise InvalidInput(
+                    f"claim.{key}",
+                    str(given),
+                    f"the fee lines give {totals[key]} (class-B lines at the default ratio {ratio});"
+                    " give lines or totals that agree",
+                )
+        return attrs.evolve(self, items=items, stated=(), **totals)
 
     @property
     def service_date(self) -> dt.date:
@@ -404,4 +732,37 @@ class Claim:
     @property
     def out_of_scope(self) -> Decimal:
         """Cost outside the catalogue (全自费), never reimbursed."""
-        return self.total - self.in_scope - self.class_b_self_pay
+        return self.total - self.in_scope - self.class_b_self_pay - self.over_limit
+
+    @property
+    def treatment_id(self) -> str:
+        """The platform's ``mdtrt_id``: as given, or the claim id."""
+        return self.mdtrt_id or self.id
+
+
+def _from_lines(values: Mapping[str, Any], items: tuple[FeeLine, ...]) -> dict[str, Any]:
+    """The totals of ``items``, checked against the totals given beside them."""
+    derived = _line_totals(items)
+    pending = any(item.needs_ratio for item in items)
+    stated = []
+    for key in _TOTALS:
+        if key not in values:
+            continue
+        given = amount(values[key], f"claim.{key}")
+        if pending and key in ("in_scope", "class_b_self_pay"):
+            stated.append((key, given))
+            continue
+        if given != derived[key]:
+            raise InvalidInput(
+                f"claim.{key}", str(given), f"the fee lines give {derived[key]}; give lines or totals that agree"
+            )
+    if pending and stated:
+        both = derived["in_scope"] + derived["class_b_self_pay"]
+        given_both = sum((g for _, g in stated), ZERO)
+        if len(stated) == 2 and given_both != both:
+            raise InvalidInput(
+                "claim.in_scope",
+                f"{stated[0][1]} + {stated[1][1]}",
+                f"in_scope + class_b_self_pay: the fee lines give {both}; give lines or totals that agree",
+            )
+    return {**derived, "stated": tuple(stated)}

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from medinsure.errors import InvalidInput
 
-__all__ = ["FEN", "ZERO", "Amount", "amount", "fmt", "from_fen", "pct", "rate", "round_fen", "to_fen"]
+__all__ = ["FEN", "ZERO", "Amount", "amount", "capital", "fmt", "from_fen", "pct", "rate", "round_fen", "to_fen"]
 
 Amount = Decimal
 FEN = Decimal("0.01")
@@ -54,7 +54,11 @@ def amount(value: object, field: str = "amount", *, allow_negative: bool = False
     Decimal('12345.60')
     """
     dec = _to_decimal(value, field)
-    if dec != dec.quantize(FEN, rounding=ROUND_HALF_UP):
+    try:
+        exact = dec == dec.quantize(FEN, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than Decimal's 28 would hold with the fen
+        raise InvalidInput(field, value, "too large to be an amount") from None
+    if not exact:
         raise InvalidInput(field, value, "more than two decimals (amounts are exact to the fen)")
     if dec < 0 and not allow_negative:
         raise InvalidInput(field, value, "must not be negative")
@@ -90,6 +94,68 @@ def from_fen(fen: int) -> Decimal:
     return Decimal(int(fen)).scaleb(-2)
 
 
-def fmt(value: Decimal) -> str:
-    """An amount as people read it: thousands separated, two decimals (``12,345.60``)."""
+def fmt(value: Decimal, *, short: bool = False) -> str:
+    """An amount as people read it: thousands separated, two decimals (``12,345.60``).
+
+    With ``short``, a whole amount loses its decimals (``50,000``), as in a tier breakdown.
+    """
+    if short and value == value.to_integral_value():
+        return f"{value:,.0f}"
     return f"{value:,.2f}"
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_PLACES = ("仟", "佰", "拾", "")
+_GROUPS = ("", "万", "亿", "万亿")
+
+
+def _group(value: int) -> str:
+    """Four digits or fewer in capitals, without leading zeros: ``1010`` → 壹仟零壹拾."""
+    out: list[str] = []
+    zero = False
+    for digit, place in zip(f"{value:04d}", _PLACES, strict=True):
+        if digit == "0":
+            zero = bool(out)
+            continue
+        if zero:
+            out.append("零")
+            zero = False
+        out.append(_DIGITS[int(digit)] + place)
+    return "".join(out)
+
+
+def capital(value: Decimal) -> str:
+    """An amount in Chinese capitals (大写金额), as on a receipt: ``33250.00`` → 叁万叁仟贰佰伍拾元整.
+
+    Zeros inside the number are read once (``10005`` → 壹万零伍元整); 角 and 分 follow the yuan,
+    and ``整`` ends an amount without them.
+    """
+    fen = to_fen(round_fen(value))
+    if fen < 0:
+        return "负" + capital(-value)
+    yuan, jiao, cents = fen // 100, fen // 10 % 10, fen % 10
+    groups = []
+    rest = yuan
+    while rest:
+        groups.append(rest % 10000)
+        rest //= 10000
+    text = ""
+    pending_zero = False
+    for index in range(len(groups) - 1, -1, -1):
+        group = groups[index]
+        if group == 0:
+            pending_zero = bool(text)
+            continue
+        if text and (pending_zero or group < 1000):
+            text += "零"
+        text += _group(group) + _GROUPS[index]
+        pending_zero = False
+    if text:
+        text += "元"
+    if not jiao and not cents:
+        return (text or "零元") + "整"
+    if jiao:
+        text += _DIGITS[jiao] + "角"
+    if cents:
+        text += ("零" if text and not jiao else "") + _DIGITS[cents] + "分"
+    return text

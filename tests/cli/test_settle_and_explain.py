@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from medinsure.io.masking import mask_id
-from medinsure.io.national import NATIONAL_FIELDS
+from medinsure.io.national import SETLINFO_FIELDS
 from medinsure.io.records import InputError, settle_file
 from medinsure.io.writers import load_schema, write_settlements
 from support import ARGS, CASES, DATA, D, run
@@ -83,8 +83,8 @@ def test_scenario_files_validate_against_the_input_schema():
 
 def test_national_fields_map_the_components():
     (c1, *_rest) = settle_json(CSV, "--national-fields")
-    n = c1["national"]
-    assert list(n) == list(NATIONAL_FIELDS)
+    n = c1["national"]["setlinfo"]
+    assert list(n) == list(SETLINFO_FIELDS)
     assert n["medfee_sumamt"] == "50000.00"
     assert n["fulamt_ownpay_amt"] == "5000.00"
     assert n["inscp_scp_amt"] == "45000.00"

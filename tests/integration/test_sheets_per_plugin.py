@@ -55,7 +55,10 @@ def test_sheet_in_both_languages_for_each_plugin(tmp_path, code, lang):
     labels = LABELS[lang]
     assert [amount_of(label) for label in labels] == [pool, self_pay, critical, funds, patient]
     assert "2102**********1234" in out.getvalue()
-    assert f"{code}/critical_illness.schedule[" in out.getvalue()  # the rule comes from this jurisdiction
+    # the rule comes from this jurisdiction: by its id in English, by its name in Chinese
+    place = {"liaoning": "辽宁省", "dalian": "大连市", "yingkou": "营口市"}[code]
+    rule = f"{code}/critical_illness.schedule[" if lang == "en" else f"依据：{place}·大病保险支付标准"
+    assert rule in out.getvalue()
     html = tmp_path / "sheet.html"
     assert (
         main(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from medinsure.io.scenarios import CASE_KEYS
 from medinsure.io.writers import load_schema
 from medinsure.model import BasicResult, Claim, Contribution, Patient
 from medinsure.rules.names import COMPONENTS
+from support import as_json
 
 ROOT = Path(__file__).parent.parent.parent
 SCENARIO_FILES = sorted(
@@ -27,19 +26,6 @@ SCENARIO_FILES = sorted(
     ]
 )
 INPUT = load_schema("claim-input")
-
-
-def as_json(value: Any) -> Any:
-    """A file's data as JSON would carry it: dates as text, exact decimals as text or integers."""
-    if isinstance(value, dict):
-        return {k: as_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_json(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value)
-    return value
 
 
 def test_there_are_scenario_files_of_every_kind():

@@ -1,15 +1,12 @@
 """The HTML settlement sheet rendered by a real headless Chromium, checked from its screenshot.
 
 Chromium comes from Debian's packages (``.ci/run`` installs ``chromium`` and the CJK font
-``fonts-wqy-zenhei``). Without it the test is skipped on a developer's machine, but fails in CI.
+``fonts-wqy-zenhei``; see tests/support/browser.py).
 """
 
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,41 +14,13 @@ from PIL import Image
 
 from medinsure.cli import main
 from support import ARGS, DATA
+from support.browser import chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WIDTH, HEIGHT = 1000, 1400
 
 
-def _chromium() -> str:
-    if CHROMIUM is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is not installed; .ci/run installs Debian's chromium package")
-        pytest.skip("Chromium is not installed (apt-get install chromium fonts-wqy-zenhei)")
-    return CHROMIUM
-
-
 def screenshot(html: Path, png: Path, profile: Path) -> Image.Image:
-    subprocess.run(
-        [
-            _chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={profile}",
-            f"--window-size={WIDTH},{HEIGHT}",
-            f"--screenshot={png}",
-            html.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    chromium(profile, f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={png}", html.as_uri())
     return Image.open(png).convert("L")
 
 

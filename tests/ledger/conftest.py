@@ -7,7 +7,6 @@ is a failure: CI must show both databases.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
@@ -15,21 +14,7 @@ import pytest
 
 from medinsure import Engine
 from medinsure.ledger import Ledger, open_ledger
-from support.ledger import PG_ENV, postgres_schema
-
-
-def _need_postgres() -> None:
-    in_ci = os.environ.get("CI", "").lower() == "true"
-    if not os.environ.get(PG_ENV):
-        if in_ci:
-            pytest.fail(f"CI=true and {PG_ENV} is not set: the PostgreSQL ledger tests must run in CI")
-        pytest.skip(f"{PG_ENV} is not set (run .ci/setup-postgres.sh)")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        if in_ci:
-            pytest.fail("CI=true and psycopg is not installed: pip install -e '.[dev]'")
-        pytest.skip("psycopg is not installed")
+from support.ledger import need_postgres, postgres_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -37,7 +22,7 @@ def new_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     """Makes empty ledger targets of one backend: SQLite files, or PostgreSQL schemas."""
     backend = request.param
     if backend == "postgresql":
-        _need_postgres()
+        need_postgres()
     with ExitStack() as stack:
 
         def make() -> str:

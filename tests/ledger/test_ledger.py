@@ -87,6 +87,13 @@ def test_the_same_claim_again_returns_the_stored_settlement_and_changes_nothing(
     assert ledger.dump() == before
 
 
+def test_record_says_whether_it_recorded_the_claim(ledger):
+    first = ledger.record(P, c1(), jurisdiction="testland")
+    assert first.new
+    again = ledger.record(P, c1(), jurisdiction="testland")
+    assert (again.new, again.settlement) == (False, first.settlement)
+
+
 @pytest.mark.parametrize(
     ("who", "what", "jurisdiction", "field"),
     [

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from medinsure.cli import main
+from medinsure.io.national import derived_setl_id
 from medinsure.ledger import open_ledger
 from support import ARGS, TESTS
 from support.ledger import tamper
@@ -115,14 +116,19 @@ def test_show_reverse_verify(target, engine, tmp_path):
     code, out, err = run("reverse", "C1", "--ledger", target, "--reason", "refund")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0] == f"Reversed claim C1 (person {MASKED}, year 2020): ledger event 3, reason: refund"
+    setl = derived_setl_id("testland", ID, "C1")
+    assert lines[0] == (
+        f"Reversed claim C1 (person {MASKED}, year 2020; setl_id {setl}, 2305 reversal): ledger event 3, reason: refund"
+    )
     # C2 after nothing: year base 9,420 < 20,000 → its 4,812 of critical illness is taken back
     assert re.search(r"C2 +v1→v2 +critical_illness +-4,812\.00", out)
     assert re.search(r"C1 +v1→v2 +basic_pool +-26,400\.00", out)
 
     code, out, _ = run("ledger", "show", ID, "--year", "2020", "--ledger", target, "--show-ids")
     assert out.startswith(f"Person {ID}\n\nYear 2020: 2 claims, 1 reversed, in settlement order\n")
-    assert "reverse C1 — refund" in out
+    # the audit trail names each step by the platform's interface and setl_id
+    assert f"settle C1 (2304, setl_id {setl})" in out
+    assert f"reverse C1 (2305, setl_id {setl}) — refund" in out
 
     assert run("ledger", "verify", "--ledger", target) == (
         0,

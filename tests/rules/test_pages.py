@@ -118,3 +118,20 @@ def test_the_site_builds_strictly_with_a_page_per_installed_jurisdiction(tmp_pat
     for code in Engine.from_installed().jurisdictions:
         page = (site / "jurisdictions" / code / "index.html").read_text(encoding="utf-8")
         assert "basic.deductible" in page, code
+    # both languages, with a switcher, the API reference and the screenshots of both copies
+    for page in ("index.html", "guides/hospital/index.html", "guides/plugins/index.html", "sheets/index.html"):
+        chinese = (site / "zh" / page).read_text(encoding="utf-8")
+        assert 'hreflang="en"' in chinese, page  # the language switcher
+        assert 'hreflang="zh"' in chinese, page
+    assert "快速上手" in (site / "zh" / "index.html").read_text(encoding="utf-8")
+    assert "在医院信息系统中嵌入 medinsure" in (site / "zh" / "guides" / "hospital" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    api = (site / "api" / "index.html").read_text(encoding="utf-8")
+    assert 'id="medinsure.Engine"' in api
+    assert 'id="medinsure.io.national.setlinfo"' in api
+    sheets = (site / "sheets" / "index.html").read_text(encoding="utf-8")
+    assert "sheet-patient.png" in sheets
+    assert "sheet-audit.png" in sheets
+    assert (site / "img" / "sheet-patient.png").is_file()
+    assert (site / "img" / "sheet-audit.png").is_file()

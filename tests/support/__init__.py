@@ -6,6 +6,7 @@ child ``testcity``), never the installed plugins.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import textwrap
@@ -34,6 +35,19 @@ def testland_engine() -> Engine:
 
 def D(value: str | int) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def as_json(value: Any) -> Any:
+    """A file's data as JSON would carry it: dates as text, exact decimals as text or integers."""
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    return value
 
 
 def patient(**kw: Any) -> Patient:

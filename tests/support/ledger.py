@@ -40,6 +40,23 @@ Item = tuple[dict[str, Any], dict[str, Any], str]  # patient mapping, claim mapp
 # --- targets ----------------------------------------------------------------------------------
 
 
+def need_postgres() -> None:
+    """Skip without a PostgreSQL URL or driver; under ``CI=true`` fail instead: CI must show both."""
+    import pytest
+
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    if not os.environ.get(PG_ENV):
+        if in_ci:
+            pytest.fail(f"CI=true and {PG_ENV} is not set: the PostgreSQL ledger tests must run in CI")
+        pytest.skip(f"{PG_ENV} is not set (run .ci/setup-postgres.sh)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        if in_ci:
+            pytest.fail("CI=true and psycopg is not installed: pip install -e '.[dev]'")
+        pytest.skip("psycopg is not installed")
+
+
 def postgres_url(schema: str) -> str:
     base = os.environ[PG_ENV]
     sep = "&" if "?" in base else "?"

@@ -3,7 +3,8 @@
 - :mod:`.main`: the parser, ``settle``, ``explain``, ``check``, ``plugins``, ``rules``;
 - :mod:`.ledger`: ``settle --ledger``, ``reverse``, ``correct``, ``ledger show|verify``;
 - :mod:`.compare`: ``compare`` (the research extra);
-- :mod:`.kit`: ``new-plugin``.
+- :mod:`.kit`: ``new-plugin``;
+- :mod:`.serve`: ``serve`` (the service extra).
 """
 
 from __future__ import annotations

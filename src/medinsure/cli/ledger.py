@@ -5,7 +5,10 @@
   claim anywhere in it records nothing; then each claim is recorded in its own transaction.
   Output is the same as without a ledger; a claim already recorded prints its stored
   settlement. ``--dry-run`` prints the pre-settlement and records nothing.
-- ``medinsure reverse CLAIM_ID --ledger L [--reason TEXT]``
+- ``medinsure presettle FILE --ledger L``: the same as ``settle --ledger L --dry-run``
+  (interfaces 2206 / 2303).
+- ``medinsure reverse CLAIM_ID --ledger L [--reason TEXT]``, or by the platform's ids
+  ``medinsure reverse --setl-id S [--mdtrt-id M] [--psn-no P] --ledger L`` (2208 / 2305).
 - ``medinsure correct FILE --ledger L [--reason TEXT]``: the claims of the file replace the
   claims of the same id.
 - ``medinsure ledger show PERSON [--year Y] --ledger L``
@@ -28,6 +31,7 @@ import attrs
 
 from medinsure.errors import InputError, LedgerError, MedinsureError, UnknownClaim
 from medinsure.io.masking import IdMasker
+from medinsure.io.national import interface
 from medinsure.io.records import read_records
 from medinsure.io.writers import write_settlements
 from medinsure.ledger import Event, Ledger, open_ledger
@@ -77,7 +81,10 @@ def add_commands(sub: Any, common: argparse.ArgumentParser, settling: argparse.A
     _ledger_options(options, required=True)
 
     reverse = sub.add_parser("reverse", parents=[settling, options], help="reverse a claim recorded in a ledger")
-    reverse.add_argument("claim_id", metavar="CLAIM_ID")
+    reverse.add_argument("claim_id", metavar="CLAIM_ID", nargs="?", help="the claim id (or give --setl-id)")
+    reverse.add_argument("--setl-id", metavar="S", help="the platform's setl_id of the settlement to reverse")
+    reverse.add_argument("--mdtrt-id", metavar="M", help="with --setl-id: the mdtrt_id it was recorded with")
+    reverse.add_argument("--psn-no", metavar="P", help="with --setl-id: the psn_no it was recorded with")
     reverse.add_argument("--reason", default="", metavar="TEXT", help="why (kept in the audit trail)")
 
     correct = sub.add_parser(
@@ -104,7 +111,7 @@ def run(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO) -> int:
     masker = IdMasker(show=args.show_ids)
     ids: set[str] = set()
     try:
-        if args.command == "settle":
+        if args.command in ("settle", "presettle"):
             return _settle(args, make_engine, out, masker, ids)
         if args.command == "reverse":
             return _reverse(args, make_engine, out, masker, ids)
@@ -142,10 +149,10 @@ def _at(where: str, action: Callable[[], T]) -> T:
         raise InputError(where, str(exc)) from None
 
 
-def _items(file: str, jurisdiction: str | None, ids: set[str]) -> list[_Item]:
+def _items(file: str, jurisdiction: str | None, ids: set[str], lines: str | None = None) -> list[_Item]:
     """Every claim of a scenario or CSV file, validated before the ledger is touched."""
     items = []
-    for record in read_records(file):
+    for record in read_records(file, lines=lines):
         if record.patient.get("id") is not None:
             ids.add(str(record.patient["id"]))
         code = jurisdiction or record.jurisdiction
@@ -164,7 +171,7 @@ def _open(args: argparse.Namespace, make_engine: MakeEngine, masker: IdMasker, *
 def _settle(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker, ids: set[str]) -> int:
     if not args.ledger:
         raise MedinsureError("--dry-run: needs --ledger (a pre-settlement is made against a ledger)")
-    items = _items(args.file, args.jurisdiction, ids)
+    items = _items(args.file, args.jurisdiction, ids, getattr(args, "lines", None))
     with _open(args, make_engine, masker, create=not args.dry_run) as ledger:
         # the whole file against the ledger first: a bad claim anywhere records nothing
         with ledger.dry_run() as dry:
@@ -175,7 +182,11 @@ def _settle(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, mask
         if args.dry_run:
             settlements = preview
             if args.format == "table":
-                print(f"Pre-settlement against ledger {ledger.location}: nothing recorded.\n", file=out)
+                print(
+                    f"Pre-settlement against ledger {ledger.location} (2206 outpatient / 2303 inpatient):"
+                    " nothing recorded.\n",
+                    file=out,
+                )
         else:
             settlements = [
                 _at(item.where, partial(ledger.settle, item.patient, item.claim, jurisdiction=item.jurisdiction))
@@ -215,13 +226,34 @@ def _correct(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, mas
 
 
 def _reverse(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker, ids: set[str]) -> int:
+    if (args.claim_id is None) == (args.setl_id is None):
+        raise MedinsureError("reverse: give a CLAIM_ID or --setl-id (one of them)")
+    if args.setl_id is None and (args.mdtrt_id or args.psn_no):
+        raise MedinsureError("reverse: --mdtrt-id and --psn-no go with --setl-id")
+    if args.psn_no:
+        ids.add(args.psn_no)
     with _open(args, make_engine, masker, create=False) as ledger:
-        entry = ledger.entry(args.claim_id)
-        if entry is None:
-            raise UnknownClaim(args.claim_id)
-        ids.add(entry.person_id)
-        event = ledger.reverse(args.claim_id, reason=args.reason)
-    head = f"Reversed claim {args.claim_id} (person {masker(entry.person_id)}, year {entry.year})"
+        if args.setl_id is not None:
+            found = ledger.ids(setl_id=args.setl_id)
+            claim_id = found.claim_id if found is not None else args.setl_id
+        else:
+            claim_id = args.claim_id
+        entry = ledger.entry(claim_id) if args.setl_id is None or found is not None else None
+        if entry is not None:
+            ids.add(entry.person_id)
+        if args.setl_id is not None:
+            event = ledger.reverse_settlement(
+                args.setl_id, mdtrt_id=args.mdtrt_id, psn_no=args.psn_no, reason=args.reason
+            )
+        else:
+            if entry is None:
+                raise UnknownClaim(claim_id)
+            event = ledger.reverse(claim_id, reason=args.reason)
+    assert entry is not None
+    head = (
+        f"Reversed claim {claim_id} (person {masker(entry.person_id)}, year {entry.year};"
+        f" setl_id {event.setl_id}, {interface(entry.claim.kind, 'reverse')} reversal)"
+    )
     print(_describe_event(head, event), file=out)
     return 0
 
@@ -276,9 +308,13 @@ def _show(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker
         for key in sorted(acc.bases):
             lines.append(f"    base {key}: {fmt(acc.bases[key])}, paid {fmt(acc.paid[key])}")
         lines.append("  Audit trail:")
+        kinds = {e.claim_id: e.claim.kind for e in entries}
         for event in events:
             reason = f" — {event.reason}" if event.reason else ""
-            lines.append(f"    event {event.event_id} {event.recorded_at} {event.kind} {event.claim_id}{reason}")
+            step = ""
+            if event.kind in ("settle", "reverse") and event.claim_id in kinds:
+                step = f" ({interface(kinds[event.claim_id], event.kind)}, setl_id {event.setl_id})"
+            lines.append(f"    event {event.event_id} {event.recorded_at} {event.kind} {event.claim_id}{step}{reason}")
             lines.extend(_adjustment_lines(event, indent="      "))
     print("\n".join(lines), file=out)
     return 0

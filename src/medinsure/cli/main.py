@@ -5,10 +5,12 @@ Each command is one documented Python call as well:
 | command | Python |
 | --- | --- |
 | ``settle FILE`` | :func:`medinsure.io.records.settle_file` + :func:`medinsure.io.writers.write_settlements` |
+| ``presettle FILE`` | the same, recording nothing; with ``--ledger``, :meth:`medinsure.ledger.Ledger.presettle` |
 | ``explain FILE`` | :func:`medinsure.io.records.settle_file` + :func:`medinsure.io.sheets.render_text` / ``render_html`` |
 | ``check PATH...`` | :func:`medinsure.io.scenarios.check_paths` |
 | ``plugins`` | :func:`medinsure.plugins.host.list_plugins` |
 | ``rules CODE`` | :func:`medinsure.rules.describe.rules_as_dict` |
+| ``serve`` | :func:`medinsure.service.app.create_app` on uvicorn (:mod:`medinsure.cli.serve`) |
 
 Exit codes: 0 success; 1 a scenario expectation failed (``check``); 2 bad input, bad rule
 data or a plugin that cannot be loaded, with a one-line reason naming the file, row or case,
@@ -23,7 +25,6 @@ unverified or carried-forward value) and ``--strict=carried-forward`` (only the 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -36,8 +37,10 @@ from medinsure import __version__
 from medinsure.cli import compare as compare_cli
 from medinsure.cli import kit
 from medinsure.cli import ledger as ledger_cli
+from medinsure.cli import serve as serve_cli
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
+from medinsure.plugins.discovery import import_plugin_modules
 from medinsure.settlement.engine import Engine
 from medinsure.settlement.trust import STRICT_MODES
 
@@ -82,15 +85,38 @@ def _parser() -> argparse.ArgumentParser:
     settle.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
     settle.add_argument("-o", "--output", metavar="OUT", help="write to OUT (created only when every claim settles)")
     settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+    settle.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims by claim_id")
     ledger_cli.add_settle_options(settle)
+
+    presettle = sub.add_parser(
+        "presettle",
+        parents=[settling],
+        help="pre-settle (2206 / 2303): compute what settle would give, record nothing",
+    )
+    presettle.add_argument("file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat CSV (.csv)")
+    presettle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
+    presettle.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    presettle.add_argument("--national-fields", action="store_true", help="add the national platform's fields")
+    presettle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+    presettle.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims")
+    presettle.add_argument("--ledger", metavar="PATH|URL", help="pre-settle against this ledger's recorded claims")
+    presettle.set_defaults(dry_run=True, output=None)
 
     explain = sub.add_parser("explain", parents=[settling], help="print the discharge settlement sheet of each claim")
     explain.add_argument("file", metavar="FILE")
     explain.add_argument("--jurisdiction", metavar="CODE")
     explain.add_argument("--claim", metavar="ID", help="only this claim (the claims before it still accumulate)")
     explain.add_argument("--lang", choices=("zh", "en"), default="zh")
-    explain.add_argument("--html", metavar="OUT", help="write an HTML sheet to OUT instead")
+    explain.add_argument(
+        "--copy",
+        choices=("patient", "audit"),
+        default="audit",
+        help="patient: the 出院结算单 handed to the patient; audit: every step with its rule and source",
+    )
+    explain.add_argument("--html", metavar="OUT", help="write an HTML document to OUT instead (A4 when printed)")
+    explain.add_argument("--pdf", metavar="OUT", help="print the sheets to a PDF file (needs Chromium)")
     explain.add_argument("--show-ids", action="store_true", help="do not mask person ids")
+    explain.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims")
 
     check = sub.add_parser("check", parents=[settling], help="run scenario files and compare expected amounts")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
@@ -105,18 +131,13 @@ def _parser() -> argparse.ArgumentParser:
     kit.add_parser(sub)
     ledger_cli.add_commands(sub, common, settling)
     compare_cli.add_parser(sub, settling)
+    serve_cli.add_parser(sub, settling)
     return parser
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    modules = []
-    for name in args.plugin:
-        try:
-            modules.append(importlib.import_module(name))
-        except ImportError as exc:
-            raise MedinsureError(f"--plugin {name!r}: cannot import: {exc}") from None
     return Engine.from_plugins(
-        *modules,
+        *import_plugin_modules(args.plugin),
         entry_points=not args.no_entry_points,
         allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
         block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
@@ -171,8 +192,10 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from medinsure.io.writers import write_settlements
 
     engine = _engine(args)
-    settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction)
+    settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction, lines=args.lines)
     progress = Progress(err, count_records(args.file) if err.isatty() else None)
+    if args.command == "presettle" and args.format == "table":
+        print("Pre-settlement (2206 outpatient / 2303 inpatient): nothing recorded.\n", file=out)
 
     def write(handle: TextIO) -> None:
         write_settlements(
@@ -195,34 +218,33 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
+    from medinsure.io.printing import print_pdf
     from medinsure.io.records import settle_file
-    from medinsure.io.sheets import render_html, render_text
+    from medinsure.io.sheets import jurisdiction_names, render_document, render_text
 
     engine = _engine(args)
     chosen = []
-    for settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction):
+    for settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction, lines=args.lines):
         if args.claim is None or settlement.claim.id == args.claim:
             chosen.append(settlement)
     if args.claim is not None and not chosen:
         raise MedinsureError(f"--claim {args.claim!r}: no claim with this id in {args.file}")
     mask = not args.show_ids
-    if args.html:
-        pages = [render_html(s, lang=args.lang, mask=mask) for s in chosen]
-        page = pages[0] if len(pages) == 1 else _join_pages(pages)
+    names = jurisdiction_names(engine)
+    options = {"lang": args.lang, "mask": mask, "copy": args.copy, "names": names}
+    if args.html or args.pdf:
+        page = render_document(chosen, **options)
+        if args.pdf:
+            print_pdf(page, args.pdf)
+        if args.html:
 
-        def write_page(handle: TextIO) -> None:
-            handle.write(page)
+            def write_page(handle: TextIO) -> None:
+                handle.write(page)
 
-        _write_atomically(args.html, write_page)
+            _write_atomically(args.html, write_page)
         return 0
-    print("\n\n".join(render_text(s, lang=args.lang, mask=mask) for s in chosen), file=out)
+    print("\n\n".join(render_text(s, **options) for s in chosen), file=out)
     return 0
-
-
-def _join_pages(pages: list[str]) -> str:
-    head, _, _ = pages[0].partition("<body>")
-    bodies = [p.partition("<body>")[2].rpartition("</body>")[0] for p in pages]
-    return head + "<body>" + '<hr style="margin:32px 0">'.join(bodies) + "</body></html>"
 
 
 def _plugins(args: argparse.Namespace, out: TextIO) -> int:
@@ -278,9 +300,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     try:
         if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
             return ledger_cli.run(args, _engine, out)
+        if args.command == "presettle" and args.ledger:
+            return ledger_cli.run(args, _engine, out)
         if args.command == "check":
             return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
-        if args.command == "settle":
+        if args.command in ("settle", "presettle"):
             return _settle(args, out, err)
         if args.command == "explain":
             return _explain(args, out)
@@ -292,6 +316,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             return kit.run(args, out)
         if args.command == "compare":
             return compare_cli.run(args, _engine(args), out)
+        if args.command == "serve":
+            return serve_cli.run(args, err)
     except MedinsureError as exc:
         if args.debug:
             raise

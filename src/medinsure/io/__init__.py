@@ -4,7 +4,8 @@
 - :mod:`.scenarios`: scenario files, the public contract, and ``medinsure check``;
 - :mod:`.records`: claims from scenario or flat CSV files, settled in file order;
 - :mod:`.writers`: settlements as a table, JSON or CSV, and the shipped JSON Schemas;
-- :mod:`.national`: the national platform's field names;
+- :mod:`.national`: a settlement as the national platform's ``setlinfo`` and ``setldetail``;
+- :mod:`.codes`: the national code tables every enum of the input also reads;
 - :mod:`.sheets`: the discharge settlement sheet, text and HTML;
 - :mod:`.masking`: person ids masked in what people read.
 

@@ -16,7 +16,7 @@ import yaml
 
 from medinsure.errors import ReadError
 
-__all__ = ["LineDict", "line_of", "read_data_file"]
+__all__ = ["LineDict", "line_of", "parse_json", "read_data_file"]
 
 
 class LineDict(dict[str, Any]):
@@ -81,6 +81,26 @@ def _json_object(pairs: list[tuple[str, Any]]) -> LineDict:
     return result
 
 
+def _no_constant(name: str) -> Any:
+    raise ReadError(f"invalid JSON: {name} is not a number JSON allows")
+
+
+def parse_json(text: str) -> Any:
+    """JSON text as data: numbers with a point or an exponent become :class:`~decimal.Decimal`.
+
+    A key given twice in one object, ``NaN`` or ``Infinity``, nesting too deep to read and an
+    integer too long to convert are :class:`ReadError` s, as is anything that is not JSON.
+    """
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_json_object)
+    except json.JSONDecodeError as exc:
+        raise ReadError(f"invalid JSON: {exc.msg}", exc.lineno) from None
+    except RecursionError:
+        raise ReadError("invalid JSON: nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise ReadError("invalid JSON: an integer too long to read") from None
+
+
 def read_data_file(path: Path) -> Any:
     """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`."""
     try:
@@ -94,10 +114,7 @@ def read_data_file(path: Path) -> Any:
     if not text.strip():
         raise ReadError("the file is empty")
     if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text, parse_float=Decimal, object_pairs_hook=_json_object)
-        except json.JSONDecodeError as exc:
-            raise ReadError(f"invalid JSON: {exc.msg}", exc.lineno) from None
+        return parse_json(text)
     try:
         return yaml.load(text, Loader=_Loader)
     except ReadError:

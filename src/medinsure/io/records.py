@@ -7,9 +7,20 @@ columns:
 
 ``jurisdiction, patient_id, scheme, status, birth_date, categories, conditions, claim_id, kind,
 admitted, discharged, hospital_level, referral, location, filed, designated, total, in_scope``,
-and optionally ``service_years``, ``class_b_self_pay``, ``tags`` and, for a basic settlement
-made elsewhere, ``basic_pool, basic_in_scope_self_pay`` (and ``basic_deductible``). Lists are
-comma-separated inside one cell; an empty cell means "not given". Unknown columns are an error.
+and optionally ``service_years``, ``psn_type``, ``class_b_self_pay``, ``over_limit``, ``tags``,
+the platform's ids ``mdtrt_id``, ``setl_id``, ``mid_setl_flag``, the personal account
+``account_balance``, ``use_account``, ``mutual_aid_balance``, the sheet's ``name``, ``sex``,
+``hospital_name``, ``hospital_code``, ``admission_no``, ``department``, ``diagnosis`` and, for a basic settlement made
+elsewhere, ``basic_pool, basic_in_scope_self_pay`` (and ``basic_deductible``). The platform's
+names are read as aliases: ``insutype`` (for ``scheme``), ``med_type`` (``kind``), ``psn_no``
+(``patient_id``), ``acct_used_flag`` (``use_account``). Lists are comma-separated inside one
+cell; an empty cell means "not given". Unknown columns are an error.
+
+Fee lines come in a second CSV file, one row per line, joined to the claims by ``claim_id``
+(:func:`read_lines`): columns ``claim_id, code, class, amount`` and optionally ``name,
+quantity, unit_price, price_limit, self_pay_ratio, category`` (aliases: ``chrgitm_lv``,
+``det_item_fee_sumamt``, ``cnt``, ``pric``, ``pric_uplmt_amt``, ``selfpay_prop``,
+``med_chrgitm_type``). A claim with lines gets its totals from them.
 """
 
 from __future__ import annotations
@@ -31,21 +42,38 @@ from medinsure.settlement.years import PersonYears
 
 __all__ = [
     "BASIC_COLUMNS",
+    "COLUMN_ALIASES",
     "CSV_COLUMNS",
+    "LINE_COLUMNS",
     "REQUIRED_COLUMNS",
     "ClaimRecord",
     "count_records",
+    "read_lines",
     "read_records",
     "record_from_row",
     "settle_file",
     "settle_records",
 ]
 
-PATIENT_COLUMNS = ("patient_id", "scheme", "status", "birth_date", "categories", "conditions", "service_years")
+PATIENT_COLUMNS = (
+    "patient_id", "scheme", "status", "birth_date", "categories", "conditions", "service_years", "psn_type",
+    "name", "sex",
+)  # fmt: skip
 CLAIM_COLUMNS = (
     "claim_id", "kind", "admitted", "discharged", "hospital_level", "referral", "location", "filed",
-    "designated", "total", "in_scope", "class_b_self_pay", "tags",
+    "designated", "total", "in_scope", "class_b_self_pay", "over_limit", "tags", "mdtrt_id", "setl_id",
+    "mid_setl_flag", "account_balance", "use_account", "mutual_aid_balance", "hospital_name", "hospital_code",
+    "admission_no", "department", "diagnosis",
 )  # fmt: skip
+#: The platform's column names read as medinsure's.
+COLUMN_ALIASES = {"insutype": "scheme", "med_type": "kind", "psn_no": "patient_id", "acct_used_flag": "use_account"}
+LINE_COLUMNS = (
+    "claim_id", "code", "name", "class", "amount", "quantity", "unit_price", "price_limit", "self_pay_ratio", "category",
+)  # fmt: skip
+LINE_ALIASES = {
+    "chrgitm_lv": "class", "det_item_fee_sumamt": "amount", "cnt": "quantity", "pric": "unit_price",
+    "pric_uplmt_amt": "price_limit", "selfpay_prop": "self_pay_ratio", "med_chrgitm_type": "category",
+}  # fmt: skip
 BASIC_COLUMNS = ("basic_pool", "basic_in_scope_self_pay", "basic_deductible")
 CSV_COLUMNS = ("jurisdiction", *PATIENT_COLUMNS, *CLAIM_COLUMNS, *BASIC_COLUMNS)
 REQUIRED_COLUMNS = ("patient_id", "scheme", "claim_id", "kind", "discharged")
@@ -61,9 +89,30 @@ class ClaimRecord:
     claim: Mapping[str, Any]
 
 
-def read_records(path: str | Path) -> Iterator[ClaimRecord]:
-    """The claims of a scenario file (``.yaml``, ``.yml``, ``.json``) or a CSV file, in file order."""
+def read_records(path: str | Path, *, lines: str | Path | None = None) -> Iterator[ClaimRecord]:
+    """The claims of a scenario file (``.yaml``, ``.yml``, ``.json``) or a CSV file, in file order.
+
+    ``lines`` is a CSV file of fee lines joined to a CSV file's claims by ``claim_id``
+    (:func:`read_lines`); every line must belong to a claim of the file.
+    """
     path = Path(path)
+    if lines is not None:
+        if path.suffix.lower() != ".csv":
+            raise InputError(str(lines), "a fee-line file goes with a CSV file of claims (scenario files carry items:)")
+        by_claim = read_lines(lines)
+        for record in _read_csv(path):
+            found = by_claim.pop(str(record.claim.get("id")), None)
+            if found is not None:
+                rows, items = found
+                record = attrs.evolve(
+                    record,
+                    where=f"{record.where} (fee lines: {lines}: rows {rows})",
+                    claim={**record.claim, "items": items},
+                )
+            yield record
+        for claim_id, (rows, _) in by_claim.items():
+            raise InputError(f"{lines}: rows {rows}", f"claim_id {claim_id!r} is not a claim of {path}")
+        return
     if path.suffix.lower() == ".csv":
         yield from _read_csv(path)
         return
@@ -76,7 +125,29 @@ def read_records(path: str | Path) -> Iterator[ClaimRecord]:
             yield ClaimRecord(f"{path}: case {case.name!r}, claims[{i}]", case.jurisdiction, case.patient, claim)
 
 
+def read_lines(path: str | Path) -> dict[str, tuple[str, list[dict[str, str]]]]:
+    """The fee lines of a CSV file by claim id: the file rows they came from, and the lines."""
+    path = Path(path)
+    out: dict[str, tuple[str, list[dict[str, str]]]] = {}
+    for where, row in _csv_rows(path, LINE_COLUMNS, ("claim_id", "code", "class"), LINE_ALIASES, "fee-line"):
+        claim_id = row.pop("claim_id")
+        line = {k: v for k, v in row.items() if v}
+        rows, items = out.get(claim_id, ("", []))
+        number = where.rpartition(" ")[2]
+        first = rows.partition("–")[0] if rows else number
+        out[claim_id] = (f"{first}–{number}" if first != number else number, [*items, line])
+    return out
+
+
 def _read_csv(path: Path) -> Iterator[ClaimRecord]:
+    for where, row in _csv_rows(path, CSV_COLUMNS, REQUIRED_COLUMNS, COLUMN_ALIASES):
+        yield record_from_row(where, row)
+
+
+def _csv_rows(
+    path: Path, columns: tuple[str, ...], required: tuple[str, ...], aliases: Mapping[str, str], noun: str = "claim"
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """The rows of a CSV file as column → stripped text, each named ``FILE: row N``."""
     try:
         handle = path.open("r", encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -89,16 +160,16 @@ def _read_csv(path: Path) -> Iterator[ClaimRecord]:
         if not first.strip():
             raise InputError(str(path), "the file is empty (expected a header row)")
         header = next(csv.reader(io.StringIO(first)))
-        header = [h.strip() for h in header]
+        header = [aliases.get(h.strip(), h.strip()) for h in header]
         for column in header:
-            if column not in CSV_COLUMNS:
-                raise InputError(f"{path}: row 1", f"unknown column {column!r} (columns: {', '.join(CSV_COLUMNS)})")
+            if column not in columns:
+                raise InputError(f"{path}: row 1", f"unknown column {column!r} (columns: {', '.join(columns)})")
         seen: set[str] = set()
         for column in header:
             if column in seen:
                 raise InputError(f"{path}: row 1", f"column {column!r} given twice")
             seen.add(column)
-        for column in REQUIRED_COLUMNS:
+        for column in required:
             if column not in header:
                 raise InputError(f"{path}: row 1", f"missing column {column!r}")
         reader = csv.reader(handle)
@@ -111,13 +182,13 @@ def _read_csv(path: Path) -> Iterator[ClaimRecord]:
                 where = f"{path}: row {row_number}"
                 if len(cells) != len(header):
                     raise InputError(where, f"{len(cells)} cells, but the header has {len(header)} columns")
-                yield record_from_row(where, dict(zip(header, (c.strip() for c in cells), strict=True)))
+                yield where, dict(zip(header, (c.strip() for c in cells), strict=True))
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: row {row_number + 1}", f"not UTF-8 text (byte {exc.start})") from None
         except csv.Error as exc:
             raise InputError(f"{path}: row {row_number}", f"malformed CSV: {exc}") from None
         if row_number == 1:
-            raise InputError(str(path), "no claim rows after the header")
+            raise InputError(str(path), f"no {noun} rows after the header")
 
 
 def record_from_row(where: str, row: Mapping[str, str]) -> ClaimRecord:
@@ -191,6 +262,8 @@ def settle_records(
         yield settlement
 
 
-def settle_file(path: str | Path, *, engine: Engine, jurisdiction: str | None = None) -> Iterator[Settlement]:
-    """Settle every claim of a scenario or CSV file, in file order."""
-    return settle_records(engine, read_records(path), jurisdiction=jurisdiction)
+def settle_file(
+    path: str | Path, *, engine: Engine, jurisdiction: str | None = None, lines: str | Path | None = None
+) -> Iterator[Settlement]:
+    """Settle every claim of a scenario or CSV file (with its fee-line file), in file order."""
+    return settle_records(engine, read_records(path, lines=lines), jurisdiction=jurisdiction)

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from medinsure.errors import MedinsureError
 from medinsure.io.masking import mask_id
-from medinsure.io.national import NATIONAL_FIELDS, national_fields
+from medinsure.io.national import NATIONAL_FIELDS, national_record, setlinfo
 from medinsure.money import fmt
 from medinsure.settlement.result import Settlement
 
@@ -27,10 +27,14 @@ FORMATS = ("table", "json", "csv")
 
 
 def settlement_record(settlement: Settlement, *, national: bool = False) -> dict[str, Any]:
-    """The JSON object of one settlement: ids, every component, lines, rule versions."""
+    """The JSON object of one settlement: ids, every component, lines, rule versions.
+
+    With ``national``, also ``national``: the platform's ``setlinfo`` and ``setldetail``
+    (:func:`medinsure.io.national.national_record`), and ``account`` when the claim gave one.
+    """
     data = settlement.to_dict()
     if national:
-        data["national"] = {name: str(value) for name, value in national_fields(settlement).items()}
+        data["national"] = national_record(settlement)
     return data
 
 
@@ -100,7 +104,7 @@ def write_settlements(
                 "warnings": ";".join(settlement.warnings),
             }
             if national:
-                row.update({name: str(value) for name, value in national_fields(settlement).items()})
+                row.update({name: "" if value is None else value for name, value in setlinfo(settlement).items()})
             if writer is None:
                 writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
                 writer.writeheader()
@@ -115,8 +119,9 @@ def write_settlements(
             for notice in table_notices(settlement):
                 out.write(f"    {notice}\n")
             if national:
-                fields = national_fields(settlement)
-                out.write("    " + "  ".join(f"{k}={fields[k]}" for k in NATIONAL_FIELDS) + "\n")
+                fields = setlinfo(settlement)
+                shown = ("setl_id", *NATIONAL_FIELDS)
+                out.write("    " + "  ".join(f"{k}={'null' if fields[k] is None else fields[k]}" for k in shown) + "\n")
         count += 1
         if progress is not None:
             progress(count)
@@ -126,7 +131,7 @@ def write_settlements(
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    """A JSON Schema shipped with the package: ``claim-input`` or ``settlement``."""
+    """A JSON Schema shipped with the package: ``claim-input``, ``settlement`` or ``service``."""
     from importlib.resources import files
 
     schema: dict[str, Any] = json.loads(

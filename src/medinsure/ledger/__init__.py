@@ -17,7 +17,7 @@ from pathlib import Path
 
 from medinsure.errors import ClaimConflict, ClaimReversed, LedgerError, UnknownClaim
 from medinsure.io.masking import IdMasker
-from medinsure.ledger.base import Adjustment, Difference, DryRun, Entry, Event, Ledger, Report
+from medinsure.ledger.base import Adjustment, Difference, DryRun, Entry, Event, Ledger, Recorded, Report
 from medinsure.settlement.engine import Engine
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Event",
     "Ledger",
     "LedgerError",
+    "Recorded",
     "Report",
     "UnknownClaim",
     "is_postgres_url",

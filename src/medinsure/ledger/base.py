@@ -43,8 +43,9 @@ from medinsure.errors import (
     UnknownClaim,
 )
 from medinsure.io.masking import IdMasker
+from medinsure.io.national import derived_setl_id
 from medinsure.ledger import codec
-from medinsure.ledger.schema import SCHEMA_VERSION, TABLES, ddl
+from medinsure.ledger.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, ddl
 from medinsure.model import Claim, Patient
 from medinsure.money import fmt
 from medinsure.rules.names import COMPONENTS
@@ -53,7 +54,7 @@ from medinsure.settlement.engine import Engine
 from medinsure.settlement.result import Settlement
 from medinsure.settlement.years import PersonYears
 
-__all__ = ["Adjustment", "Difference", "DryRun", "Entry", "Event", "Ledger", "Report"]
+__all__ = ["Adjustment", "Difference", "DryRun", "Entry", "Event", "Ledger", "Recorded", "Report", "SettlementIds"]
 
 log = logging.getLogger("medinsure.ledger")
 
@@ -95,6 +96,18 @@ class Event:
     recorded_at: str
     adjustments: tuple[Adjustment, ...] = ()
     versions: tuple[tuple[str, int], ...] = ()
+    #: The claim's national ``setl_id`` (None only before the claim's first settlement).
+    setl_id: str | None = None
+
+
+@attrs.frozen
+class SettlementIds:
+    """The national platform's ids of a recorded claim."""
+
+    setl_id: str
+    claim_id: str
+    mdtrt_id: str
+    psn_no: str
 
 
 @attrs.frozen
@@ -137,6 +150,14 @@ class Difference:
             where += f", claim {self.claim_id}"
         text = f"{where}: {self.what}: stored {self.stored}, recomputed {self.recomputed}"
         return masker.text(text, [self.person_id])
+
+
+@attrs.frozen
+class Recorded:
+    """What :meth:`Ledger.record` gives: the settlement, and whether this call recorded it."""
+
+    settlement: Settlement
+    new: bool
 
 
 @attrs.frozen
@@ -281,12 +302,33 @@ class Ledger(ABC):
                     tx.run(statement)
                 tx.run("INSERT INTO ledger_meta (key, value) VALUES (?, ?)", ("schema", SCHEMA_VERSION))
             found = tx.rows("SELECT value FROM ledger_meta WHERE key = ?", ("schema",))
+            while found and found[0][0] in MIGRATIONS:
+                self._migrate(tx, found[0][0])
+                found = tx.rows("SELECT value FROM ledger_meta WHERE key = ?", ("schema",))
             if not found or found[0][0] != SCHEMA_VERSION:
                 version = found[0][0] if found else None
                 raise LedgerError(
                     f"ledger {self.location}: schema version {version!r} is not the one this medinsure reads"
                     f" ({SCHEMA_VERSION!r})"
                 )
+
+    def _migrate(self, tx: Tx, version: str) -> None:
+        """Bring the tables of schema ``version`` to the next version (in the caller's transaction)."""
+        target, statements = MIGRATIONS[version]
+        for statement in statements:
+            tx.run(statement)
+        if version == "1":  # the national ids of every claim, from its first submission
+            rows = tx.rows("SELECT claim_id, content FROM ledger_submissions WHERE version = 1 ORDER BY claim_id")
+            for claim_id, text in rows:
+                data = json.loads(text)
+                claim = data["claim"]
+                setl_id = claim.get("setl_id") or derived_setl_id(data["jurisdiction"], data["patient"]["id"], claim_id)
+                tx.run(
+                    "INSERT INTO ledger_setl_ids (setl_id, claim_id, mdtrt_id, psn_no) VALUES (?, ?, ?, ?)",
+                    (setl_id, claim_id, claim.get("mdtrt_id") or claim_id, data["patient"]["id"]),
+                )
+        tx.run("UPDATE ledger_meta SET value = ? WHERE key = ?", (target, "schema"))
+        log.info("ledger %s: schema %s brought to %s", self.location, version, target)
 
     # -- settling ----------------------------------------------------------------------------------
 
@@ -298,22 +340,26 @@ class Ledger(ABC):
         nothing; with other content it raises :class:`~medinsure.errors.ClaimConflict`; a reversed claim
         id raises :class:`~medinsure.errors.ClaimReversed`.
         """
+        return self.record(patient, claim, jurisdiction=jurisdiction).settlement
+
+    def record(self, patient: Patient, claim: Claim, *, jurisdiction: str) -> Recorded:
+        """:meth:`settle`, saying whether this call recorded the claim or found it recorded."""
         data, fingerprint, key = _identify(patient, claim, jurisdiction)
         for _ in range(_RETRIES):
             with self._read() as tx:
                 stored = self._stored(tx, claim.id)
             if stored is not None:
-                return self._replay(stored, fingerprint, data)
+                return Recorded(self._replay(stored, fingerprint, data), new=False)
             try:
                 with self._write([key]) as tx:
                     stored = self._stored(tx, claim.id)
                     if stored is not None:
-                        return self._replay(stored, fingerprint, data)
+                        return Recorded(self._replay(stored, fingerprint, data), new=False)
                     settlement = self._settle_new(tx, patient, claim, jurisdiction, data, fingerprint)
             except ConcurrentWrite:
                 continue  # another writer recorded this claim id meanwhile: read it again
             log.info("settled claim %s (person %s, %d)", claim.id, self.masker(patient.id), claim.year)
-            return settlement
+            return Recorded(settlement, new=True)
         raise LedgerError(f"claim.id={claim.id!r}: not recorded after {_RETRIES} attempts (concurrent writers)")
 
     @contextmanager
@@ -359,6 +405,31 @@ class Ledger(ABC):
             log.info("reversed claim %s (person %s, %d)", claim_id, self.masker(now.person_id), now.year)
             return event
         raise LedgerError(f"claim.id={claim_id!r}: not reversed after {_RETRIES} attempts (concurrent writers)")
+
+    def ids(self, *, setl_id: str | None = None, claim_id: str | None = None) -> SettlementIds | None:
+        """The national ids of a recorded claim, found by its ``setl_id`` or its claim id."""
+        column, value = ("setl_id", setl_id) if setl_id is not None else ("claim_id", claim_id)
+        with self._read() as tx:
+            rows = tx.rows(
+                f"SELECT setl_id, claim_id, mdtrt_id, psn_no FROM ledger_setl_ids WHERE {column} = ?", (value,)
+            )
+        return SettlementIds(*rows[0]) if rows else None
+
+    def reverse_settlement(
+        self, setl_id: str, *, mdtrt_id: str | None = None, psn_no: str | None = None, reason: str = ""
+    ) -> Event:
+        """Reverse a settlement by the platform's ids (interfaces 2208 / 2305): see :meth:`reverse`.
+
+        ``mdtrt_id`` and ``psn_no``, when given, must be those recorded with ``setl_id``.
+        """
+        ids = self.ids(setl_id=setl_id)
+        if ids is None:
+            raise LedgerError(f"setl_id={setl_id!r}: not in the ledger")
+        for name, given, recorded in (("mdtrt_id", mdtrt_id, ids.mdtrt_id), ("psn_no", psn_no, ids.psn_no)):
+            if given is not None and given != recorded:
+                shown = (self.masker(given), self.masker(recorded)) if name == "psn_no" else (given, recorded)
+                raise InvalidInput(name, shown[0], f"setl_id {setl_id} was recorded with {name} {shown[1]!r}")
+        return self.reverse(ids.claim_id, reason=reason)
 
     def correct(self, patient: Patient, claim: Claim, *, jurisdiction: str, reason: str = "") -> Event | None:
         """Replace the content of claim ``claim.id`` and settle it again in its place.
@@ -563,8 +634,7 @@ class Ledger(ABC):
             except MedinsureError as exc:
                 diffs.append(Difference(person_id, year, s.claim_id, "settlement", "recorded", f"refused: {exc}"))
                 return diffs
-            record = codec.canonical_json(codec.encode_settlement(fresh))
-            if record != s.record:
+            if not codec.same_record(s.record, fresh):
                 diffs.extend(_record_differences(s, fresh))
         acc = years.accumulator(person_id, year)
         flat_stored = codec.flatten(accumulator) if accumulator is not None else {}
@@ -641,7 +711,17 @@ class Ledger(ABC):
         versions = tx.rows(
             "SELECT claim_id, version FROM ledger_settlements WHERE event_id = ? ORDER BY claim_id", (event_id,)
         )
-        return Event(event_id, kind, claim_id, reason, recorded_at, adjustments, tuple((c, v) for c, v in versions))
+        setl = tx.rows("SELECT setl_id FROM ledger_setl_ids WHERE claim_id = ?", (claim_id,))
+        return Event(
+            event_id,
+            kind,
+            claim_id,
+            reason,
+            recorded_at,
+            adjustments,
+            tuple((c, v) for c, v in versions),
+            setl[0][0] if setl else None,
+        )
 
     def _settle_new(
         self, tx: Tx, patient: Patient, claim: Claim, jurisdiction: str, data: Mapping[str, Any], fingerprint: str
@@ -662,6 +742,14 @@ class Ledger(ABC):
         )
         self._insert_version(tx, event_id, claim.id, 0, {}, 1, 1, settlement, key)
         self._store_accumulator(tx, key, settlement.accumulator_after, event_id)
+        setl_id = claim.setl_id or derived_setl_id(jurisdiction, patient.id, claim.id)
+        taken = tx.rows("SELECT claim_id FROM ledger_setl_ids WHERE setl_id = ?", (setl_id,))
+        if taken:
+            raise InvalidInput("claim.setl_id", setl_id, f"already the setl_id of claim {taken[0][0]!r}")
+        tx.run(
+            "INSERT INTO ledger_setl_ids (setl_id, claim_id, mdtrt_id, psn_no) VALUES (?, ?, ?, ?)",
+            (setl_id, claim.id, claim.treatment_id, patient.id),
+        )
         return settlement
 
     def _add_version(
@@ -730,8 +818,11 @@ class Ledger(ABC):
                 continue
             patient, claim, jurisdiction = stored.inputs()
             settlement = years.settle(patient, claim, jurisdiction=jurisdiction)
-            record = codec.canonical_json(codec.encode_settlement(settlement))
-            if record != stored.record or stored.settled_key != key or stored.claim_id == force:
+            if (
+                not codec.same_record(stored.record, settlement)
+                or stored.settled_key != key
+                or stored.claim_id == force
+            ):
                 self._add_version(tx, event_id, stored, settlement, key)
         self._store_accumulator(tx, key, years.accumulator(*key), event_id)
 

@@ -19,10 +19,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from medinsure.model import Claim, Patient
 from medinsure.rules.tables import Provenance, Source
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
-from medinsure.settlement.result import COMPONENTS, BenefitResult, Line, Refusal, RuleRef, Settlement
+from medinsure.settlement.result import COMPONENTS, AccountResult, BenefitResult, Line, Refusal, RuleRef, Settlement
 
 __all__ = [
     "accumulator_from_dict",
@@ -34,6 +36,7 @@ __all__ = [
     "encode_settlement",
     "fingerprint",
     "patient_mapping",
+    "same_record",
 ]
 
 
@@ -57,6 +60,11 @@ def patient_mapping(patient: Patient) -> dict[str, Any]:
         data["categories"] = sorted(patient.categories)
     if patient.conditions:
         data["conditions"] = sorted(patient.conditions)
+    if patient.psn_type is not None:
+        data["psn_type"] = patient.psn_type
+    for key in ("name", "sex"):
+        if getattr(patient, key) is not None:
+            data[key] = getattr(patient, key)
     if patient.contributions:
         data["contributions"] = [
             {"paid_on": _date(c.paid_on), "from": _date(c.start), "to": _date(c.end)} for c in patient.contributions
@@ -70,24 +78,36 @@ def claim_mapping(claim: Claim) -> dict[str, Any]:
         "id": claim.id,
         "kind": claim.kind,
         "discharged": _date(claim.discharged),
-        "total": str(claim.total),
-        "in_scope": str(claim.in_scope),
-        "class_b_self_pay": str(claim.class_b_self_pay),
         "referral": claim.referral,
         "location": claim.location,
         "filed": claim.filed,
         "designated": claim.designated,
     }
+    if claim.items:  # the totals are the lines' sums
+        data["items"] = [item.to_mapping() for item in claim.items]
+    else:
+        data.update(total=str(claim.total), in_scope=str(claim.in_scope))
+        data["class_b_self_pay"] = str(claim.class_b_self_pay)
+        if claim.over_limit:
+            data["over_limit"] = str(claim.over_limit)
+    for key in (
+        "mdtrt_id", "setl_id", "account_balance", "mutual_aid_balance", "hospital_name", "hospital_code",
+        "admission_no", "department", "diagnosis",
+    ):  # fmt: skip
+        if getattr(claim, key) is not None:
+            data[key] = str(getattr(claim, key))
+    if claim.mid_setl_flag:
+        data["mid_setl_flag"] = True
+    if claim.use_account is not None:
+        data["use_account"] = claim.use_account
     if claim.admitted is not None:
         data["admitted"] = _date(claim.admitted)
     if claim.hospital_level is not None:
         data["hospital_level"] = claim.hospital_level
     if claim.basic is not None:
-        data["basic"] = {
-            "pool": str(claim.basic.pool),
-            "in_scope_self_pay": str(claim.basic.in_scope_self_pay),
-            "deductible": str(claim.basic.deductible),
-        }
+        data["basic"] = {"pool": str(claim.basic.pool), "in_scope_self_pay": str(claim.basic.in_scope_self_pay)}
+        if claim.basic.deductible is not None:
+            data["basic"]["deductible"] = str(claim.basic.deductible)
     if claim.tags:
         data["tags"] = sorted(claim.tags)
     return data
@@ -141,6 +161,7 @@ def accumulator_from_dict(data: Mapping[str, Any]) -> Accumulator:
         bases=_amounts(data["bases"]),
         paid=_amounts(data["paid"]),
         components=_amounts(data["components"]),
+        open_stays=tuple(sorted((k, Decimal(v)) for k, v in data.get("open_stays", {}).items())),
     )
 
 
@@ -223,6 +244,7 @@ def encode_settlement(s: Settlement) -> dict[str, Any]:
                 "applies_to": r.applies_to if isinstance(r.applies_to, str) else list(r.applies_to),
                 "reason": r.reason,
                 "provenance": _provenance(r.provenance),
+                **({"reason_zh": r.reason_zh} if r.reason_zh else {}),
             }
             for r in s.refusals
         ],
@@ -240,10 +262,54 @@ def encode_settlement(s: Settlement) -> dict[str, Any]:
             "bases": _str_amounts(delta.bases),
             "paid": _str_amounts(delta.paid),
             "components": _str_amounts(delta.components),
+            **({"stays": [[k, None if v is None else str(v)] for k, v in delta.stays]} if delta.stays else {}),
         },
         "overrides": list(s.overrides),
-        "warnings": list(s.warnings),
+        **({"account": _account(s.account)} if s.account is not None else {}),
+        **({"patient": _patient_record(s.patient)} if s.patient is not None else {}),
+        **({"warnings": list(s.warnings)} if s.warnings else {}),
     }
+
+
+def _patient_record(patient: Patient) -> dict[str, Any]:
+    data = patient_mapping(patient)
+    if patient.service_years is not None:
+        data["service_years"] = patient.service_years
+    return data
+
+
+def same_record(stored: str | None, settlement: Settlement) -> bool:
+    """Whether ``stored`` (a canonical record) is ``settlement``'s record.
+
+    A record written by a ledger of schema version 1 has no ``patient`` and no refusal's
+    ``reason_zh``: it is compared without them.
+    """
+    data = encode_settlement(settlement)
+    if stored is not None and '"patient":' not in stored:
+        data.pop("patient", None)
+    if stored is not None and '"reason_zh":' not in stored:
+        for refusal in data["refusals"]:
+            refusal.pop("reason_zh", None)
+    return canonical_json(data) == stored
+
+
+def _account(account: AccountResult) -> dict[str, str | None]:
+    return {
+        f.name: None if getattr(account, f.name) is None else str(getattr(account, f.name))
+        for f in attrs.fields(AccountResult)
+    }
+
+
+def _account_from(data: Mapping[str, str | None]) -> AccountResult:
+    def dec(key: str) -> Decimal:
+        value = data[key]
+        assert value is not None
+        return Decimal(value)
+
+    balance = data["balance"]
+    return AccountResult(
+        dec("payable"), dec("account"), dec("mutual_aid"), dec("cash"), None if balance is None else Decimal(balance)
+    )
 
 
 def decode_settlement(data: Mapping[str, Any]) -> Settlement:
@@ -273,6 +339,7 @@ def decode_settlement(data: Mapping[str, Any]) -> Settlement:
                 r["applies_to"] if isinstance(r["applies_to"], str) else tuple(r["applies_to"]),
                 r["reason"],
                 _provenance_from(r["provenance"]),
+                r.get("reason_zh", ""),
             )
             for r in data["refusals"]
         ),
@@ -291,8 +358,11 @@ def decode_settlement(data: Mapping[str, Any]) -> Settlement:
             bases=_amounts(d["bases"]),
             paid=_amounts(d["paid"]),
             components=_amounts(d["components"]),
+            stays=tuple((k, None if v is None else Decimal(v)) for k, v in d.get("stays", ())),
         ),
         overrides=tuple(data["overrides"]),
+        account=None if data.get("account") is None else _account_from(data["account"]),
+        patient=None if data.get("patient") is None else Patient.from_mapping(data["patient"]),
         warnings=tuple(data.get("warnings", ())),
     )
 

@@ -16,13 +16,20 @@ names the event that made it.
   versions and sources, accumulators); a reversed version has no amounts and no record.
 - ``ledger_adjustments``: for each event, which claim's components changed by how much
   (new version − previous version). The adjustments of a claim add up to its current amounts.
+- ``ledger_setl_ids``: the national platform's ids of each claim: its ``setl_id`` (as given, or
+  derived from jurisdiction, person and claim id), ``mdtrt_id`` and ``psn_no``, fixed when the
+  claim is first settled; a reversal may name the claim by them.
+
+Schema versions: ``1`` had no ``ledger_setl_ids``; opening a version-1 ledger adds the table,
+fills it from the claims' first submissions and records version ``2``, in one transaction
+(:data:`MIGRATIONS`).
 """
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "ddl"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "ddl"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 #: Every table, with the columns that order a dump of it.
 TABLES: dict[str, str] = {
@@ -33,6 +40,7 @@ TABLES: dict[str, str] = {
     "ledger_settlements": "claim_id, version",
     "ledger_adjustments": "event_id, claim_id, component",
     "ledger_person_years": "person_id, year",
+    "ledger_setl_ids": "setl_id",
 }
 
 _COMMON = [
@@ -78,6 +86,11 @@ _COMMON = [
         accumulator TEXT NOT NULL,
         last_event BIGINT NOT NULL,
         PRIMARY KEY (person_id, year))""",
+    """CREATE TABLE IF NOT EXISTS ledger_setl_ids (
+        setl_id TEXT PRIMARY KEY,
+        claim_id TEXT NOT NULL UNIQUE,
+        mdtrt_id TEXT NOT NULL,
+        psn_no TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS ledger_submissions_person_year ON ledger_submissions (person_id, year)",
     "CREATE INDEX IF NOT EXISTS ledger_settlements_person_year ON ledger_settlements (person_id, year)",
     "CREATE INDEX IF NOT EXISTS ledger_adjustments_claim ON ledger_adjustments (claim_id)",
@@ -100,3 +113,10 @@ def ddl(dialect: str) -> list[str]:
         *_COMMON,
         "CREATE SEQUENCE IF NOT EXISTS ledger_claim_seq",
     ]
+
+
+#: For each older schema version, the statements that bring its tables to the next version
+#: (rows that need computing are filled in by the ledger, see ``Ledger._migrate``).
+MIGRATIONS: dict[str, tuple[str, list[str]]] = {
+    "1": ("2", [stmt for stmt in _COMMON if "ledger_setl_ids" in stmt]),
+}

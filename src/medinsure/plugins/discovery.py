@@ -25,16 +25,18 @@ folders of ``*.yaml``/``*.yml``/``*.json``, separated by ``os.pathsep``), or pas
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata as metadata
 import importlib.util
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path, PurePosixPath
+from types import ModuleType
 from typing import Any
 
 import attrs
 
-from medinsure.errors import PluginError
+from medinsure.errors import MedinsureError, PluginError
 from medinsure.plugins.hooks import hookimpl
 from medinsure.rules.registry import RegistryScope
 
@@ -45,6 +47,7 @@ __all__ = [
     "Found",
     "RulePackPlugin",
     "environment_rule_packs",
+    "import_plugin_modules",
     "installed_plugins",
     "locate_rule_pack",
 ]
@@ -133,6 +136,17 @@ class Found:
     def load(self) -> object:
         """The plugin object (a module, or a :class:`RulePackPlugin`); a failure is a PluginError."""
         return self._load()
+
+
+def import_plugin_modules(names: Iterable[str]) -> list[ModuleType]:
+    """The plugin modules named on a command line (``-p MODULE``), imported."""
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError as exc:
+            raise MedinsureError(f"--plugin {name!r}: cannot import: {exc}") from None
+    return modules
 
 
 def installed_plugins(allowed: Collection[str] | None = None, blocked: Collection[str] = ()) -> Iterator[Found]:

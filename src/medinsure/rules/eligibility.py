@@ -51,7 +51,7 @@ from medinsure.errors import RuleError
 from medinsure.rules.names import COVERAGE_LAPSE_WAITING, COVERAGE_START_DELAY
 from medinsure.rules.tables import RuleContext
 
-__all__ = ["BUILTIN_CHECKS", "coverage_day", "insured", "insured_policy_year"]
+__all__ = ["BUILTIN_CHECKS", "REASONS_ZH", "coverage_day", "insured", "insured_policy_year"]
 
 
 def _months(ctx: RuleContext, name: str, check: str) -> int:
@@ -120,4 +120,17 @@ BUILTIN_CHECKS: dict[str, Callable[[RuleContext], bool]] = {
     "not_referred_out": lambda ctx: ctx.claim.referral != "referred_out",
     "refuse": lambda ctx: False,
     "birth_date_given": lambda ctx: ctx.patient.birth_date is not None,
+}
+
+
+#: The reason a built-in check gives in Chinese, for sheets in Chinese (a rule pack's ``reason``
+#: is the English one).
+REASONS_ZH: dict[str, str] = {
+    "insured": "就医之日未处于参保缴费有效期内",
+    "insured_policy_year": "就医之日未处于参保缴费有效期内（城乡居民按参保年度生效）",
+    "designated": "就医机构不是定点医疗机构",
+    "filed_if_out_of_area": "异地就医未办理备案",
+    "not_referred_out": "转外就医不享受此项待遇",
+    "refuse": "本地规则不适用于此类就医",
+    "birth_date_given": "未提供出生日期，无法按年龄适用规则",
 }

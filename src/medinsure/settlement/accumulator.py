@@ -2,18 +2,23 @@
 
 An :class:`Accumulator` is immutable. Settling a claim yields a :class:`Delta`; applying it
 returns a new accumulator. The policy year is the calendar year of the service date, so an
-accumulator belongs to one person and one year.
+accumulator belongs to one person and one year. :meth:`Accumulator.from_mapping` reads one
+from input (the ``accumulator_after`` of the year's last settlement, say), checking every field.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from medinsure import money
+from medinsure.errors import InvalidInput
 from medinsure.money import ZERO
+from medinsure.rules.names import COMPONENTS
 
 __all__ = ["Accumulator", "Amounts", "Delta"]
 
@@ -86,6 +91,9 @@ class Delta:
     bases: Amounts = Amounts()
     paid: Amounts = Amounts()
     components: Amounts = Amounts()
+    #: Stays settled in part (中途结算): a stay's id and the deductible its parts have paid so far,
+    #: or None when this claim was its last part (the stay is closed).
+    stays: tuple[tuple[str, Decimal | None], ...] = ()
 
 
 @attrs.frozen
@@ -98,7 +106,10 @@ class Accumulator:
     - ``bases``: per benefit key, the base accumulated (in-scope self-pay of the claim kinds
       the benefit counts, cost above the basic cap, or the residual);
     - ``paid``: per benefit key, what the benefit paid (for its annual cap);
-    - ``components``: per settlement component, what was paid in the year.
+    - ``components``: per settlement component, what was paid in the year;
+    - ``open_stays``: the stays with an interim settlement (中途结算) whose discharge is still to
+      be settled, by ``mdtrt_id``, each with the deductible its parts have paid: a later part
+      pays only what remains of the deductible and counts no new admission.
     """
 
     person_id: str
@@ -110,10 +121,53 @@ class Accumulator:
     bases: Amounts = Amounts()
     paid: Amounts = Amounts()
     components: Amounts = Amounts()
+    open_stays: tuple[tuple[str, Decimal], ...] = ()
+
+    def stay_deductible(self, stay: str) -> Decimal | None:
+        """The deductible paid so far by the open stay ``stay``; None when it is not open."""
+        return next((paid for key, paid in self.open_stays if key == stay), None)
 
     @classmethod
     def empty(cls, person_id: str, year: int) -> Accumulator:
         return cls(person_id=person_id, year=year)
+
+    FIELDS = (
+        "person_id", "year", "in_scope", "basic_pool", "admissions", "claims", "bases", "paid", "components",
+        "open_stays",
+    )  # fmt: skip
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, owner: str = "accumulator") -> Accumulator:
+        """A person-year's state from a mapping in the form of :meth:`to_dict`.
+
+        ``person_id`` and ``year`` are required; a missing amount or count is zero. ``bases``
+        and ``paid`` map benefit keys, ``components`` component names, and ``open_stays`` the
+        ``mdtrt_id`` of each stay with an interim settlement, to amounts. Errors name the field as
+        ``OWNER.FIELD`` and the value; unknown keys are refused.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidInput(owner, data, "expected a mapping of field names to values")
+        for key in data:
+            if key not in cls.FIELDS:
+                raise InvalidInput(f"{owner}.{key}", data[key], f"unknown key (allowed: {', '.join(cls.FIELDS)})")
+        for key in ("person_id", "year"):
+            if data.get(key) is None:
+                raise InvalidInput(f"{owner}.{key}", None, "required")
+        person_id = data["person_id"]
+        if isinstance(person_id, bool) or not isinstance(person_id, (str, int)) or not str(person_id).strip():
+            raise InvalidInput(f"{owner}.person_id", person_id, "expected text")
+        return cls(
+            person_id=str(person_id).strip(),
+            year=_whole(f"{owner}.year", data["year"], 1, 9999),
+            in_scope=money.amount(data.get("in_scope", ZERO), f"{owner}.in_scope"),
+            basic_pool=money.amount(data.get("basic_pool", ZERO), f"{owner}.basic_pool"),
+            admissions=_whole(f"{owner}.admissions", data.get("admissions", 0)),
+            claims=_whole(f"{owner}.claims", data.get("claims", 0)),
+            bases=_named_amounts(f"{owner}.bases", data.get("bases")),
+            paid=_named_amounts(f"{owner}.paid", data.get("paid")),
+            components=_named_amounts(f"{owner}.components", data.get("components"), COMPONENTS),
+            open_stays=_open_stays(f"{owner}.open_stays", data.get("open_stays")),
+        )
 
     def plus(self, delta: Delta) -> Accumulator:
         return Accumulator(
@@ -126,6 +180,7 @@ class Accumulator:
             bases=self.bases.plus(delta.bases),
             paid=self.paid.plus(delta.paid),
             components=self.components.plus(delta.components),
+            open_stays=_stays(self.open_stays, delta.stays) if delta.stays else self.open_stays,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,4 +194,57 @@ class Accumulator:
             "bases": {k: str(v) for k, v in self.bases.items()},
             "paid": {k: str(v) for k, v in self.paid.items()},
             "components": {k: str(v) for k, v in self.components.items()},
+            **({"open_stays": {k: str(v) for k, v in self.open_stays}} if self.open_stays else {}),
         }
+
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _whole(field: str, value: Any, low: int = 0, high: int | None = None) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        limit = f"{low} to {high}" if high is not None else f"at least {low}"
+        raise InvalidInput(field, value, f"expected a whole number ({limit})")
+    return value
+
+
+def _named_amounts(field: str, value: Any, names: tuple[str, ...] | None = None) -> Amounts:
+    if value is None:
+        return Amounts()
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, value, "expected a mapping of names to amounts")
+    out = {}
+    for key, raw in value.items():
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise InvalidInput(field, key, "a name is lower-case snake_case text")
+        if names is not None and key not in names:
+            raise InvalidInput(f"{field}.{key}", raw, f"unknown component (components: {', '.join(names)})")
+        out[key] = money.amount(raw, f"{field}.{key}")
+    return Amounts.of(out)
+
+
+def _open_stays(field: str, value: Any) -> tuple[tuple[str, Decimal], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, value, "expected a mapping of stay ids (mdtrt_id) to the deductible paid")
+    out = []
+    for key, raw in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise InvalidInput(field, key, "a stay id is text")
+        out.append((key.strip(), money.amount(raw, f"{field}.{key}")))
+    return tuple(sorted(out))
+
+
+def _stays(
+    open_stays: tuple[tuple[str, Decimal], ...], changes: tuple[tuple[str, Decimal | None], ...]
+) -> tuple[tuple[str, Decimal], ...]:
+    stays = dict(open_stays)
+    for stay, paid in changes:
+        if paid is None:
+            stays.pop(stay, None)
+        else:
+            stays[stay] = paid
+    return tuple(sorted(stays.items()))

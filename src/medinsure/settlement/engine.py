@@ -25,12 +25,13 @@ import attrs
 from medinsure.errors import InvalidInput
 from medinsure.model import Claim, Patient
 from medinsure.money import ZERO, fmt, from_fen, pct, to_fen
+from medinsure.rules.names import FEES_CLASS_B_RATIO, FUND_NAMES_ZH, PERSONAL_ACCOUNT_SCOPE
 from medinsure.rules.registry import JurisdictionRules, Registry
-from medinsure.rules.tables import ParameterTable, Resolved, Version, claim_profile
+from medinsure.rules.tables import ParameterTable, Resolved, Schedule, Version, claim_profile
 from medinsure.settlement import formulas, trust
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
 from medinsure.settlement.plan import BasicPlan, BenefitPlan, GivenBasicPlan, Plan, describe_claim, make_plan
-from medinsure.settlement.result import BenefitResult, Line, RuleRef, Settlement
+from medinsure.settlement.result import AccountResult, BenefitResult, Line, RuleRef, Settlement
 from medinsure.settlement.years import PersonYears
 
 __all__ = ["Engine"]
@@ -148,7 +149,24 @@ class Engine:
     def settle_claim(
         self, patient: Patient, claim: Claim, *, jurisdiction: str, accumulator: Accumulator | None = None
     ) -> Settlement:
-        """Settle one claim against the accumulator of its person-year (empty if None)."""
+        """Settle one claim against the accumulator of its person-year (empty if None).
+
+        Fee lines of class B without a self-pay ratio take the jurisdiction's default
+        (:data:`~medinsure.rules.names.FEES_CLASS_B_RATIO`) first; the settlement's claim has
+        it filled in, and its rule versions name it.
+        """
+        found: list[Resolved[Any]] = []
+        if isinstance(claim, Claim) and claim.items and claim.pending_ratio and isinstance(patient, Patient):
+            ratio = _lookup(self.rules(jurisdiction), FEES_CLASS_B_RATIO, patient, claim)
+            if ratio is None:
+                raise InvalidInput(
+                    "claim.items",
+                    next(i.code for i in claim.items if i.needs_ratio),
+                    f"a class-B line without self_pay_ratio, and jurisdiction {jurisdiction!r} has no default"
+                    f" ({FEES_CLASS_B_RATIO})",
+                )
+            claim = claim.with_default_ratio(ratio.value)
+            found.append(ratio)
         plan = self.plan(patient, claim, jurisdiction=jurisdiction)
         acc = accumulator if accumulator is not None else Accumulator.empty(patient.id, claim.year)
         if acc.person_id != patient.id or acc.year != claim.year:
@@ -157,7 +175,10 @@ class Engine:
                 f"{acc.person_id}/{acc.year}",
                 f"belongs to another person-year than claim {claim.id!r} ({patient.id}/{claim.year})",
             )
-        settlement = _Settling(plan, patient, claim, acc).settle()
+        settling = _Settling(plan, patient, claim, acc)
+        for ref in found:
+            settling.ref(ref, pct(ref.value))
+        settlement = settling.settle()
         if self.strict is not None:
             trust.check_settlement(self.strict, settlement)
         return settlement
@@ -240,16 +261,24 @@ class _Settling:
         refused_all = plan.refused_all
         deductible = pool = over_cap = 0
         if refused_all:
-            self.line("basic_pool", ZERO, f"not paid: {refusals[0].reason}", f"不予支付：{refusals[0].reason}")
+            self.line("basic_pool", ZERO, f"not paid: {refusals[0].reason}", f"不予支付：{refusals[0].text_zh}")
         elif plan.basic_note == "given":
             assert claim.basic is not None
-            pool, deductible = to_fen(claim.basic.pool), to_fen(claim.basic.deductible)
-            self.line(
-                "deductible",
-                claim.basic.deductible,
-                "basic settlement made elsewhere: deductible as given",
-                "基本医保已另行结算：起付线按所给",
-            )
+            pool, deductible = to_fen(claim.basic.pool), to_fen(claim.basic.deductible or ZERO)
+            if claim.basic.deductible is None:
+                self.line(
+                    "deductible",
+                    ZERO,
+                    "basic settlement made elsewhere: deductible not given",
+                    "基本医保已另行结算：未给出起付线",
+                )
+            else:
+                self.line(
+                    "deductible",
+                    claim.basic.deductible,
+                    "basic settlement made elsewhere: deductible as given",
+                    "基本医保已另行结算：起付线按所给",
+                )
             self.line(
                 "basic_pool",
                 claim.basic.pool,
@@ -259,7 +288,7 @@ class _Settling:
             if plan.given is not None and plan.given.cap is not None:
                 over_cap = self.given_cap(plan.given, pool, deductible)
         elif (r := plan.refusal("basic")) is not None:
-            self.line("basic_pool", ZERO, f"not paid: {r.reason}", f"不予支付：{r.reason}")
+            self.line("basic_pool", ZERO, f"not paid: {r.reason}", f"不予支付：{r.text_zh}")
         elif plan.basic is None:
             self.line(
                 "basic_pool",
@@ -288,7 +317,8 @@ class _Settling:
                     benefit.component,
                     ZERO,
                     f"{benefit.key}: not counted, not paid: {item.refusal.reason}",
-                    f"{benefit.key}：不计入累计，不予支付：{item.refusal.reason}",
+                    f"{FUND_NAMES_ZH.get(benefit.component, benefit.component)}：不计入累计，不予支付："
+                    f"{item.refusal.text_zh}",
                 )
                 continue
             if item.schedule is None:
@@ -323,15 +353,26 @@ class _Settling:
         amounts["patient_total"] = claim.total - amounts["fund_total"]
 
         eligible = not refused_all
+        continued = self.continued
+        stay = claim.treatment_id
+        stays: tuple[tuple[str, Decimal | None], ...] = ()
+        if claim.mid_setl_flag:  # the stay goes on: what its parts have paid of the deductible
+            stays = ((stay, (acc.stay_deductible(stay) or ZERO) + from_fen(deductible)),)
+        elif continued:
+            stays = ((stay, None),)
         delta = Delta(
             in_scope=claim.in_scope if eligible else ZERO,
             basic_pool=amounts["basic_pool"],
-            admissions=1 if eligible and claim.kind == "inpatient" else 0,
+            admissions=1 if eligible and claim.kind == "inpatient" and not continued else 0,
             claims=1,
             bases=Amounts.of({r.key: r.base_added for r in results}),
             paid=Amounts.of({r.key: r.paid for r in results}),
             components=Amounts.of(funds),
+            stays=stays,
         )
+        account = None
+        if claim.account_balance is not None or claim.use_account:
+            account = self.account(amounts["patient_total"])
         rules = plan.rules
         return Settlement(
             claim=claim,
@@ -348,7 +389,71 @@ class _Settling:
             accumulator_after=acc.plus(delta),
             delta=delta,
             overrides=rules.overrides,
+            account=account,
+            patient=self.patient,
             warnings=tuple(self.warnings),
+        )
+
+    @property
+    def continued(self) -> bool:
+        """Whether the claim is a later part of a stay settled in part before (中途结算)."""
+        return bool(self.acc.open_stays) and self.acc.stay_deductible(self.claim.treatment_id) is not None
+
+    def account(self, patient_total: Decimal) -> AccountResult | None:
+        """The personal account's and the family's mutual-aid payment, and the cash rest."""
+        claim = self.claim
+        if claim.account_balance is None:
+            if claim.use_account:
+                raise InvalidInput("claim.use_account", True, "needs account_balance (the account's balance)")
+            return None
+        if self.patient.scheme != "employee":
+            raise InvalidInput(
+                "claim.account_balance", str(claim.account_balance), "only employees have a personal account (个人账户)"
+            )
+        if claim.use_account is False:
+            self.line(
+                "personal_account",
+                ZERO,
+                "personal account not used (acct_used_flag 0)",
+                "未使用个人账户（不使用个人账户支付）",
+            )
+            return AccountResult(ZERO, ZERO, ZERO, patient_total, claim.account_balance)
+        found = _lookup(self.plan.rules, PERSONAL_ACCOUNT_SCOPE, self.patient, claim)
+        if found is None:
+            raise InvalidInput(
+                "claim.account_balance",
+                str(claim.account_balance),
+                f"jurisdiction {self.plan.rules.code!r} has no personal-account rule ({PERSONAL_ACCOUNT_SCOPE})",
+            )
+        ref = self.ref(found, pct(found.value))
+        share = to_fen(patient_total)
+        outside = to_fen(claim.out_of_scope + claim.over_limit)
+        n, k = formulas.rate_parts(found.value)
+        payable = formulas.account_payable(share, outside, n, k)
+        paid = formulas.least(payable, to_fen(claim.account_balance))
+        aid = formulas.least(payable - paid, to_fen(claim.mutual_aid_balance or ZERO))
+        self.line(
+            "personal_account",
+            from_fen(paid),
+            "account may pay {0:,.2f} (in-scope share {1:,.2f} + {2} of {3:,.2f} outside the scope); balance {4:,.2f}",
+            "个人账户可支付 {0:,.2f}（政策范围内个人负担 {1:,.2f} + 范围外费用 {3:,.2f} × {2}）；账户余额 {4:,.2f}",
+            ref,
+            args=(_Yuan(payable), _Yuan(share - outside), _Percent(found.value), _Yuan(outside), claim.account_balance),
+        )
+        if aid:
+            self.line(
+                "mutual_aid",
+                from_fen(aid),
+                "family mutual aid pays {0:,.2f} of the {1:,.2f} the own account could not",
+                "家庭共济支付 {0:,.2f}（本人账户不足部分 {1:,.2f}）",
+                args=(_Yuan(aid), _Yuan(payable - paid)),
+            )
+        return AccountResult(
+            payable=from_fen(payable),
+            account=from_fen(paid),
+            mutual_aid=from_fen(aid),
+            cash=patient_total - from_fen(paid + aid),
+            balance=claim.account_balance - from_fen(paid),
         )
 
     def self_pay_line(self, in_scope: int, pool: int, owed: int) -> None:
@@ -420,15 +525,28 @@ class _Settling:
         in_scope = to_fen(claim.in_scope)
         ratio: Decimal = basic.ratio.value
         n, k = formulas.rate_parts(ratio)
-        deductible = formulas.deductible_applied(in_scope, to_fen(basic.deductible.value))
-        self.line(
-            "deductible",
-            from_fen(deductible),
-            "deductible {0:,.2f} (at most the in-scope cost)",
-            "起付标准 {0:,.2f}（不超过政策范围内费用）",
-            self.ref(basic.deductible),
-            args=(basic.deductible.value,),
-        )
+        stay_paid = self.acc.stay_deductible(claim.treatment_id) if self.acc.open_stays else None
+        if stay_paid is not None:  # a later part of a stay: what remains of its deductible
+            remaining = max(to_fen(basic.deductible.value) - to_fen(stay_paid), 0)
+            deductible = formulas.deductible_applied(in_scope, remaining)
+            self.line(
+                "deductible",
+                from_fen(deductible),
+                "deductible {0:,.2f}, of which the interim settlements of stay {1} paid {2:,.2f}",
+                "起付标准 {0:,.2f}，本次住院（{1}）中途结算已付 {2:,.2f}",
+                self.ref(basic.deductible),
+                args=(basic.deductible.value, claim.treatment_id, stay_paid),
+            )
+        else:
+            deductible = formulas.deductible_applied(in_scope, to_fen(basic.deductible.value))
+            self.line(
+                "deductible",
+                from_fen(deductible),
+                "deductible {0:,.2f} (at most the in-scope cost)",
+                "起付标准 {0:,.2f}（不超过政策范围内费用）",
+                self.ref(basic.deductible),
+                args=(basic.deductible.value,),
+            )
         share = formulas.pool_share(in_scope, deductible, n, k)
         ratio_ref = self.ref(basic.ratio, f"{pct(ratio)}")
         if basic.cap is None:
@@ -473,8 +591,8 @@ class _Settling:
         base_before, paid_before = to_fen(base_before_yuan), to_fen(paid_before_yuan)
         target = formulas.annual(formulas.Tiers.of(schedule), base_before + base_added)
         paid = formulas.benefit_payment(target, paid_before, owed)
-        text = "{0}: annual base {1:,.2f} + {2:,.2f} = {3:,.2f}; F = {4:,.2f}, already paid {5:,.2f}"
-        zh = "{0}：年度累计 {1:,.2f} + {2:,.2f} = {3:,.2f}；按年度累计应付 {4:,.2f}，已付 {5:,.2f}"
+        text = "{0}: annual base {1:,.2f} + {2:,.2f} = {3:,.2f}; {8:en}; F = {4:,.2f}, already paid {5:,.2f}"
+        zh = "{7}：年度累计 {1:,.2f} + {2:,.2f} = {3:,.2f}；{8:zh}；按年度累计应付 {4:,.2f}，已付 {5:,.2f}"
         if paid < target - paid_before:  # what is owed in scope binds
             text += "; limited to the {6:,.2f} the patient still owes in scope"
             zh += "；以个人尚需负担的政策范围内费用 {6:,.2f} 为限"
@@ -487,6 +605,8 @@ class _Settling:
             target_yuan,
             paid_before_yuan,
             _Yuan(owed),
+            FUND_NAMES_ZH.get(benefit.component, benefit.component),
+            _Breakdown(schedule, base_before + base_added, target),
         )
         self.line(benefit.component, paid_yuan, text, zh, ref, args=args)
         return BenefitResult(
@@ -532,14 +652,16 @@ class _Settling:
                 cut = min(excess, paid)
                 revised[i] = attrs.evolve(r, paid=from_fen(paid - cut))
                 excess -= cut
+                funds_zh = " + ".join(FUND_NAMES_ZH.get(c, c) for c in cap.components)
                 self.line(
                     r.component,
                     -from_fen(cut),
                     f"{cap.id}: the year's {' + '.join(cap.components)} may not exceed {pct(found.value)}"
                     f" of the year's in-scope cost {fmt(year_in_scope)} = {fmt(from_fen(limit))};"
                     f" {r.key} cut by {fmt(from_fen(cut))}",
-                    f"{cap.id}：本年 {' + '.join(cap.components)} 不超过年度政策范围内费用 {fmt(year_in_scope)} 的"
-                    f" {pct(found.value)}，即 {fmt(from_fen(limit))}；{r.key} 减少 {fmt(from_fen(cut))}",
+                    f"合计支付上限：本年{funds_zh}不超过年度政策范围内费用 {fmt(year_in_scope)} 的"
+                    f" {pct(found.value)}，即 {fmt(from_fen(limit))}；{FUND_NAMES_ZH.get(r.component, r.component)}"
+                    f"减少 {fmt(from_fen(cut))}",
                     ref,
                 )
             results = revised
@@ -564,6 +686,46 @@ class _Yuan:
         return hash(self.fen)
 
 
+class _Breakdown:
+    """How ``F`` of a year's base is made, tier by tier: ``{n:zh}`` or ``{n:en}`` in a line's text.
+
+    ``threshold 20,000; 50,000 × 60% = 30,000; 5,000 × 65% = 3,250``, and the remaining annual
+    maximum where the schedule has one.
+    """
+
+    __slots__ = ("base", "schedule", "target")
+
+    def __init__(self, schedule: Schedule, base: int, target: int) -> None:
+        self.schedule = schedule
+        self.base = base
+        self.target = target
+
+    def __format__(self, spec: str) -> str:
+        zh = spec == "zh"
+        schedule, tiers = self.schedule, formulas.Tiers.of(self.schedule)
+        sep = "；" if zh else "; "
+        threshold = fmt(schedule.threshold, short=True)
+        parts = [f"起付线 {threshold}" if zh else f"threshold {threshold}"]
+        terms = formulas.band_parts(tiers, self.base)
+        for part, n in terms:
+            rate = Decimal(n).scaleb(-tiers.k)
+            amount = formulas.at_rate(part, n, tiers.k)
+            parts.append(f"{fmt(from_fen(part), short=True)} × {pct(rate)} = {fmt(from_fen(amount), short=True)}")
+        if not terms:
+            parts.append("未达起付线" if zh else "below the threshold")
+        if schedule.cap is not None:
+            left = fmt(max(schedule.cap - from_fen(self.target), ZERO), short=True)
+            cap = fmt(schedule.cap, short=True)
+            parts.append(f"年度最高支付 {cap}，尚余 {left}" if zh else f"annual maximum {cap}, {left} left")
+        return sep.join(parts)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Breakdown) and (other.schedule, other.base) == (self.schedule, self.base)
+
+    def __hash__(self) -> int:
+        return hash((self.schedule, self.base))
+
+
 class _Percent:
     """A rate shown as a percentage when a line's text is formatted (``{2}`` → ``65%``)."""
 
@@ -580,6 +742,12 @@ class _Percent:
 
     def __hash__(self) -> int:
         return hash(self.rate)
+
+
+def _lookup(rules: JurisdictionRules, name: str, patient: Patient, claim: Claim) -> Resolved[Any] | None:
+    """The version of table ``name`` in force for the claim, or None (no table, no row)."""
+    entry = rules.table(name)
+    return None if entry is None else entry[1].lookup(entry[0], patient, claim)
 
 
 @functools.lru_cache(maxsize=4096)

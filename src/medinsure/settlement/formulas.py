@@ -31,8 +31,10 @@ from medinsure.rules.tables import Schedule
 __all__ = [
     "Tiers",
     "above_cap",
+    "account_payable",
     "annual",
     "at_rate",
+    "band_parts",
     "benefit_payment",
     "choose",
     "combined_limit",
@@ -189,6 +191,22 @@ def annual(tiers: Tiers, base: Any) -> Any:
     return total
 
 
+def band_parts(tiers: Tiers, base: int) -> list[tuple[int, int]]:
+    """The terms :func:`annual` sums for one base: each band's part of it (fen) and its numerator.
+
+    A term's amount is ``at_rate(part, n, tiers.k)``; for explaining ``F``, not for settling
+    (``F`` rounds the sum once, so the rounded terms may differ from it by a fen or two).
+    """
+    out = []
+    for start, end, n in tiers.bands:
+        part = max(base - (tiers.offset + start), 0)
+        if end is not None:
+            part = min(part, end - start)
+        if part > 0:
+            out.append((part, n))
+    return out
+
+
 def benefit_payment(target: Any, paid_before: Any, owed: Any) -> Any:
     """What a benefit pays on a claim: ``F(base after) − paid before``, at least 0, at most ``owed``.
 
@@ -201,3 +219,13 @@ def benefit_payment(target: Any, paid_before: Any, owed: Any) -> Any:
 def combined_limit(year_in_scope: Any, n: Any, k: int) -> Any:
     """A combined cap's limit for the year: ``rate × the year's in-scope cost``, rounded half up."""
     return at_rate(year_in_scope, n, k)
+
+
+def account_payable(share: Any, outside: Any, n: Any, k: int) -> Any:
+    """What the personal account may pay of the patient's ``share``.
+
+    The in-scope part of the share (``share − outside``) and ``n / 10**k`` of ``outside`` (the
+    costs outside the policy scope, 全自费 + 超限价), rounded half up to the fen.
+    """
+    inside = most(share - outside, 0)
+    return inside + at_rate(least(outside, share), n, k)

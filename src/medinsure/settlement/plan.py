@@ -19,7 +19,7 @@ import attrs
 
 from medinsure.errors import InvalidInput, RuleError, RuleNotInForce
 from medinsure.model import HOSPITAL_LEVELS, Claim, Patient
-from medinsure.rules.eligibility import BUILTIN_CHECKS
+from medinsure.rules.eligibility import BUILTIN_CHECKS, REASONS_ZH
 from medinsure.rules.names import BASIC_DEDUCTIBLE, BASIC_POOL_CAP, BASIC_RATIO
 from medinsure.rules.registry import JurisdictionRules
 from medinsure.rules.tables import Benefit, CombinedCap, ParameterTable, Resolved, RuleContext, Schedule
@@ -143,7 +143,10 @@ def make_plan(rules: JurisdictionRules, patient: Patient, claim: Claim) -> Plan:
         except RuleError as exc:
             raise RuleError(str(exc), jurisdiction=owner, rule=f"eligibility.{rule.id}") from None
         if not passed:
-            refusals.append(Refusal(f"{owner}/eligibility.{rule.id}", rule.applies_to, rule.reason, rule.provenance))
+            reason_zh = REASONS_ZH.get(rule.check, "") if isinstance(rule.check, str) else ""
+            refusals.append(
+                Refusal(f"{owner}/eligibility.{rule.id}", rule.applies_to, rule.reason, rule.provenance, reason_zh)
+            )
     if rules.start is not None and day < rules.start:
         raise RuleNotInForce(
             f"no rules in force on {day.isoformat()}: the jurisdiction's rules start {rules.start.isoformat()}",

@@ -10,18 +10,22 @@ unverified for that claim whatever its source says); ``unverified`` when one is 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from medinsure.errors import InvalidInput
-from medinsure.model import Claim
+from medinsure.model import Claim, Patient
 from medinsure.rules.names import COMPONENTS
 from medinsure.rules.tables import Provenance
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
 
-__all__ = ["TRUST", "BenefitResult", "Line", "Refusal", "RuleRef", "Settlement", "TrustSummary"]
+_CJK_TERMS = re.compile(r"[\u3400-\u9fff\uff08\uff09\u3001]+")
+
+__all__ = ["TRUST", "AccountResult", "BenefitResult", "Line", "Refusal", "RuleRef", "Settlement", "TrustSummary"]
 
 #: The trusts a line may have (see the module documentation).
 TRUST = ("verified", "unverified", "carried_forward", "none")
@@ -136,6 +140,16 @@ class Refusal:
     applies_to: str | tuple[str, ...]
     reason: str
     provenance: Provenance
+    #: The reason in Chinese ("" when the rule has none: :attr:`text_zh` falls back).
+    reason_zh: str = ""
+
+    @property
+    def text_zh(self) -> str:
+        """The reason for a Chinese reader: the Chinese reason, else the Chinese terms the English one names."""
+        if self.reason_zh:
+            return self.reason_zh
+        terms = [t for t in _CJK_TERMS.findall(self.reason)]
+        return "不符合待遇享受条件" + (f"（{'、'.join(terms)}）" if terms else "")
 
     def covers(self, target: str) -> bool:
         """Whether it refuses ``target``: ``basic``, a benefit key or a fund."""
@@ -183,6 +197,23 @@ class TrustSummary:
 
 
 @attrs.frozen
+class AccountResult:
+    """How the patient's share was paid: personal account (个人账户), family mutual aid, cash.
+
+    ``payable`` is what the account may pay of the share (a jurisdiction table decides whether
+    the costs outside the policy scope count); ``account`` (``acct_pay``) and ``mutual_aid``
+    (``acct_mulaid_pay``) are paid from the balances given, ``cash`` (``psn_cash_pay``) is the
+    rest; ``balance`` (``balc``) is the account's balance afterwards, None when not given.
+    """
+
+    payable: Decimal
+    account: Decimal
+    mutual_aid: Decimal
+    cash: Decimal
+    balance: Decimal | None
+
+
+@attrs.frozen
 class Settlement:
     """A settled claim.
 
@@ -210,6 +241,10 @@ class Settlement:
     accumulator_after: Accumulator
     delta: Delta
     overrides: tuple[str, ...] = ()
+    #: The personal account and cash, when the claim gives an account (None: all in cash).
+    account: AccountResult | None = None
+    #: The insured person as settled (None only in records written before it was kept).
+    patient: Patient | None = None
     warnings: tuple[str, ...] = ()
 
     def __getattr__(self, name: str) -> Decimal:
@@ -299,8 +334,12 @@ class Settlement:
             )
         return accumulator.plus(self.delta)
 
-    def explain(self, *, lang: str = "en") -> str:
-        """The settlement sheet as text (:func:`medinsure.io.sheets.render_text`, ids shown)."""
+    def explain(self, *, lang: str = "en", copy: str = "audit", names: Mapping[str, str] | None = None) -> str:
+        """The settlement sheet as text (:func:`medinsure.io.sheets.render_text`, ids shown).
+
+        ``copy`` is ``audit`` (every step, rule and source) or ``patient``; ``names`` maps
+        jurisdiction codes to the names a Chinese sheet shows (``{"dalian": "大连市"}``).
+        """
         from medinsure.io.sheets import render_text
 
-        return render_text(self, lang=lang, mask=False)
+        return render_text(self, lang=lang, mask=False, copy=copy, names=names)
