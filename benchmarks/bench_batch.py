@@ -233,7 +233,9 @@ def main() -> None:
     fallback = result.attrs["medinsure"]["fallback_rows"]
     for name, values in results["numpy"].items():  # the same arithmetic: the same amounts
         for other in ("text", "prepared", "coded"):
-            assert (values == results[other][name].to_numpy()).all(), f"bare numpy and the batch path differ in {name}"
+            assert (values == results[other][f"{name}_fen"].to_numpy()).all(), (
+                f"bare numpy and the batch path differ in {name}"
+            )
 
     sample = frame.head(args.sample)
     people: dict[str, tuple[Patient, list[Claim]]] = {}

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from medinsure import Engine
+from medinsure import Claim, Engine, Patient, Reform
 from medinsure.research.comparison import compare, summary_text
 from medinsure.research.plotting import plot
+from medinsure.rules.tables import Schedule
 
 OUT = Path(__file__).parent / "img" / "compare.png"
 LEVELS = np.array(["tertiary", "secondary", "primary", "community"])
@@ -46,21 +47,39 @@ def population(people: int = 4000, seed: int = 2025) -> pd.DataFrame:
     return frame.sort_values(["patient_id", "discharged"], kind="stable").reset_index(drop=True)
 
 
+def critical_illness(engine: Engine, code: str) -> Schedule:
+    """The critical-illness schedule of a resident's tertiary-hospital claim in mid-2025."""
+    plan = engine.plan(
+        Patient.from_mapping({"id": "R", "scheme": "resident"}),
+        Claim.from_mapping(
+            {"id": "C", "kind": "inpatient", "discharged": "2025-07-01", "hospital_level": "tertiary"}
+            | {"total": "1", "in_scope": "1"}
+        ),
+        jurisdiction=code,
+    )
+    return next(b.schedule.value for b in plan.benefits if b.benefit.component == "critical_illness" and b.schedule)
+
+
 def main() -> None:
     claims = population()
-    reform = {"dalian": {"critical_illness.schedule": {"general": {"threshold": "15000"}}}}
+    reform = Reform.from_mapping(
+        {"dalian": {"critical_illness.schedule": {"general": {"threshold": "15000"}}}}, name="threshold15k"
+    )
+    engine = Engine.shared()
     result = compare(
         claims,
         jurisdictions=["dalian", "yingkou", "liaoning"],
         reforms={"threshold15k": reform},
-        engine=Engine.from_installed(),
+        engine=engine,
     )
     print(summary_text(result))
     fallback = sum(p["fallback_rows"] for p in result.provenance.values())
     rows = sum(p["rows"] for p in result.provenance.values())
     print(f"scalar fallback: {fallback:,} of {rows:,} rows ({fallback / rows:.2%})")
     OUT.parent.mkdir(exist_ok=True)
-    plot(result, OUT)
+    schedules = {code: critical_illness(engine, code) for code in ("dalian", "yingkou", "liaoning")}
+    schedules["dalian+threshold15k"] = critical_illness(reform.apply(engine), "dalian")
+    plot(result, OUT, schedules=schedules)
     print(f"wrote {OUT}")
 
 

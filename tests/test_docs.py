@@ -111,3 +111,22 @@ def test_the_docs_install_what_the_readme_installs():
     assert install in (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
     for plugin in sorted((ROOT / "plugins").iterdir()):
         assert f"-e plugins/{plugin.name}" in install, f"the quick start does not install {plugin.name}"
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "docs").glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebooks_run_and_draw(notebook):
+    """Each notebook of the docs runs top to bottom in a fresh kernel and draws its pictures
+    (the docs build runs it again to render the page with its outputs)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    nb = nbformat.read(notebook, as_version=4)
+    assert all(not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"), "commit it without outputs"
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": ROOT}}).execute()
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 2  # the summary's bar chart and the comparison's panels
+    html = "".join(o["data"].get("text/html", "") for o in outputs if "data" in o)
+    assert "Engine</b> over" in html
+    assert "Comparison of 3 scenarios" in html

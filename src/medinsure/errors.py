@@ -44,6 +44,7 @@ __all__ = [
     "PluginError",
     "ReadError",
     "RequestError",
+    "RowInputError",
     "RuleError",
     "RuleNotInForce",
     "ScenarioError",
@@ -79,6 +80,18 @@ class InputError(MedinsureError):
     def __init__(self, where: str, message: str) -> None:
         self.where = where
         super().__init__(f"{where}: {message}")
+
+
+class RowInputError(InputError, InvalidInput):
+    """A value refused in one row of a frame or file: names the row (as :class:`InputError`) and
+    the field and value (as :class:`InvalidInput`), so either kind of handler catches it."""
+
+    def __init__(self, where: str, field: str, value: Any, reason: str) -> None:
+        self.where = where
+        self.field = field
+        self.value = value
+        self.reason = reason
+        MedinsureError.__init__(self, f"{where}: {field}={value!r}: {reason}")
 
 
 class ReadError(MedinsureError):

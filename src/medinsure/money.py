@@ -91,7 +91,7 @@ def to_fen(value: Decimal) -> int:
 
 def from_fen(fen: int) -> Decimal:
     """Whole fen as yuan with two decimals: ``1234`` -> ``Decimal("12.34")``."""
-    return Decimal(int(fen)).scaleb(-2)
+    return Decimal(fen if type(fen) is int else int(fen)).scaleb(-2)
 
 
 def fmt(value: Decimal, *, short: bool = False) -> str:

@@ -241,13 +241,18 @@ def test_progress_only_on_a_terminal(engine):
 
     tty, pipe, unknown = Tty(), io.StringIO(), Tty()
     for stream, total in ((tty, 4), (pipe, 4), (unknown, None)):
-        progress = Progress(stream, total, every=2)
+        progress = Progress(stream, total, interval=0)
         for i in range(1, 5):
             progress(i)
         progress.close()
-    assert "\r[###############---------------]  50% 2/4 claims" in tty.getvalue()
-    assert "\r[##############################] 100% 4/4 claims" in tty.getvalue()
-    assert "\rsettled 4 claims" in unknown.getvalue()
+    shown = tty.getvalue()
+    assert " 50%|" in shown
+    assert "2/4 claims [" in shown
+    assert "100%|" in shown
+    assert "claims/s]" in shown  # the rate
+    assert "<00:00" in shown  # the time left
+    assert "4 claims [" in unknown.getvalue()
+    assert "claims/s]" in unknown.getvalue()
     assert pipe.getvalue() == ""
 
 

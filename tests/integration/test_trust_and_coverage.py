@@ -195,3 +195,21 @@ def test_rules_for_a_year_lists_what_is_in_force_then_and_marks_what_is_carried_
     data = json.loads(text)
     assert all(not t["rows"] for t in data["tables"])  # Tieling's rules start in 2025
     assert data["eligibility"] == []
+
+
+def test_a_flat_file_settled_for_the_table_names_the_carried_forward_values_and_takes_strict(tmp_path):
+    csv = tmp_path / "claims.csv"
+    csv.write_text(
+        "jurisdiction,patient_id,scheme,claim_id,kind,discharged,hospital_level,total,in_scope\n"
+        "dalian,P1,resident,C1,inpatient,2021-03-01,tertiary,30000,30000\n"
+        "dalian,P2,resident,C2,inpatient,2025-03-01,tertiary,30000,30000\n",
+        encoding="utf-8",
+    )
+    code, table, err = run("settle", str(csv))  # the batch path: amounts, then the values carried forward
+    assert (code, err) == (0, "")
+    assert f"    carried forward: {CARRIED} (its source speaks to 2021-12-31)" in table
+    code, out, err = run("settle", "--strict=carried-forward", str(csv))
+    assert code == 2
+    assert "C2" not in out
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"medinsure settle: {csv}: row 3: jurisdiction 'dalian', rule '{CARRIED}'")

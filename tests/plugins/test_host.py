@@ -50,6 +50,11 @@ class FakeDist:
         self.name = name
         self.version = version
 
+    def read_text(self, filename: str) -> str | None:
+        return (
+            f"Metadata-Version: 2.1\nName: {self.name}\nVersion: {self.version}\n\n" if filename == "METADATA" else None
+        )
+
 
 class FakeEntryPoint:
     def __init__(self, name: str, obj: object, dist: FakeDist, fail: bool = False) -> None:
@@ -68,9 +73,15 @@ class FakeEntryPoint:
 def fake_entry_points(monkeypatch):
     eps: list[FakeEntryPoint] = []
 
-    def entry_points(group: str):
-        assert group in ("medinsure", "medinsure.rulepacks")
-        return list(eps) if group == "medinsure" else []
+    class EntryPoints:
+        """What ``importlib.metadata.entry_points()`` returns: every group, selected by name."""
+
+        def select(self, group: str):
+            assert group in ("medinsure", "medinsure.rulepacks")
+            return list(eps) if group == "medinsure" else []
+
+    def entry_points(group: str | None = None):
+        return EntryPoints() if group is None else EntryPoints().select(group)
 
     monkeypatch.setattr(discovery.metadata, "entry_points", entry_points)
     return eps

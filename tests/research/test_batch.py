@@ -42,12 +42,12 @@ def test_hand_computed_resident_year(engine):
         },
     )
     got = settle_frame(df, engine=engine)
-    assert list(got.columns) == ["claim_id", *__import__("medinsure").COMPONENTS]
+    assert list(got.columns) == ["claim_id", *(f"{c}_fen" for c in __import__("medinsure").COMPONENTS)]
     assert got.dtypes.iloc[1:].eq("int64").all()
     # C1: (25,000 − 1,000) × 65% = 15,600; self-pay 9,400 is below the 20,000 threshold
-    assert got.loc[0, "basic_pool"] == 1_560_000
-    assert got.loc[0, "critical_illness"] == 0
-    assert got.loc[0, "patient_total"] == 1_440_000
+    assert got.loc[0, "basic_pool_fen"] == 1_560_000
+    assert got.loc[0, "critical_illness_fen"] == 0
+    assert got.loc[0, "patient_total_fen"] == 1_440_000
     # C2: (80,000.01 − 600) × 70% = 55,580.007 → 55,580.01; self-pay 24,420.00;
     # critical illness F(33,820) − F(9,400) = 13,820 × 60% = 8,292.00
     dec = to_decimal(got)
@@ -98,7 +98,7 @@ def test_combined_cap_takes_the_scalar_fallback(engine):
     # but basic + critical illness ≤ 80% × 220,000 = 176,000: 176,000 − 12,350 − 129,350 = 34,300
     assert dec.loc[1, "basic_pool"] == Decimal("129350.00")
     assert dec.loc[1, "critical_illness"] == Decimal("34300.00")
-    assert got.loc[2, "fund_total"] == 260_000  # (5,000 − 1,000) × 65%
+    assert got.loc[2, "fund_total_fen"] == 260_000  # (5,000 − 1,000) × 65%
 
 
 def test_yuan_to_fen_is_exact_and_refuses_floats():
@@ -138,7 +138,7 @@ def test_native_fen_columns_and_order_of_persons(engine):
     )
     got = settle_frame(df, engine=engine)
     assert list(got["claim_id"]) == ["P2", "Q1", "P1"]
-    assert list(got["deductible"]) == [100_000, 100_000, 100_000]  # a tertiary deductible of 1,000 each
+    assert list(got["deductible_fen"]) == [100_000, 100_000, 100_000]  # a tertiary deductible of 1,000 each
 
 
 @pytest.mark.parametrize(
@@ -192,7 +192,7 @@ def test_python_eligibility_checks_take_the_fallback():
     )
     got = settle_frame(df, engine=engine)
     assert got.attrs["medinsure"]["fallback_rows"] == 2
-    assert list(got["basic_pool"]) == [1_235_000, 0]  # (20,000 − 1,000) × 65%; B refused by the check
+    assert list(got["basic_pool_fen"]) == [1_235_000, 0]  # (20,000 − 1,000) × 65%; B refused by the check
     pd.testing.assert_frame_equal(got, settle_frame_scalar(df, engine=engine))
 
 
@@ -204,7 +204,7 @@ def test_person_ids_are_compared_stripped(engine):
     # one person-year: the subsidy's base accumulates over both claims
     # A: pool (60,000 − 1,000) × 80% = 47,200, self-pay 12,800, subsidy (12,800 − 10,000) × 40% = 1,120
     # B: self-pay 12,800 again, year 25,600: subsidy 15,600 × 40% − 1,120 = 5,120
-    assert list(got["burden_subsidy"]) == [112_000, 512_000]
+    assert list(got["burden_subsidy_fen"]) == [112_000, 512_000]
 
 
 def test_the_result_shares_no_memory_with_the_input(engine):
@@ -216,12 +216,12 @@ def test_the_result_shares_no_memory_with_the_input(engine):
     )
     before = df.copy()
     got = settle_frame(df, engine=engine)
-    assert list(got["basic_pool"]) == [60_000, 30_000_000]
+    assert list(got["basic_pool_fen"]) == [60_000, 30_000_000]
     for name in got.columns[1:]:
         for column in df.columns:
             if df[column].dtype == "int64":
                 assert not np.shares_memory(got[name].to_numpy(), df[column].to_numpy()), (name, column)
-    got.loc[0, "basic_pool"] = 1
+    got.loc[0, "basic_pool_fen"] = 1
     pd.testing.assert_frame_equal(df, before)
 
 
@@ -244,7 +244,7 @@ def test_prepare_reads_text_once_and_settles_the_same(engine):
     got = settle_frame(prepared, engine=engine)
     pd.testing.assert_frame_equal(got, settle_frame(df, engine=engine))
     # A: (25,000 − 1,000) × 65% = 15,600 from the pool; B's pool is given: 60.30
-    assert list(got["basic_pool"]) == [1_560_000, 6_030]
+    assert list(got["basic_pool_fen"]) == [1_560_000, 6_030]
 
 
 @pytest.mark.parametrize(
@@ -290,7 +290,7 @@ def test_every_form_of_the_ids_settles_alike(engine, form):
     expected = settle_frame_scalar(df, engine=engine)
     # employees: pool (25,000 − 1,000) × 80% = 19,200, self-pay 5,800; the subsidy's 10,000 is
     # passed on a person's second claim: (11,600 − 10,000) × 40% = 640
-    assert list(expected["burden_subsidy"]) == [0, 0, 64_000, 64_000, 0]
+    assert list(expected["burden_subsidy_fen"]) == [0, 0, 64_000, 64_000, 0]
     if form in ("string[python]", "object", "category"):
         df = df.astype({"patient_id": form})
     elif form == "prepared":
@@ -306,3 +306,71 @@ def test_every_form_of_the_ids_settles_alike(engine, form):
 def test_an_empty_frame_prepares_and_settles_to_an_empty_result(engine):
     df = frame({"patient_id": "P", "claim_id": "C", "discharged": "2021-03-01", "total": "1", "in_scope": "1"}).head(0)
     assert len(settle_frame(prepare(df), engine=engine)) == 0
+
+
+def _write_csv(path, rows: list[str]) -> None:
+    header = "jurisdiction,patient_id,scheme,birth_date,claim_id,kind,discharged,hospital_level,referral,total,in_scope"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
+def test_read_csv_with_default_arguments_works_for_whole_amounts(engine, tmp_path):
+    path = tmp_path / "claims.csv"
+    # whole yuan in every amount cell: pandas reads int64, empty text cells as NaN (missing)
+    _write_csv(
+        path,
+        [
+            "testland,P1,resident,1980-01-01,C1,inpatient,2021-03-01,tertiary,,30000,25000",
+            "testland,P1,resident,,C2,inpatient,2021-06-01,tertiary,,90000,80000",
+        ],
+    )
+    got = settle_frame(pd.read_csv(path), engine=engine)
+    # C1: (25,000 − 1,000) × 65% = 15,600; C2: (80,000 − 1,000) × 65% = 51,350; critical illness
+    # on the year's self-pay 9,400 + 28,650 = 38,050: (38,050 − 20,000) × 60% = 10,830
+    assert list(got["basic_pool_fen"]) == [1_560_000, 5_135_000]
+    assert list(got["critical_illness_fen"]) == [0, 1_083_000]
+    expected = settle_frame(pd.read_csv(path, dtype=str, keep_default_na=False), engine=engine)
+    pd.testing.assert_frame_equal(got.astype({"claim_id": object}), expected.astype({"claim_id": object}))
+
+
+@pytest.mark.parametrize(
+    ("cells", "row", "value", "why"),
+    [
+        ("30000,", 0, "nan", "an empty cell read as NaN"),  # an empty in_scope: a float column of NaN
+        ("30000,25000.50", 1, "25000.5", "a number read as a float"),
+    ],
+)
+def test_read_csv_with_default_arguments_fails_naming_the_row_and_the_fix(engine, tmp_path, cells, row, value, why):
+    path = tmp_path / "claims.csv"
+    rows = ["testland,P1,resident,,C1,inpatient,2021-03-01,tertiary,,30000,25000"]
+    rows.append(f"testland,P1,resident,,C2,inpatient,2021-06-01,tertiary,,{cells}")
+    _write_csv(path, rows)
+    with pytest.raises(MedinsureError) as caught:
+        settle_frame(pd.read_csv(path), engine=engine)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"row {1 if row == 0 else row} (claim 'C2'): claim.in_scope={value}: {why}")
+    assert "pd.read_csv(path, dtype=str, keep_default_na=False)" in message
+    assert "in_scope_fen" in message
+
+
+def test_a_missing_amount_names_the_row_and_what_to_give(engine):
+    df = frame(
+        {"patient_id": "P", "claim_id": "A", "discharged": "2021-03-01", "total": "100", "in_scope": "100"},
+        {"patient_id": "P", "claim_id": "B", "discharged": "2021-03-02", "total": "100", "in_scope": ""},
+    )
+    with pytest.raises(MedinsureError) as caught:
+        settle_frame(df, engine=engine)
+    assert str(caught.value) == (
+        "row 1 (claim 'B'): claim.in_scope: required: an empty cell; give in_scope (yuan) or in_scope_fen,"
+        " or basic_pool and basic_in_scope_self_pay"
+    )
+    with pytest.raises(MedinsureError, match=r"row 1 \(claim 'B'\): claim.in_scope: required"):
+        settle_frame(df.astype({"in_scope": object}).replace({"": None}), engine=engine)
+
+
+def test_a_column_only_the_scalar_engine_reads_is_refused_unless_empty(engine):
+    row = {"patient_id": "P", "claim_id": "A", "discharged": "2021-03-01", "total": "100", "in_scope": "100"}
+    with pytest.raises(MedinsureError, match=r"row 1 \(claim 'B'\): column 'use_account' is read by the scalar engine"):
+        settle_frame(frame(row | {"use_account": ""}, row | {"claim_id": "B", "use_account": "true"}), engine=engine)
+    empty = settle_frame(frame(row | {"use_account": ""}), engine=engine)
+    assert list(empty["basic_pool_fen"]) == [0]  # 100 is below the deductible of 1,000

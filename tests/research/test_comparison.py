@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
 
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from matplotlib.colors import to_hex
 
 from medinsure.cli import main
 from medinsure.errors import MedinsureError
+from medinsure.research.batch import to_decimal
 from medinsure.research.comparison import compare
-from medinsure.research.plotting import curve_data, distribution_data, plot
+from medinsure.research.plotting import curve_data, distribution_data, plot, scenario_colours, tier_data
 from support import DATA
 
 CLAIMS = DATA / "compare-claims.csv"
@@ -28,23 +34,28 @@ def test_tidy_frame_one_row_per_claim_and_scenario(comparison):
     assert list(tidy["scenario"].cat.categories) == ["testcity", "testland", "testland+lower"]
     p2 = tidy[tidy["claim_id"] == "C2"].set_index("scenario")
     # testland: pool 99,000 × 65% = 64,350; self-pay 35,650; critical illness (35,650 − 20,000) × 60% = 9,390
-    assert p2.loc["testland", "critical_illness"] == 939_000
+    assert p2.loc["testland", "critical_illness_fen"] == 939_000
     # the reform lowers the threshold: (35,650 − 15,000) × 60% = 12,390
-    assert p2.loc["testland+lower", "critical_illness"] == 1_239_000
+    assert p2.loc["testland+lower", "critical_illness_fen"] == 1_239_000
     # testcity: tiers from 10,000 of the annual total: (35,650 − 10,000) × 60% = 15,390, within 80%
-    assert p2.loc["testcity", "critical_illness"] == 1_539_000
-    assert (tidy["fund_total"] + tidy["patient_total"] == tidy["total"]).all()
+    assert p2.loc["testcity", "critical_illness_fen"] == 1_539_000
+    assert (tidy["fund_total_fen"] + tidy["patient_total_fen"] == tidy["total_fen"]).all()
+    # one unit convention: every amount column is int64 fen named with _fen
+    amounts = [c for c in tidy.columns if c.endswith("_fen")]
+    assert len(amounts) == 11
+    assert (tidy[amounts].dtypes == "int64").all()
 
 
 def test_summary(comparison):
     s = comparison.summary
-    assert s.loc["testland", "fund_cost"] == Decimal("89340.00")  # 15,600 + 73,740
-    assert s.loc["testland", "patient_cost"] == Decimal("40660.00")
+    assert s.loc["testland", "fund_cost_fen"] == 8_934_000  # 15,600 + 73,740 yuan
+    assert s.loc["testland", "patient_cost_fen"] == 4_066_000
+    assert to_decimal(s).loc["testland", "fund_cost"] == Decimal("89340.00")
     assert s.loc["testland", "mean_patient_share"] == pytest.approx((0.48 + 0.2626) / 2)
     assert s.loc["testland", "catastrophic_share"] == 0.5  # P2 pays 26,260 ≥ 20,000
-    assert s.loc["testcity", "fund_cost"] == Decimal("95340.00")
+    assert s.loc["testcity", "fund_cost_fen"] == 9_534_000
     assert s.loc["testcity", "catastrophic_share"] == 0.5  # P2 pays 20,260
-    assert s.loc["testland+lower", "fund_cost"] == Decimal("92340.00")
+    assert s.loc["testland+lower", "fund_cost_fen"] == 9_234_000
     assert comparison.provenance["testland+lower"]["jurisdictions"]["testland"]["overrides"] == [
         "critical_illness.schedule"
     ]
@@ -60,21 +71,131 @@ def test_catastrophic_threshold(engine):
     assert c.summary["catastrophic_share"].to_dict() == {"testland": 0.5, "testcity": 0.0}
 
 
-def test_plotted_data(comparison, tmp_path):
+def test_plotted_data(comparison, engine, tmp_path):
     curves = curve_data(comparison)
     land = curves[curves["scenario"] == "testland"]
     assert list(land["low"]) == [20_000, 100_000]
     assert list(land["patient_share"]) == pytest.approx([1 - 15600 / 25000, 1 - 73740 / 100000])
     dist = distribution_data(comparison)
     assert dist.groupby("scenario")["share"].sum().to_dict() == pytest.approx(dict.fromkeys(curves["scenario"], 1.0))
-    fig = plot(comparison, tmp_path / "out.png")
+    schedule = engine.rules("testland").find_table("critical_illness.schedule").rows[1].versions[0].value  # "general"
+    tiers = tier_data(comparison, {"testland": schedule})
+    # P2's year: self-pay 35,650 (the only person-year paid): (35,650 − 20,000) × 60% = 9,390 in the first tier
+    assert tiers["amount"].iloc[0] == pytest.approx(9390.0)
+    assert tiers["amount"].iloc[1:].sum() == 0
+    fig = plot(comparison, tmp_path / "out.png", schedules={"testland": schedule, "testland+lower": schedule})
     assert (tmp_path / "out.png").stat().st_size > 1000
-    left, right = fig.axes
-    lines = {line.get_label(): line for line in left.get_lines()}
+    curves_ax, dist_ax, cost_ax, _tier_ax = fig.axes
+    assert "share" in curves_ax.get_title()
+    assert "cost" in curves_ax.get_title()
+    lines = {line.get_label(): line for line in curves_ax.get_lines()}
     assert list(lines["testland"].get_ydata()) == pytest.approx(list(land["patient_share"]))
-    steps = {line.get_label(): line for line in right.get_lines()}
+    steps = {line.get_label(): line for line in dist_ax.get_lines()}
     d = dist[dist["scenario"] == "testcity"]
     assert list(steps["testcity"].get_ydata()) == pytest.approx(list(d["share"]))
+    bars = {label.get_text(): patch for label, patch in zip(cost_ax.get_xticklabels(), cost_ax.patches, strict=True)}
+    assert bars["testcity"].get_height() == pytest.approx(95_340 / 1e6)
+
+
+def test_one_colour_per_scenario_in_every_panel(comparison, engine):
+    schedule = engine.rules("testland").find_table("critical_illness.schedule").rows[1].versions[0].value  # "general"
+    fig = plot(comparison, schedules={"testland": schedule, "testland+lower": schedule})
+    colours = scenario_colours(comparison)
+    assert len(set(colours.values())) == 3
+    seen: dict[str, set] = {}
+    curves_ax, dist_ax, cost_ax, tier_ax = fig.axes
+    for ax in (curves_ax, dist_ax):
+        for line in ax.get_lines():
+            seen.setdefault(line.get_label(), set()).add(to_hex(line.get_color()))
+    for label, patch in zip(cost_ax.get_xticklabels(), cost_ax.patches, strict=True):
+        seen.setdefault(label.get_text(), set()).add(to_hex(patch.get_facecolor()))
+    for container in tier_ax.containers:
+        for patch in container:
+            seen.setdefault(container.get_label(), set()).add(to_hex(patch.get_facecolor()))
+    assert set(seen) == set(colours)
+    for scenario, found in seen.items():
+        assert found == {to_hex(colours[scenario])}, scenario
+
+
+def test_summary_is_numeric_and_plots(comparison, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    s = comparison.summary
+    assert s["fund_cost_fen"].dtype == "int64"
+    assert s.drop(columns=["jurisdiction", "reform"]).dtypes.map(pd.api.types.is_numeric_dtype).all()
+    ax = s.plot.bar(y="fund_cost_fen")
+    assert [p.get_height() for p in ax.patches] == list(s["fund_cost_fen"])
+    long = comparison.summary_long()
+    assert set(long.columns) == {"scenario", "jurisdiction", "reform", "measure", "value"}
+    row = long[(long["scenario"] == "testland") & (long["measure"] == "fund_cost_fen")]
+    assert row["value"].tolist() == [8_934_000]
+    # provenance beside the numbers: in attrs and in a metadata file
+    assert s.attrs["medinsure"]["testland+lower"]["reform"] == "lower"
+    assert comparison.claims.attrs["medinsure"] == s.attrs["medinsure"]
+    comparison.write_metadata(tmp_path / "meta.json")
+    meta = json.loads((tmp_path / "meta.json").read_text(encoding="utf-8"))
+    assert meta["scenarios"]["testland+lower"]["jurisdictions"]["testland"]["overrides"] == [
+        "critical_illness.schedule"
+    ]
+    assert meta["scenarios"]["testcity"]["jurisdictions"]["testcity"]["plugin"] == "testplugin"
+    html = comparison._repr_html_()
+    assert "<table" in html
+    assert "89,340.00" in html
+    assert "testplugin" in html
+
+
+def _expanded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each person repeated ``weight`` times, as persons of their own."""
+    parts = []
+    for person, rows in frame.groupby("patient_id", sort=False):
+        for copy in range(int(rows["weight"].iloc[0])):
+            parts.append(rows.assign(patient_id=f"{person}#{copy}", claim_id=rows["claim_id"] + f"#{copy}"))
+    if not parts:
+        return frame.iloc[:0].drop(columns="weight")
+    return pd.concat(parts, ignore_index=True).drop(columns="weight")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_weighted_summary_equals_the_expanded_population(engine, data):
+    persons = data.draw(st.integers(1, 4))
+    rows = []
+    for p in range(persons):
+        weight = data.draw(st.integers(0, 3))
+        for c in range(data.draw(st.integers(1, 3))):
+            in_scope = data.draw(st.integers(0, 120_000))
+            rows.append(
+                {"jurisdiction": "testland", "patient_id": f"P{p}", "scheme": "resident", "claim_id": f"C{p}-{c}"}
+                | {"kind": "inpatient", "discharged": f"2021-0{c + 1}-15", "hospital_level": "tertiary"}
+                | {
+                    "total": str(in_scope + data.draw(st.integers(0, 5000))),
+                    "in_scope": str(in_scope),
+                    "weight": weight,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    if not (frame["weight"] > 0).any():
+        frame.loc[0, "weight"] = 1
+        frame["weight"] = frame.groupby("patient_id")["weight"].transform("first")
+    weighted = compare(frame, jurisdictions=["testland"], reforms={"lower": LOWER}, engine=engine)
+    plain = compare(_expanded(frame), jurisdictions=["testland"], reforms={"lower": LOWER}, engine=engine)
+    columns = ["claims", "person_years", "fund_cost_fen", "patient_cost_fen", "catastrophic_share"]
+    pd.testing.assert_frame_equal(weighted.summary[columns], plain.summary[columns], check_exact=True)
+    for column in ("mean_patient_share", "median_patient_share", "p90_patient_share"):
+        assert weighted.summary[column].to_numpy() == pytest.approx(plain.summary[column].to_numpy(), nan_ok=True)
+
+
+def test_weights_must_be_one_per_person(engine):
+    frame = pd.read_csv(CLAIMS, dtype=str, keep_default_na=False).assign(weight=1)
+    frame.loc[1, "weight"] = 2
+    first = frame.loc[0, "patient_id"]
+    if frame.loc[1, "patient_id"] == first:
+        with pytest.raises(MedinsureError, match=r"row 1: weight=np.int64\(2\)|row 1: weight=2"):
+            compare(frame, jurisdictions=["testland"], engine=engine)
+    frame["weight"] = -1
+    with pytest.raises(MedinsureError, match=r"row 0: weight=.*not negative"):
+        compare(frame, jurisdictions=["testland"], engine=engine)
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -99,6 +220,11 @@ def test_compare_command(tmp_path):
     assert "as given" in out
     assert "C2,inpatient" not in table.read_text()
     assert "9390.00" in table.read_text()
+    code, out, err = run("compare", str(CLAIMS), "--claims", str(tmp_path / "claims.parquet"))
+    assert (code, err) == (0, "")
+    back = pd.read_parquet(tmp_path / "claims.parquet")
+    assert back["critical_illness_fen"].dtype == "int64"
+    assert 939_000 in back["critical_illness_fen"].tolist()
 
 
 def test_compare_command_errors():

@@ -43,7 +43,7 @@ def test_lower_threshold_in_scalar_and_batch(engine):
     assert any("what-if reform 'lower'" in r.provenance.source.publication for r in s.rules)
     got = settle_frame(claims(), engine=engine, overrides=Reform.from_mapping(LOWER, name="lower"))
     # B: year base 90,000: F = 50,000 × 60% + 25,000 × 65% = 46,250, less 9,000 paid before
-    assert list(got["critical_illness"]) == [900_000, 3_725_000]
+    assert list(got["critical_illness_fen"]) == [900_000, 3_725_000]
     assert got.attrs["medinsure"]["reform"] == "lower"
     assert got.attrs["medinsure"]["jurisdictions"]["testland"]["overrides"] == ["critical_illness.schedule"]
     pd.testing.assert_frame_equal(got, settle_frame_scalar(claims(), engine=reformed))
@@ -75,7 +75,7 @@ def test_fourth_tier_from_a_date_and_every_row(engine, tmp_path):
     got = settle_frame(claims(), engine=engine, overrides=reform)
     # A (March): old tiers, (30,000 − 20,000) × 60% = 6,000. B (April): new tiers on 90,000 − 20,000 = 70,000:
     # 20,000 × 50% + 20,000 × 60% + 20,000 × 70% + 10,000 × 90% = 45,000, less 6,000 paid before
-    assert list(got["critical_illness"]) == [600_000, 3_900_000]
+    assert list(got["critical_illness_fen"]) == [600_000, 3_900_000]
     caps = reformed.rules("testland").find_table("basic.pool_cap")
     assert {v.value for r in caps.rows for v in r.versions} == {Decimal("50000.00")}
 

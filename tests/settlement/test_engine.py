@@ -230,3 +230,18 @@ def test_service_years_select_rows():
     assert not m.matches(Patient(id="P", scheme="employee"), c)
     with pytest.raises(InvalidInput, match=r"patient.service_years=-1"):
         Patient(id="P", scheme="employee", service_years=-1)
+
+
+def test_an_engine_without_lines_gives_the_same_settlements(engine):
+    claims = [claim(id="A", total=60000, in_scope=40000), claim(id="B", total=90000, in_scope=80000)]
+    full = engine.settle(patient(), claims, jurisdiction="testland")
+    fast = engine.without_lines().settle(patient(), claims, jurisdiction="testland")
+    assert engine.lines
+    assert all(s.lines for s in full)
+    assert all(not s.lines for s in fast)
+    for a, b in zip(full, fast, strict=True):
+        assert a.components == b.components
+        assert a.rule_versions == b.rule_versions
+        assert a.accumulator_after == b.accumulator_after
+    # A: (40,000 − 1,000) × 60% = 23,400 from the pool
+    assert fast[0].basic_pool == full[0].basic_pool == D("23400.00")

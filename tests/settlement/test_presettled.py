@@ -130,7 +130,7 @@ def test_the_batch_path_settles_a_given_pool_reaching_the_cap_as_the_engine_does
     result = assert_same_as_scalar(engine, frame)
     assert result is not None
     # C2 brings the year to the 200,000 cap: above it (150,000 − 0) − 50,000 ÷ 80% = 87,500; × 90%
-    assert list(result["large_amount"]) == [0, 7875000]
+    assert list(result["large_amount_fen"]) == [0, 7875000]
     assert result.attrs["medinsure"]["fallback_rows"] == 2
 
 

@@ -142,4 +142,4 @@ def test_the_batch_path_refuses_what_the_strict_engine_refuses(engine):
     assert assert_same_as_scalar(strict, pd.DataFrame(rows)) is None  # both refuse the 2022 row
     settled = assert_same_as_scalar(strict, pd.DataFrame(rows[:2]))
     assert settled is not None
-    assert list(settled["basic_pool"]) == [600000, 600000]  # fen: (11,000 − 1,000) × 60%
+    assert list(settled["basic_pool_fen"]) == [600000, 600000]  # (11,000 − 1,000) × 60%, in fen

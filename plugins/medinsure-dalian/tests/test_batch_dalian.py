@@ -29,9 +29,9 @@ def worked_example() -> pd.DataFrame:
 
 def test_worked_example_and_a_lower_threshold():
     base = settle_frame(worked_example(), engine=ENGINE)
-    assert list(base["critical_illness"]) == [0, 3_325_000, 5_375_000]  # 33,250 and 53,750
+    assert list(base["critical_illness_fen"]) == [0, 3_325_000, 5_375_000]  # 33,250 and 53,750
     reform = Reform.from_mapping({"dalian": {"critical_illness.schedule": {"general": {"threshold": 15000}}}})
     got = settle_frame(worked_example(), engine=ENGINE, overrides=reform)
     # F(75,000) = 50,000 × 60% + 10,000 × 65% = 36,500; F(155,000) = 30,000 + 32,500 + 40,000 × 70% = 90,500
-    assert list(got["critical_illness"]) == [0, 3_650_000, 5_400_000]
+    assert list(got["critical_illness_fen"]) == [0, 3_650_000, 5_400_000]
     assert got.attrs["medinsure"]["jurisdictions"]["dalian"]["overrides"] == ["critical_illness.schedule"]

@@ -71,4 +71,4 @@ def test_years_of_service_from_a_csv_column_reach_the_continuity_rows(tmp_path) 
     expected = [Decimal("11400.00"), Decimal("12350.00"), Decimal("11400.00")]
     assert [s.components["basic_pool"] for s in settle_records(engine, read_records(path))] == expected
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    assert list(settle_frame(frame, engine=engine)["basic_pool"]) == [1_140_000, 1_235_000, 1_140_000]
+    assert list(settle_frame(frame, engine=engine)["basic_pool_fen"]) == [1_140_000, 1_235_000, 1_140_000]

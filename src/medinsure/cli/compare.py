@@ -18,19 +18,24 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register the ``compare`` subcommand."""
-    p = sub.add_parser("compare", parents=[common], help="compare jurisdictions and reforms on a CSV claim file")
-    p.add_argument("file", metavar="FILE", help="flat CSV claim file")
+    p = sub.add_parser("compare", parents=[common], help="compare jurisdictions and reforms on a claim file")
+    p.add_argument("file", metavar="FILE", help="flat claim file (.csv or .parquet)")
     p.add_argument("--jurisdictions", metavar="CODES", help="comma-separated codes (default: the file's own)")
     p.add_argument(
         "--reform", action="append", default=[], metavar="[NAME=]FILE", help="a reform YAML file (repeatable)"
     )
     p.add_argument("--catastrophic", metavar="YUAN", default="20000", help="catastrophic threshold per person-year")
     p.add_argument("--plot", metavar="OUT.png", help="draw reimbursement curves and payment distributions")
-    p.add_argument("--claims", metavar="OUT.csv", help="also write the per-claim table (amounts in yuan)")
+    p.add_argument(
+        "--claims",
+        metavar="OUT",
+        help="also write the per-claim table: .csv with amounts in yuan, .parquet with int64 _fen columns",
+    )
+    p.add_argument("--metadata", metavar="OUT.json", help="also write each scenario's provenance as JSON")
 
 
-def run(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
-    """Run ``compare``; returns the exit code."""
+def run(args: argparse.Namespace, engine: Engine, out: TextIO, progress: Any = None) -> int:
+    """Run ``compare``; returns the exit code. ``progress`` is called with the claims settled so far."""
     try:
         from medinsure.research import comparison as research
     except ImportError as exc:  # pragma: no cover - the extra is part of dev installs
@@ -46,11 +51,18 @@ def run(args: argparse.Namespace, engine: Engine, out: TextIO) -> int:
         reforms[reform.name] = reform
     codes = None if not args.jurisdictions else [c.strip() for c in args.jurisdictions.split(",") if c.strip()]
     comparison = research.compare(
-        args.file, jurisdictions=codes, reforms=reforms, engine=engine, catastrophic_threshold=args.catastrophic
+        args.file,
+        jurisdictions=codes,
+        reforms=reforms,
+        engine=engine,
+        catastrophic_threshold=args.catastrophic,
+        progress=progress,
     )
     print(research.summary_text(comparison), file=out)
     if args.claims:
         research.write_claims(comparison, args.claims)
+    if args.metadata:
+        comparison.write_metadata(args.metadata)
     if args.plot:
         from medinsure.research.plotting import plot
 

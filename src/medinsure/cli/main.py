@@ -78,12 +78,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    settle = sub.add_parser("settle", parents=[settling], help="settle the claims of a scenario or CSV file")
-    settle.add_argument("file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat CSV (.csv)")
+    settle = sub.add_parser("settle", parents=[settling], help="settle the claims of a scenario, CSV or Parquet file")
+    settle.add_argument(
+        "file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat claim file (.csv, .parquet)"
+    )
     settle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
     settle.add_argument("--format", choices=("table", "json", "csv"), default="table")
     settle.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
-    settle.add_argument("-o", "--output", metavar="OUT", help="write to OUT (created only when every claim settles)")
+    settle.add_argument(
+        "--amounts-only",
+        action="store_true",
+        help="csv/json: each claim's amounts and plugin, without its lines and rule versions (fast)",
+    )
+    settle.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write to OUT (created only when every claim settles); OUT.parquet: amounts as int64 _fen columns",
+    )
     settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
     settle.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims by claim_id")
     ledger_cli.add_settle_options(settle)
@@ -136,43 +148,53 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
+    strict = getattr(args, "strict", None)
+    if not args.plugin and not args.no_entry_points and args.allow is None and not args.block:
+        shared = Engine.shared()  # the installed plugins: one engine per process
+        return shared if strict is None else shared.with_strict(strict)
     return Engine.from_plugins(
         *import_plugin_modules(args.plugin),
         entry_points=not args.no_entry_points,
         allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
         block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
-        strict=getattr(args, "strict", None),
+        strict=strict,
     )
 
 
 class Progress:
-    """A progress bar on the terminal's standard error; silent when it is not a terminal."""
+    """A progress bar on the terminal's standard error, with the rate and the time left (tqdm);
+    silent when standard error is not a terminal.
 
-    WIDTH = 30
+    Call it with the number of claims done so far; ``close()`` clears the bar.
+    """
 
-    def __init__(self, err: TextIO, total: int | None = None, every: int = 1000) -> None:
-        self.err = err
-        self.total = total
-        self.every = every
+    def __init__(self, err: TextIO, total: int | None = None, *, unit: str = "claims", interval: float = 0.2) -> None:
+        from tqdm import tqdm
+
         self.active = err.isatty()
-        self.last = 0
+        self.count = 0
+        self.bar = tqdm(
+            total=total,
+            file=err,
+            unit=f" {unit}",
+            miniters=1,
+            disable=not self.active,
+            leave=False,
+            dynamic_ncols=True,
+            mininterval=interval,
+            smoothing=0.1,
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}{unit} [{elapsed}<{remaining}, {rate_fmt}]"
+            if total
+            else "{n_fmt}{unit} [{elapsed}, {rate_fmt}]",
+        )
 
     def __call__(self, count: int) -> None:
-        if self.active and (count % self.every == 0 or count == self.total):
-            self.last = count
-            if self.total:
-                done = min(count / self.total, 1.0)
-                filled = int(done * self.WIDTH)
-                bar = "#" * filled + "-" * (self.WIDTH - filled)
-                self.err.write(f"\r[{bar}] {done:4.0%} {count:,}/{self.total:,} claims")
-            else:
-                self.err.write(f"\rsettled {count:,} claims")
-            self.err.flush()
+        if self.active and count > self.count:
+            self.bar.update(count - self.count)
+            self.count = count
 
     def close(self) -> None:
-        if self.active and self.last:
-            self.err.write("\r\033[K")
-            self.err.flush()
+        self.bar.close()
 
 
 def _write_atomically(path: str, write: Callable[[TextIO], None]) -> None:
@@ -192,6 +214,14 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from medinsure.io.writers import write_settlements
 
     engine = _engine(args)
+    if _batch_settles(args):
+        failed = _settle_batch(args, engine, out)
+        if failed is None:
+            return 0
+        if args.output and Path(args.output).suffix.lower() == ".parquet":
+            for _settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction):
+                pass  # the scalar path names the first bad row in its own words
+            raise failed
     settlements = settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction, lines=args.lines)
     progress = Progress(err, count_records(args.file) if err.isatty() else None)
     if args.command == "presettle" and args.format == "table":
@@ -215,6 +245,58 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         progress.close()
     return 0
+
+
+def _batch_settles(args: argparse.Namespace) -> bool:
+    """Whether the output needs amounts only, so that the batch path can settle a flat file."""
+    if args.command != "settle" or args.lines or args.national_fields:
+        return False  # a pre-settlement's header, fee lines and national fields: the scalar path
+    if Path(args.file).suffix.lower() not in (".csv", ".parquet"):
+        return False
+    if args.output and Path(args.output).suffix.lower() == ".parquet":
+        return True
+    return args.format == "table" or bool(args.amounts_only)
+
+
+def _settle_batch(args: argparse.Namespace, engine: Engine, out: TextIO) -> MedinsureError | None:
+    """Settle a flat file with the batch path and write the amounts; the error when it cannot.
+
+    Without the ``research`` extra, or when the file has an error, the scalar path settles the
+    file instead: it names the first bad row as it always does.
+    """
+    try:
+        from medinsure.research.batch import settle_frame
+        from medinsure.research.frames import read_frame, settled, write_frame, write_settled
+    except ImportError:
+        return MedinsureError(f"{args.file}: the batch path needs the research extra")
+    try:
+        claims = read_frame(args.file)
+        table = settled(claims, settle_frame(claims, engine=engine, jurisdiction=args.jurisdiction), args.jurisdiction)
+    except MedinsureError as exc:
+        return exc
+    if args.output and Path(args.output).suffix.lower() == ".parquet":
+        target = Path(args.output)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
+        os.close(fd)
+        try:
+            write_frame(table.reset_index(drop=True), tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return None
+
+    def write(handle: TextIO) -> None:
+        write_settled(table, handle, format=args.format, mask=not args.show_ids)
+        if args.format == "table":  # amounts only: the values carried forward are named once, below
+            for text in table.attrs["medinsure"].get("carried_forward", ()):
+                handle.write(f"    carried forward: {text}; unverified for the claims resting on it\n")
+
+    if args.output:
+        _write_atomically(args.output, write)
+    else:
+        write(out)
+    return None
 
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
@@ -315,7 +397,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         if args.command == "new-plugin":
             return kit.run(args, out)
         if args.command == "compare":
-            return compare_cli.run(args, _engine(args), out)
+            progress = Progress(err, unit="claim settlements")
+            try:
+                return compare_cli.run(args, _engine(args), out, progress)
+            finally:
+                progress.close()
         if args.command == "serve":
             return serve_cli.run(args, err)
     except MedinsureError as exc:

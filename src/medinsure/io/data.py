@@ -38,8 +38,17 @@ def line_of(data: Any, key: str | None = None) -> int | None:
     return None
 
 
-class _Loader(yaml.SafeLoader):
+#: libyaml's parser where PyYAML was built with it (several times faster), else the pure-Python one;
+#: both give every node its line, so errors point at the same line either way.
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):
     pass
+
+
+class _PureLoader(yaml.SafeLoader):
+    """The pure-Python loader with the same constructors (to check both agree)."""
 
 
 def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
@@ -68,8 +77,57 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineD
     return result
 
 
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+for _loader in (_Loader, _PureLoader):
+    _loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+
+
+def _load_yaml(text: str, loader_class: Any) -> Any:
+    """The document of ``text``: nodes composed by the loader (libyaml's), then built here.
+
+    Text scalars, sequences and mappings — nearly every node of a rule pack — are built
+    directly; every other node (numbers, dates, booleans, other tags) by the loader's own
+    constructors, so the values are what ``yaml.load`` with the same loader gives.
+    """
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _build(loader, node, set())
+    finally:
+        loader.dispose()
+
+
+def _build(loader: Any, node: Any, building: set[int]) -> Any:
+    if node.tag == _STR and isinstance(node, yaml.ScalarNode):
+        return node.value
+    if id(node) in building:
+        raise ReadError("a recursive alias (an anchor used inside itself)", node.start_mark.line + 1)
+    if node.tag == _MAP and isinstance(node, yaml.MappingNode):
+        building.add(id(node))
+        loader.flatten_mapping(node)
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = _build(loader, key_node, building)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                raise ReadError(f"key {key!r} given twice in one mapping", key_node.start_mark.line + 1)
+            result[key] = _build(loader, value_node, building)
+            result.key_lines[key] = key_node.start_mark.line + 1
+        building.discard(id(node))
+        return result
+    if node.tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        building.add(id(node))
+        items = [_build(loader, item, building) for item in node.value]
+        building.discard(id(node))
+        return items
+    return loader.construct_object(node, deep=True)
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> LineDict:
@@ -101,8 +159,11 @@ def parse_json(text: str) -> Any:
         raise ReadError("invalid JSON: an integer too long to read") from None
 
 
-def read_data_file(path: Path) -> Any:
-    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`."""
+def read_data_file(path: Path, *, pure: bool = False) -> Any:
+    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`.
+
+    YAML is parsed by libyaml when PyYAML has it (``pure=True``: by the pure-Python parser).
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -116,7 +177,7 @@ def read_data_file(path: Path) -> Any:
     if path.suffix.lower() == ".json":
         return parse_json(text)
     try:
-        return yaml.load(text, Loader=_Loader)
+        return _load_yaml(text, _PureLoader if pure else _Loader)
     except ReadError:
         raise
     except yaml.MarkedYAMLError as exc:

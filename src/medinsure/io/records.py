@@ -90,7 +90,7 @@ class ClaimRecord:
 
 
 def read_records(path: str | Path, *, lines: str | Path | None = None) -> Iterator[ClaimRecord]:
-    """The claims of a scenario file (``.yaml``, ``.yml``, ``.json``) or a CSV file, in file order.
+    """The claims of a scenario file (``.yaml``, ``.yml``, ``.json``), a CSV or a Parquet file, in file order.
 
     ``lines`` is a CSV file of fee lines joined to a CSV file's claims by ``claim_id``
     (:func:`read_lines`); every line must belong to a claim of the file.
@@ -115,6 +115,9 @@ def read_records(path: str | Path, *, lines: str | Path | None = None) -> Iterat
         return
     if path.suffix.lower() == ".csv":
         yield from _read_csv(path)
+        return
+    if path.suffix.lower() == ".parquet":
+        yield from _read_parquet(path)
         return
     try:
         cases = load_cases(path)
@@ -191,6 +194,55 @@ def _csv_rows(
             raise InputError(str(path), f"no {noun} rows after the header")
 
 
+def _read_parquet(path: Path) -> Iterator[ClaimRecord]:
+    """The claims of a Parquet file with the flat columns (amounts as text, or integer ``_fen``),
+    read a batch of rows at a time (needs pyarrow, part of the ``research`` extra)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(str(path), "reading Parquet needs pyarrow (pip install 'medinsure[research]')") from None
+    try:
+        handle = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(str(path), f"cannot read Parquet: {exc}") from None
+    header = [COLUMN_ALIASES.get(name, name) for name in handle.schema_arrow.names]
+    for column in header:
+        if column not in CSV_COLUMNS and not (column.endswith("_fen") and column.removesuffix("_fen") in CSV_COLUMNS):
+            raise InputError(f"{path}: row 1", f"unknown column {column!r} (columns: {', '.join(CSV_COLUMNS)})")
+    for column in REQUIRED_COLUMNS:
+        if column not in header:
+            raise InputError(f"{path}: row 1", f"missing column {column!r}")
+    for field in handle.schema_arrow:
+        if pa.types.is_floating(field.type) or (pa.types.is_decimal(field.type) and field.name.endswith("_fen")):
+            raise InputError(
+                f"{path}: column {field.name}",
+                f"{field.type} values are not accepted (inexact): store amounts as text, or as integer fen in"
+                f" {field.name.removesuffix('_fen')}_fen",
+            )
+    row_number = 1
+    for batch in handle.iter_batches(batch_size=4096):
+        for values in batch.to_pylist():
+            row_number += 1
+            row = {COLUMN_ALIASES.get(k, k): _cell(k, v) for k, v in values.items()}
+            yield record_from_row(f"{path}: row {row_number}", row)
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column.endswith("_fen"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return repr(value)  # refused as an amount by the scalar rules, naming the value
+        sign, fen = ("-", -value) if value < 0 else ("", value)
+        return f"{sign}{fen // 100}.{fen % 100:02d}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())[:10]
+    return str(value).strip()
+
+
 def record_from_row(where: str, row: Mapping[str, str]) -> ClaimRecord:
     """The record of one flat row (column → text, empty meaning "not given"), named ``where``."""
 
@@ -198,6 +250,8 @@ def record_from_row(where: str, row: Mapping[str, str]) -> ClaimRecord:
         value = row.get(column)
         return value if value else None
 
+    if any(column.endswith("_fen") for column in row):  # integer fen columns, as yuan
+        row = {column.removesuffix("_fen"): value for column, value in row.items()}
     patient = {"id": get("patient_id")}
     for column in PATIENT_COLUMNS[1:]:
         if get(column) is not None:

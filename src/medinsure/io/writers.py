@@ -21,7 +21,16 @@ from medinsure.io.national import NATIONAL_FIELDS, national_record, setlinfo
 from medinsure.money import fmt
 from medinsure.settlement.result import Settlement
 
-__all__ = ["FORMATS", "load_schema", "settlement_record", "table_notices", "write_settlements"]
+__all__ = [
+    "FORMATS",
+    "TABLE_AMOUNTS",
+    "load_schema",
+    "settlement_record",
+    "table_header",
+    "table_notices",
+    "table_row",
+    "write_settlements",
+]
 
 FORMATS = ("table", "json", "csv")
 
@@ -39,6 +48,8 @@ def settlement_record(settlement: Settlement, *, national: bool = False) -> dict
 
 
 _TABLE = ("claim_id", "patient", "year", "total", "deductible", "basic_pool", "critical_illness", "burden_subsidy", "large_amount", "medical_assistance", "fund_total", "patient_total")  # fmt: skip
+#: The amounts of the ``table`` format after the claim's total, in order.
+TABLE_AMOUNTS = _TABLE[4:]
 _TABLE_HEADER = ("claim", "patient", "year", "total", "deductible", "basic pool", "critical ill.", "burden sub.", "large amount", "assistance", "funds", "patient")  # fmt: skip
 _WIDTHS = (10, 20, 4, 13, 10, 12, 13, 12, 12, 10, 13, 12)
 
@@ -58,7 +69,13 @@ def table_notices(settlement: Settlement) -> list[str]:
     return out
 
 
-def _table_row(cells: Iterable[str]) -> str:
+def table_header() -> str:
+    """The header line of the ``table`` format."""
+    return table_row(_TABLE_HEADER)
+
+
+def table_row(cells: Iterable[str]) -> str:
+    """One line of the ``table`` format: claim, person, year, total and the amounts, aligned."""
     parts = []
     for i, (cell, width) in enumerate(zip(cells, _WIDTHS, strict=True)):
         parts.append(f"{cell:<{width}}" if i < 2 else f"{cell:>{width}}")
@@ -114,8 +131,8 @@ def write_settlements(
             cells = [settlement.claim.id, person, str(settlement.claim.year), fmt(settlement.claim.total)]
             cells += [fmt(settlement[name]) for name in _TABLE[4:]]
             if count == 0:
-                out.write(_table_row(_TABLE_HEADER) + "\n")
-            out.write(_table_row(cells) + "\n")
+                out.write(table_header() + "\n")
+            out.write(table_row(cells) + "\n")
             for notice in table_notices(settlement):
                 out.write(f"    {notice}\n")
             if national:

@@ -82,14 +82,16 @@ class RulePackPlugin:
 
 def locate_rule_pack(ep: metadata.EntryPoint) -> Path:
     """The file an entry point of group ``medinsure.rulepacks`` names, found without importing."""
-    dist = ep.dist.name if ep.dist else "?"
-    where = f"rule pack {ep.name!r} (distribution {dist}, {ep.value!r})"
+
+    def where() -> str:  # for an error only: naming the distribution reads its metadata
+        return f"rule pack {ep.name!r} (distribution {_dist_name(ep)}, {ep.value!r})"
+
     module, _, attr = (part.strip() for part in ep.value.partition(":"))
     if not module or not attr:
-        raise PluginError(f"{where}: expected 'package:path/inside/the/package.yaml'")
+        raise PluginError(f"{where()}: expected 'package:path/inside/the/package.yaml'")
     relative = PurePosixPath(attr)
     if relative.is_absolute() or ".." in relative.parts or relative.suffix.lower() not in _SUFFIXES:
-        raise PluginError(f"{where}: the file must be a .yaml, .yml or .json path inside the package")
+        raise PluginError(f"{where()}: the file must be a .yaml, .yml or .json path inside the package")
     parts = module.split(".")
     # an installed wheel records its files
     if ep.dist is not None:
@@ -106,7 +108,7 @@ def locate_rule_pack(ep: metadata.EntryPoint) -> Path:
         candidate = Path(folder).joinpath(*parts[1:], *relative.parts)
         if candidate.is_file():
             return candidate
-    raise PluginError(f"{where}: file {relative} not found in package {module!r}")
+    raise PluginError(f"{where()}: file {relative} not found in package {module!r}")
 
 
 def environment_rule_packs(value: str | None = None) -> list[Path]:
@@ -158,22 +160,53 @@ def installed_plugins(allowed: Collection[str] | None = None, blocked: Collectio
 
 
 def _everything() -> Iterator[Found]:
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        dist = ep.dist.name if ep.dist else "?"
-        yield Found(
-            ep.name, f"distribution {dist}", ep.dist.version if ep.dist else None, _loader(ep, f"distribution {dist}")
-        )
-    for ep in sorted(metadata.entry_points(group=RULE_PACK_GROUP), key=lambda e: e.name):
+    everything = metadata.entry_points()  # one scan of the installed distributions for both groups
+    for ep in sorted(everything.select(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = _dist_name(ep)
+        yield Found(ep.name, f"distribution {dist}", _version(ep), _loader(ep, f"distribution {dist}"))
+    for ep in sorted(everything.select(group=RULE_PACK_GROUP), key=lambda e: e.name):
         # an entry point may come from the importlib_metadata backport, not the standard library's
         # class, when another package installed its finder: tell them apart from paths instead
         yield Found(
             ep.name,
             f"rule pack {ep.value}",
-            ep.dist.version if ep.dist else None,
+            _version(ep),
             lambda ep=ep: RulePackPlugin(locate_rule_pack(ep), ep.name),
         )
     for path in environment_rule_packs():
         yield Found(path.stem, f"rule pack {path}", None, lambda path=path: RulePackPlugin(path, path.stem))
+
+
+def _headers(ep: metadata.EntryPoint) -> dict[str, str]:
+    """The ``Name`` and ``Version`` of an entry point's distribution, read from the header lines of
+    its metadata (without parsing the whole file as e-mail headers, which is most of the time
+    finding the plugins costs: the file holds the whole README)."""
+    dist = ep.dist
+    if dist is None:
+        return {}
+    found: dict[str, str] = {}
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    for line in text.splitlines():
+        if not line.strip():  # the end of the headers
+            break
+        key, _, value = line.partition(":")
+        if key in ("Name", "Version") and key not in found:
+            found[key] = value.strip()
+    return found
+
+
+def _version(ep: metadata.EntryPoint) -> str | None:
+    """The version of an entry point's distribution."""
+    if ep.dist is None:
+        return None
+    return _headers(ep).get("Version") or ep.dist.version
+
+
+def _dist_name(ep: metadata.EntryPoint) -> str:
+    """The name of an entry point's distribution ("?" when unknown)."""
+    if ep.dist is None:
+        return "?"
+    return _headers(ep).get("Name") or ep.dist.name
 
 
 def _loader(ep: metadata.EntryPoint, dist: str) -> Any:

@@ -2,9 +2,11 @@
 
 :func:`settle_frame` takes a :class:`pandas.DataFrame` with the flat CSV columns of the command
 line (see :mod:`medinsure.io.records`), rows in settlement order per person, and returns one row
-per claim: ``claim_id`` and one ``int64`` column of **fen** per settlement component. Integer
-fen keep the amounts exact, make the arithmetic vectorisable and cost 8 bytes per amount;
-:func:`to_decimal` turns the result into ``Decimal`` yuan when a caller wants them.
+per claim: ``claim_id`` and one ``int64`` column of **fen** per settlement component, named
+with the suffix ``_fen`` (``fund_total_fen``: the research API's one unit convention, in and
+out). Integer fen keep the amounts exact, make the arithmetic vectorisable and cost 8 bytes
+per amount; :func:`to_decimal` turns the result into ``Decimal`` yuan when a caller wants them,
+:func:`yuan` into text to read.
 
 How it works, and why the result equals the scalar engine's:
 
@@ -48,15 +50,15 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from medinsure.errors import InputError, InvalidInput, MedinsureError
+from medinsure.errors import InputError, InvalidInput, MedinsureError, RowInputError
 from medinsure.io.records import BASIC_COLUMNS, CSV_COLUMNS, REQUIRED_COLUMNS, record_from_row, settle_records
 from medinsure.model import WHITESPACE, Claim, Patient, whole_years
-from medinsure.money import amount, to_fen
+from medinsure.money import amount, fmt, from_fen, to_fen
 from medinsure.rules.names import BASES, COMPONENTS, FUNDS
 from medinsure.rules.reforms import apply_reform
 from medinsure.settlement import formulas
 from medinsure.settlement.engine import Engine
-from medinsure.settlement.plan import Plan
+from medinsure.settlement.plan import Plan, rules_used
 from medinsure.settlement.years import PersonYears
 
 if TYPE_CHECKING:
@@ -64,18 +66,32 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AMOUNT_COLUMNS",
+    "BATCH_COLUMNS",
+    "FEN_COLUMNS",
     "OUTPUT_COLUMNS",
     "prepare",
     "settle_frame",
     "settle_frame_scalar",
     "to_decimal",
+    "yuan",
     "yuan_to_fen",
 ]
 
 #: Input columns holding amounts in yuan (``str``, ``Decimal`` or ``int``; never ``float``).
 AMOUNT_COLUMNS = ("total", "in_scope", "class_b_self_pay", *BASIC_COLUMNS)
-#: Output columns: the claim id and one int64 column of fen per component.
-OUTPUT_COLUMNS = ("claim_id", *COMPONENTS)
+#: The columns the batch path reads. The other columns of a flat file (the platform's ids, a
+#: personal account, interim settlements, fee-line totals, the patient's name and codes for the
+#: sheets) are read by the scalar engine only: a frame with a value in one of them is refused,
+#: naming it, rather than settled as if it were empty.
+BATCH_COLUMNS = (
+    "jurisdiction", "patient_id", "scheme", "status", "birth_date", "categories", "conditions", "service_years",
+    "claim_id", "kind", "admitted", "discharged", "hospital_level", "referral", "location", "filed", "designated",
+    "total", "in_scope", "class_b_self_pay", "tags", *BASIC_COLUMNS,
+)  # fmt: skip
+#: The output column of each component: int64 fen, named with the suffix ``_fen``.
+FEN_COLUMNS = {name: f"{name}_fen" for name in COMPONENTS}
+#: Output columns: the claim id and one int64 column of fen per component (``fund_total_fen``...).
+OUTPUT_COLUMNS = ("claim_id", *FEN_COLUMNS.values())
 
 _MAX_FEN = 10**11  # 10⁹ yuan: every product of an amount and a scaled rate stays within int64
 _MAX_DECIMALS = 6
@@ -89,45 +105,108 @@ _KEY_COLUMNS = (
 # -- amounts -----------------------------------------------------------------------------------
 
 
-def yuan_to_fen(values: Any, field: str = "amount") -> np.ndarray:
+#: How to read a claim file with pandas so that amounts stay exact, for the hints of errors.
+READ_HINT = (
+    "read the file with pd.read_csv(path, dtype=str, keep_default_na=False)"
+    " or medinsure.research.read_frame(path), or give {name}_fen as integer fen"
+)
+
+
+def _float_message(field: str, value: Any) -> str:
+    name = field.rpartition(".")[2]
+    value = float(value)
+    why = "an empty cell read as NaN" if value != value else "a number read as a float"
+    return f"{field}={value!r}: {why}; floats are not accepted (inexact): {READ_HINT.format(name=name)}"
+
+
+def yuan_to_fen(values: Any, field: str = "amount", where: Callable[[int], str] | None = None) -> np.ndarray:
     """Exact fen (int64) from yuan given as text, ``Decimal`` or whole ``int``; floats are refused.
 
-    Missing cells (``None``, ``NaN``, empty text) become ``-1``; any other value that is not a
-    non-negative amount with at most two decimals raises :class:`InvalidInput` naming it.
+    Missing cells (``None``, ``NaN`` in a column of text, empty text) become ``-1``; any other
+    value that is not a non-negative amount with at most two decimals raises
+    :class:`InvalidInput` naming it (a :class:`RowInputError` naming ``where(row)`` too, when
+    given; the row is a position). Text is parsed with Arrow compute, without a Python call per value.
     """
     series = pd.Series(values, copy=False)
     if not len(series):
         return np.zeros(0, dtype=np.int64)
+
+    def refuse(row: int, value: Any, reason: str) -> Exception:
+        return RowInputError(where(row), field, value, reason) if where else InvalidInput(field, value, reason)
+
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_float_dtype(series):
-        raise InvalidInput(field, series.iloc[0] if len(series) else None, "floats are not accepted (inexact)")
+        nan = series.isna().to_numpy()
+        fraction = np.zeros(len(series), dtype=bool) if nan.all() else series.fillna(0).to_numpy() % 1 != 0
+        # the cell that made the column a float column: an empty one, a fraction, or else the first
+        row = int(np.flatnonzero(nan)[0]) if nan.any() else int(np.argmax(fraction))
+        value = series.iloc[row]
+        raise refuse(row, float(value), _float_message(field, value).partition(": ")[2])
     if pd.api.types.is_integer_dtype(series) and not series.isna().any():
         arr = series.to_numpy(dtype=np.int64)
         if (arr < 0).any():
-            raise InvalidInput(field, int(arr[arr < 0][0]), "must not be negative")
+            row = int(np.flatnonzero(arr < 0)[0])
+            raise refuse(row, int(arr[row]), "must not be negative")
         return arr * 100
-    text = series.astype("string").str.strip().fillna("")
-    empty = (text == "").to_numpy()
-    ok = text.str.fullmatch(r"\d+(\.\d{1,2})?").fillna(False).to_numpy(dtype=bool) | empty
-    plain = text.where(ok, "0")
-    parts = plain.str.partition(".")
-    whole = pd.to_numeric(parts[0].where(parts[0] != "", "0")).to_numpy(dtype=np.int64)
-    cents = pd.to_numeric(parts[2].str.ljust(2, "0").where(parts[2] != "", "0")).to_numpy(dtype=np.int64)
-    fen = whole * 100 + cents
-    for i in np.flatnonzero(~ok):  # other spellings (Decimal exponents, signs): the scalar rules decide
+    fen, bad = _text_fen(series)
+    for i in np.flatnonzero(bad):  # other spellings (Decimal exponents, signs): the scalar rules decide
         value = series.iloc[i]
         if isinstance(value, float):
-            raise InvalidInput(field, value, "floats are not accepted (inexact)")
-        fen[i] = int(amount(value, field) * 100)
-    fen[empty] = -1
+            raise refuse(int(i), value, _float_message(field, value).partition(": ")[2])
+        try:
+            fen[i] = int(amount(value, field) * 100)
+        except InvalidInput as exc:
+            raise refuse(int(i), value, exc.reason) from None
     return fen
 
 
-def amount_fen(df: pd.DataFrame, name: str, fail: Callable[[int, str], Exception] | None = None) -> np.ndarray | None:
+_WHOLE_DIGITS = 16  # at most 10**16 yuan as text on the fast path: every fen fits int64
+
+
+def _text_fen(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Fen of text amounts by Arrow compute (-1 where empty or missing), and the rows it could not read.
+
+    Plain amounts (digits, one dot, at most two decimals) are read by Arrow's kernels without a
+    regular expression: the dot found and removed, the digits checked and cast to integers,
+    scaled by the decimals given. Any other spelling is left to the scalar rules.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(series.array, pd.arrays.ArrowStringArray):
+        arrow: Any = series.array.__arrow_array__()
+    else:
+        try:
+            arrow = pa.array(series.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # Decimal, int and text mixed: as text
+            arrow = pa.array(
+                [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in series],
+                type=pa.large_string(),
+            )
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    padded = _maybe_padded(arrow)
+    text = pc.utf8_trim(arrow, characters=WHITESPACE) if padded is None or padded.any() else arrow
+    length = np.asarray(pc.fill_null(pc.binary_length(text), 0), dtype=np.int64)
+    empty = length == 0
+    # plain amounts, "123" or "123.4" or "123.45": one dot at most, and digits around it
+    dot = np.asarray(pc.fill_null(pc.find_substring(text, "."), -1), dtype=np.int64)  # -1: none
+    digits = pc.replace_substring(text, ".", "", max_replacements=1)
+    only_digits = np.asarray(pc.fill_null(pc.ascii_is_decimal(digits), False), dtype=bool)
+    decimals = np.where(dot < 0, 0, length - dot - 1)
+    whole = np.where(dot < 0, length, dot)
+    plain = only_digits & (whole >= 1) & (whole <= _WHOLE_DIGITS) & ((dot < 0) | (decimals >= 1)) & (decimals <= 2)
+    readable = digits if plain.all() else pc.if_else(pa.array(plain), digits, "0")
+    fen = np.asarray(pc.cast(readable, pa.int64()), dtype=np.int64).copy()
+    fen *= np.where(decimals == 0, 100, np.where(decimals == 1, 10, 1))
+    fen[empty] = -1
+    return fen, ~(plain | empty)
+
+
+def amount_fen(df: pd.DataFrame, name: str, where: Callable[[int], str] | None = None) -> np.ndarray | None:
     """Fen of amount ``name`` of each row (-1 where a cell is empty); None when ``df`` lacks it.
 
     Read from ``{name}_fen`` (integer fen, the batch path's native form) when there is one,
-    else from the yuan column ``name``. ``fail(row, message)`` makes the error for a negative
-    amount in fen.
+    else from the yuan column ``name``. ``where(row)`` names a row in errors.
     """
     if f"{name}_fen" in df.columns:
         values = df[f"{name}_fen"]
@@ -138,10 +217,10 @@ def amount_fen(df: pd.DataFrame, name: str, fail: Callable[[int, str], Exception
         if (arr < 0).any():
             row = int(np.flatnonzero(arr < 0)[0])
             message = f"claim.{name}: must not be negative"
-            raise fail(row, message) if fail else InputError(f"row {row}", message)
+            raise InputError(where(row) if where else f"row {row}", message)
         return np.where(missing, -1, arr) if missing.any() else arr
     if name in df.columns:
-        return yuan_to_fen(df[name], f"claim.{name}")
+        return yuan_to_fen(df[name], f"claim.{name}", where)
     return None
 
 
@@ -180,13 +259,43 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index, copy=False)
 
 
-def to_decimal(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of a result with every component column as ``Decimal`` yuan (two decimals)."""
-    out = frame.copy()
-    for name in COMPONENTS:
-        if name in out.columns:
-            out[name] = [Decimal(int(v)).scaleb(-2) for v in out[name].to_numpy()]
+def _fen_columns(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c in frame.columns if str(c).endswith("_fen") and pd.api.types.is_integer_dtype(frame[c])]
+
+
+def _yuan_column(frame: pd.DataFrame, column: str, convert: Callable[[Decimal], Any]) -> list[Any]:
+    values = frame[column]
+    missing = values.isna().to_numpy()
+    fen = values.to_numpy(dtype=np.int64, na_value=0)
+    return [None if gone else convert(from_fen(v)) for v, gone in zip(fen.tolist(), missing.tolist(), strict=True)]
+
+
+def _without_fen(frame: pd.DataFrame, convert: Callable[[Decimal], Any]) -> pd.DataFrame:
+    columns: dict[str, Any] = {}
+    fen = set(_fen_columns(frame))
+    for column in frame.columns:
+        name = str(column)
+        if name in fen:
+            columns[name.removesuffix("_fen")] = _yuan_column(frame, name, convert)
+        else:
+            columns[name] = frame[column]
+    out = pd.DataFrame(columns, index=frame.index)
+    out.attrs = dict(frame.attrs)
     return out
+
+
+def to_decimal(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every integer ``X_fen`` column as ``X``: exact ``Decimal`` yuan.
+
+    The one unit convention of the research API: a column named ``X_fen`` holds int64 fen, a
+    column named ``X`` holds yuan (``Decimal`` or text). Missing cells become ``None``.
+    """
+    return _without_fen(frame, lambda value: value)
+
+
+def yuan(frame: pd.DataFrame) -> pd.DataFrame:
+    """A view of ``frame`` for reading: every integer ``X_fen`` column as ``X``, yuan text ``12,345.60``."""
+    return _without_fen(frame, fmt)
 
 
 def _rate(rate: Decimal) -> tuple[int, int] | None:
@@ -211,6 +320,7 @@ class _Group:
     cap_rates: tuple[tuple[int, int] | None, ...]  # per combined cap
     exotic: bool  # a rate with more than six decimals, or an eligibility check in Python
     given_cap: int | None = None  # fen: the annual cap a basic settlement given elsewhere counts toward
+    carried: tuple[str, ...] = ()  # the rule versions it uses past their sources' dates (and those dates)
 
     @classmethod
     def of(cls, plan: Plan) -> _Group:
@@ -244,6 +354,11 @@ class _Group:
             cap_rates=tuple(cap_rates),
             exotic=exotic,
             given_cap=None if plan.given is None or plan.given.cap is None else to_fen(plan.given.cap.value),
+            carried=tuple(
+                f"{found.version_id} (its source speaks to {found.version.end})"
+                for found in rules_used(plan)
+                if found.carried_forward
+            ),
         )
 
     @property
@@ -262,37 +377,67 @@ def _cut_points(rules_list: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 # -- the frame -------------------------------------------------------------------------------
 
 
+_NO_DAY = np.iinfo(np.int64).min
+
+
 def _days(values: pd.Series, field: str) -> np.ndarray:
-    """Days since 1970 of a date column (text YYYY-MM-DD or datetime); missing is INT64 min."""
+    """Days since 1970 of a date column (text YYYY-MM-DD or datetime); missing is INT64 min.
+
+    Text is read per distinct value (a column of dates holds few): each is parsed once and the
+    days are gathered back, so a million rows cost one hashing pass, not a million parses.
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        text = values.astype("string").str.strip()
-        text = text.where(text != "", None)
-        try:
-            parsed = pd.to_datetime(text, format="%Y-%m-%d")
-        except (ValueError, TypeError):
-            bad = text[pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").isna() & text.notna()]
-            raise InvalidInput(field, bad.iloc[0] if len(bad) else None, "expected a date written YYYY-MM-DD") from None
+        arr = values.to_numpy(dtype="datetime64[D]")
+        out = arr.astype(np.int64)
+        out[np.isnat(arr)] = _NO_DAY
+        return out
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype="string").str.strip()
+    text = text.where(text != "", None)
+    try:
+        parsed = pd.to_datetime(text, format="%Y-%m-%d")
+    except (ValueError, TypeError):
+        bad = text[pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").isna() & text.notna()]
+        raise InvalidInput(field, bad.iloc[0] if len(bad) else None, "expected a date written YYYY-MM-DD") from None
     arr = parsed.to_numpy(dtype="datetime64[D]")
-    out = arr.astype(np.int64)
-    out[np.isnat(arr)] = np.iinfo(np.int64).min
-    return out
+    distinct = arr.astype(np.int64)
+    distinct[np.isnat(arr)] = _NO_DAY
+    return np.append(distinct, _NO_DAY)[codes]  # code -1 (missing): the last
+
+
+def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Year and month-day (``month × 32 + day``) of days since 1970, in integer arithmetic.
+
+    The proleptic Gregorian calendar as ``datetime.date`` counts it (the days-to-civil
+    algorithm of H. Hinnant's date library), without datetime64 unit casts.
+    """
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1_460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    return year, month * 32 + day
+
+
+def _civil_lookup(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_civil` of many days: of each day in their range once, then gathered per row."""
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo >= min(len(days), 1 << 21):  # a range wider than the rows: directly
+        return _civil(days)
+    year, month_day = _civil(np.arange(lo, hi + 1, dtype=np.int64))
+    index = days - lo
+    return year[index], month_day[index]
 
 
 def _age(birth: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Age in whole years on ``day`` of persons born on ``birth`` (both days since 1970)."""
-
-    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = x.astype("datetime64[D]")
-        year = x.astype("datetime64[Y]")
-        month = x.astype("datetime64[M]")
-        month_day = (month - year.astype("datetime64[M]")).astype(np.int64) * 32 + (
-            x - month.astype("datetime64[D]")
-        ).astype(np.int64)
-        return year.astype(np.int64), month_day
-
-    return whole_years(*parts(birth), *parts(day))
+    if not len(birth):
+        return np.zeros(0, dtype=np.int64)
+    return whole_years(*_civil_lookup(birth), *_civil_lookup(day))
 
 
 def _year(day: int) -> int:
@@ -306,24 +451,32 @@ WHITESPACE_LAST = np.zeros(256, dtype=bool)
 WHITESPACE_LAST[[c.encode()[-1] for c in WHITESPACE]] = True
 
 
+def _text_buffers(chunk: Any) -> tuple[np.ndarray, Any] | None:
+    """The offsets (one more than the rows) and the data buffer of an Arrow (large) string array."""
+    import pyarrow as pa
+
+    if pa.types.is_large_string(chunk.type):
+        width: Any = np.int64
+    elif pa.types.is_string(chunk.type):
+        width = np.int32
+    else:
+        return None
+    _validity, offsets, data = chunk.buffers()
+    return np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1], data
+
+
 def _maybe_padded(arrow: Any, trailing: bool = True) -> np.ndarray | None:
     """Rows of an Arrow string array that are empty or may start (or end) with whitespace.
 
     Read from the array's buffers: only those rows can change when stripped (every other row
     certainly cannot). None for an Arrow type other than (large) string.
     """
-    import pyarrow as pa
-
     parts = [np.zeros(0, dtype=bool)]
     for chunk in getattr(arrow, "chunks", [arrow]):
-        if pa.types.is_large_string(chunk.type):
-            width: Any = np.int64
-        elif pa.types.is_string(chunk.type):
-            width = np.int32
-        else:
+        found = _text_buffers(chunk)
+        if found is None:
             return None
-        _validity, offsets, data = chunk.buffers()
-        bounds = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        bounds, data = found
         starts, ends = bounds[:-1], bounds[1:]
         maybe = ends == starts  # empty
         if data is not None and data.size:
@@ -397,6 +550,63 @@ def _increasing(values: Any) -> bool:
     return bool(rising.all())
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
+    """Codes in order of first appearance for Arrow text ids all of one byte length, none blank
+    or padded (national and hospital ids usually are); None when the column is not so.
+
+    Each id's bytes are read as 64-bit words and mixed into one number, the numbers are
+    numbered by a hash table of integers, and every id is then compared, word by word, with the
+    first id of its number: two different ids that met in one number (a collision) send the
+    column down the general path, so the codes are exact.
+    """
+    import pyarrow as pa
+
+    if not isinstance(values.array, pd.arrays.ArrowStringArray) or values.hasnans:
+        return None
+    arrow: Any = values.array.__arrow_array__()
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    found = _text_buffers(arrow)
+    if found is None:
+        return None
+    bounds, data = found
+    n = len(arrow)
+    w = int(bounds[1] - bounds[0]) if n else 0
+    if not n or not 0 < w <= 64 or int(bounds[-1] - bounds[0]) != n * w:
+        return None
+    if not (np.diff(bounds) == w).all():
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[0] + n * w].reshape(n, w)
+    if WHITESPACE_FIRST[raw[:, 0]].any() or WHITESPACE_LAST[raw[:, -1]].any():
+        return None  # some id may be padded: the general path strips it
+    words = -(-w // 8)
+    if w % 8:
+        padded = np.zeros((n, words * 8), dtype=np.uint8)
+        padded[:, :w] = raw
+    else:
+        padded = np.ascontiguousarray(raw)
+    view = padded.view(np.uint64)
+    # runs of one id (a person's claims in a row): only the first of each run is hashed
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.any(view[1:] != view[:-1], axis=1, out=starts[1:])
+    runs = int(np.count_nonzero(starts))
+    heads = view if runs == n else view[starts]
+    mixed = heads[:, 0].copy()
+    for j in range(1, words):
+        mixed *= _MIX
+        mixed ^= heads[:, j]
+    codes = pd.factorize(mixed)[0].astype(np.int64)
+    # a code's first row is where it exceeds every code before it (codes number first appearances)
+    first = np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]])
+    if not (heads == heads[first[codes]]).all():
+        return None
+    return codes if runs == n else codes[_numbers(starts)]
+
+
 def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
     """One int64 code per person, ids compared as stripped text; or the first row without an id.
 
@@ -407,6 +617,9 @@ def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
     missing = values.isna().to_numpy()
     if missing.any():
         return np.zeros(0, dtype=np.int64), int(np.flatnonzero(missing)[0])
+    fixed = _fixed_width_codes(values)
+    if fixed is not None:
+        return fixed, None
     categorical = isinstance(values.dtype, pd.CategoricalDtype)
     if categorical:
         merged, blank = _canonical(values.cat.categories)
@@ -456,15 +669,41 @@ def _jurisdictions(values: pd.Series) -> tuple[np.ndarray, list[str]]:
         renumber = np.full(len(categories) + 1, -1, dtype=np.int64)
         renumber[used] = np.arange(len(used))
         return renumber[codes], [categories[u] for u in used]
+    if _constant(values):
+        return np.zeros(len(values), dtype=np.int8), [str(values.iloc[0]).strip()]
     codes, uniques = pd.factorize(values)
     return codes.astype(np.int64), [str(c).strip() for c in uniques]
 
 
 def _codes(values: pd.Series) -> np.ndarray:
-    """Small integer codes of a key column (missing is -1), equal values equal codes."""
+    """Small integer codes of a key column (missing is -1), equal values equal codes.
+
+    A column of one value throughout (a frame of one jurisdiction or claim kind) is found with
+    one comparison per row, without hashing.
+    """
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy()
+    if _constant(values):
+        return np.zeros(len(values), dtype=np.int8)
     return pd.factorize(values)[0]
+
+
+def _constant(values: pd.Series) -> bool:
+    """Whether every row holds the same value, none missing."""
+    if not len(values):
+        return True
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        import pyarrow.compute as pc
+
+        arrow = values.array.__arrow_array__()
+        first = arrow[0]
+        return bool(first.is_valid and pc.all(pc.fill_null(pc.equal(arrow, first), False)).as_py())
+    array = values.to_numpy()
+    if array.dtype == object and isinstance(array[0], str):
+        return bool((array == array[0]).all())
+    if array.dtype.kind in "iub":
+        return bool((array == array[0]).all())
+    return False
 
 
 def _groups(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -501,6 +740,24 @@ def _groups(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     first = np.full(count, n, dtype=np.int64)
     np.minimum.at(first, group, np.arange(n))
     return first, group
+
+
+def _stable_order(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stable sorting order of non-negative ``key`` and the sorted keys.
+
+    Each key is made unique by its position (``key × n + position``) and the numbers sorted
+    with numpy's (fast, unstable) sort: equal keys keep their input order, as a stable argsort
+    gives them, several times faster. Keys too large for that take the stable argsort.
+    """
+    n = len(key)
+    if int(key.max()) < (2**62) // max(n, 1):
+        unique = key * n
+        unique += np.arange(n, dtype=np.int64)
+        unique.sort()
+        order, key_sorted = np.divmod(unique, n)[::-1]
+        return order, key_sorted
+    order = np.argsort(key, kind="stable")
+    return order, key[order]
 
 
 def _group_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -543,10 +800,11 @@ def settle_frame(
     Returns a frame with the index of ``df``, a ``claim_id`` column and one int64 column of
     fen per component (:data:`~medinsure.settlement.result.COMPONENTS`). ``result.attrs["medinsure"]``
     holds the provenance: per jurisdiction the plugin, its version and the overridden tables,
-    and the number of rows settled by the scalar fallback.
+    the number of rows settled by the scalar fallback, and ``carried_forward``: the rule
+    versions some row uses past the last date their sources speak for (with that date).
     """
     if engine is None:
-        engine = Engine.from_installed()
+        engine = Engine.shared()
     if overrides is not None:
         engine, reform = apply_reform(engine, overrides)
         result = _Batch(engine, df, jurisdiction).run()
@@ -564,20 +822,19 @@ def settle_frame_scalar(
     ``medinsure settle`` does for a CSV file, and far slower.
     """
     if engine is None:
-        engine = Engine.from_installed()
+        engine = Engine.shared()
     columns = list(df.columns)
     records = (
         record_from_row(f"row {i}", {c: _text(v) for c, v in zip(columns, values, strict=True)})
         for i, values in enumerate(df.itertuples(index=False, name=None))
     )
-    out: dict[str, list[Any]] = {name: [] for name in OUTPUT_COLUMNS}
+    out: dict[str, list[Any]] = {name: [] for name in COMPONENTS}
     for s in settle_records(engine, records, jurisdiction=jurisdiction):
-        out["claim_id"].append(s.claim.id)
         for name in COMPONENTS:
             out[name].append(to_fen(s.components[name]))
     result = pd.DataFrame({"claim_id": df["claim_id"].to_numpy()}, index=df.index)
     for name in COMPONENTS:
-        result[name] = np.asarray(out[name], dtype=np.int64)
+        result[FEN_COLUMNS[name]] = np.asarray(out[name], dtype=np.int64)
     return result
 
 
@@ -596,20 +853,34 @@ class _Batch:
         for column in REQUIRED_COLUMNS:
             if column not in self.df.columns:
                 raise InputError("frame", f"missing column {column!r}")
+        for column in self.df.columns:
+            if column in BATCH_COLUMNS or column.removesuffix("_fen") in AMOUNT_COLUMNS:
+                continue
+            values = self.df[column]
+            given = ~(values.isna().to_numpy() | _blank(values))
+            if given.any():
+                raise InputError(
+                    self._where(int(np.flatnonzero(given)[0])),
+                    f"column {column!r} is read by the scalar engine only: settle these claims with"
+                    " settle_frame_scalar (or medinsure settle ... --format json), or leave the column out",
+                )
         if self.jurisdiction is None and "jurisdiction" not in self.df.columns:
             raise InputError("frame", "no jurisdiction: give a jurisdiction column or jurisdiction=")
 
     def _amount(self, name: str) -> np.ndarray | None:
-        return amount_fen(self.df, name, self._fail)
+        return amount_fen(self.df, name, self._where)
+
+    def _where(self, row: int) -> str:
+        return f"row {row} (claim {self.df['claim_id'].iloc[row]!r})"
 
     def _fail(self, row: int, message: str) -> InputError:
-        return InputError(f"row {row} (claim {self.df['claim_id'].iloc[row]!r})", message)
+        return InputError(self._where(row), message)
 
     def run(self) -> pd.DataFrame:
         self._check_columns()
         df = self.df
         n = len(df)
-        info: dict[str, Any] = {"rows": n, "fallback_rows": 0, "jurisdictions": {}}
+        info: dict[str, Any] = {"rows": n, "fallback_rows": 0, "jurisdictions": {}, "carried_forward": []}
         if n == 0:
             return self._result({name: np.zeros(0, dtype=np.int64) for name in COMPONENTS}, info)
         amounts = {name: self._amount(name) for name in AMOUNT_COLUMNS}
@@ -647,7 +918,11 @@ class _Batch:
         ded_in = np.zeros(n, dtype=np.int64) if ded_in is None else np.maximum(ded_in, 0)
         for name, arr in (("total", total), ("in_scope", in_scope)):
             if (arr < 0).any():
-                raise self._fail(int(np.flatnonzero(arr < 0)[0]), f"claim.{name}: required")
+                hint = {
+                    "total": "give total (yuan) or total_fen; without it, total is in_scope",
+                    "in_scope": "give in_scope (yuan) or in_scope_fen, or basic_pool and basic_in_scope_self_pay",
+                }[name]
+                raise self._fail(int(np.flatnonzero(arr < 0)[0]), f"claim.{name}: required: an empty cell; {hint}")
         problems = [(in_scope > total, "claim.in_scope: above claim.total")]
         if amounts["class_b_self_pay"] is not None:
             class_b = np.maximum(column["class_b_self_pay"], 0)
@@ -680,8 +955,7 @@ class _Batch:
             order = None
             key_sorted = py_key
         else:
-            order = np.argsort(py_key, kind="stable")
-            key_sorted = py_key[order]
+            order, key_sorted = _stable_order(py_key)
         is_start = np.empty(n, dtype=bool)
         is_start[0] = True
         np.not_equal(key_sorted[1:], key_sorted[:-1], out=is_start[1:])
@@ -730,22 +1004,29 @@ class _Batch:
                 plans[g] = _Group.of(self.engine.plan(patient, claim, jurisdiction=code))
             except MedinsureError as exc:
                 raise self._fail(i, str(exc)) from None
+        info["carried_forward"] = sorted({text for p in plans for text in p.carried})
 
         # settle, per jurisdiction, on the person-year order
-        juris_s = perm(juris_codes)
         group_s = perm(group_of)
-        in_scope_s, total_s = perm(in_scope), perm(total)
-        fallback = _group_any(total_s > _MAX_FEN, starts, gid)
+        in_scope_s = perm(in_scope)
+        fallback = np.zeros(n, dtype=bool)
+        big = total > _MAX_FEN
+        if big.any():
+            fallback |= _group_any(perm(big), starts, gid)
         if len(codes) > 1:  # a person-year in two jurisdictions: the scalar engine
+            juris_s = perm(juris_codes)
             fallback |= _group_any(np.r_[False, juris_s[1:] != juris_s[:-1]] & ~is_start, starts, gid)
         del amounts, column, key_parts, person_codes, py_key, days
-        out: dict[str, np.ndarray] = {}
-        pool_s, ded_s = perm(pool_in), perm(ded_in)
+        sorted_out: dict[str, np.ndarray] = {}
+        if any_given:
+            pool_s, ded_s = perm(pool_in), perm(ded_in)
+        else:
+            pool_s = ded_s = np.zeros(n, dtype=np.int64)
         for j, code in enumerate(codes):
             if len(codes) == 1:  # every row: no subsets to take
-                ctx = _Juris(rules_list[j], plans, group_s, in_scope_s, total_s, pool_s, ded_s, starts, gid)
+                ctx = _Juris(rules_list[j], plans, group_s, in_scope_s, pool_s, ded_s, starts, gid)
                 ctx.strict = self.engine.strict is not None
-                out, bad = ctx.settle()
+                sorted_out, bad = ctx.settle()
                 fallback |= bad
             else:
                 rows = np.flatnonzero(juris_s == j)
@@ -757,7 +1038,6 @@ class _Batch:
                     plans=plans,
                     group=group_s[rows],
                     in_scope=in_scope_s[rows],
-                    total=total_s[rows],
                     pool_given=pool_s[rows],
                     ded_given=ded_s[rows],
                     starts=sub_starts,
@@ -765,8 +1045,8 @@ class _Batch:
                     strict=self.engine.strict is not None,
                 )
                 values, bad = ctx.settle()
-                for name in COMPONENTS:
-                    out.setdefault(name, np.zeros(n, dtype=np.int64))[rows] = values[name]
+                for name, paid in values.items():
+                    sorted_out.setdefault(name, np.zeros(n, dtype=np.int64))[rows] = paid
                 fallback[rows] |= bad
                 del values
             rules = rules_list[j]
@@ -775,22 +1055,43 @@ class _Batch:
                 "plugin_version": rules.plugin_version,
                 "overrides": list(rules.overrides),
             }
+        # back to the input order: only what the person-year order computed (a given pool and
+        # deductible are the input's own), then the rest, claim by claim, in the input order
+        out: dict[str, np.ndarray] = {}
+        inverse: np.ndarray | None = None
+        for name, arranged in sorted_out.items():
+            if arranged is pool_s and any_given:
+                out[name] = pool_in
+            elif arranged is ded_s and any_given:
+                out[name] = ded_in
+            elif order is None:
+                out[name] = arranged
+            else:
+                if inverse is None:
+                    inverse = np.empty(n, dtype=np.int64)
+                    inverse[order] = np.arange(n)
+                out[name] = arranged[inverse]
+        del sorted_out
+        pool = out["basic_pool"]
+        fund_total = pool.copy()
+        for name in FUNDS[1:]:  # the benefits, after the pool
+            if name in out:
+                fund_total += out[name]
+            else:
+                out[name] = np.zeros(n, dtype=np.int64)
+        out["fund_total"] = fund_total
+        out["patient_total"] = total - fund_total
         # a result column may still be the input's own memory (a given pool, say): copy those
         out = {name: values if values.base is None else values.copy() for name, values in out.items()}
-        # fallback person-years: the scalar engine
+        # fallback person-years: the scalar engine, in the person-year order
         fb = np.flatnonzero(fallback)
         if len(fb):
-            original = fb if order is None else order[fb]
-            self._scalar(original, out, fb, columns, codes, juris_codes)
+            self._scalar(fb if order is None else order[fb], out, columns, codes, juris_codes)
         info["fallback_rows"] = len(fb)
-        if order is not None:
-            inverse = np.empty(n, dtype=np.int64)
-            inverse[order] = np.arange(n)
-            out = {name: out[name][inverse] for name in COMPONENTS}
         return self._result(out, info)
 
     def _result(self, out: dict[str, np.ndarray], info: dict[str, Any]) -> pd.DataFrame:
-        columns = {"claim_id": self.df["claim_id"], **{name: out[name] for name in COMPONENTS}}
+        columns = {"claim_id": self.df["claim_id"], **{FEN_COLUMNS[name]: out[name] for name in COMPONENTS}}
         result = pd.DataFrame(columns, index=self.df.index, copy=False)
         result.attrs["medinsure"] = info
         return result
@@ -810,14 +1111,12 @@ class _Batch:
         self,
         original: np.ndarray,
         out: dict[str, np.ndarray],
-        positions: np.ndarray,
         columns: list[str],
         codes: list[str],
         juris_codes: np.ndarray,
     ) -> None:
-        years = PersonYears(self.engine)
-        for pos, i in zip(positions, original, strict=True):
-            i = int(i)
+        years = PersonYears(self.engine.without_lines())  # the amounts are all it needs
+        for i in original.tolist():
             record = self._record(i, columns, codes[juris_codes[i]])
             try:
                 patient = Patient.from_mapping(record.patient)
@@ -826,7 +1125,7 @@ class _Batch:
             except MedinsureError as exc:
                 raise self._fail(i, str(exc)) from None
             for name in COMPONENTS:
-                out[name][pos] = to_fen(s.components[name])
+                out[name][i] = to_fen(s.components[name])
 
 
 def _text(value: Any) -> str:
@@ -849,7 +1148,6 @@ class _Juris:
     plans: list[_Group]
     group: np.ndarray
     in_scope: np.ndarray
-    total: np.ndarray
     pool_given: np.ndarray
     ded_given: np.ndarray
     starts: np.ndarray
@@ -954,16 +1252,8 @@ class _Juris:
 
         if self.rules.combined_caps:
             self.combined_caps(components, refused_all, bad)
-        fund_total = pool.copy()
-        for paid in paid_to.values():
-            fund_total += paid
-        values = {
-            "deductible": deductible,
-            **components,
-            "in_scope_self_pay": in_scope_self_pay,
-            "fund_total": fund_total,
-            "patient_total": self.total - fund_total,
-        }
+        # what the person-year order computes; the totals follow in the input order
+        values = {"deductible": deductible, "basic_pool": pool, "in_scope_self_pay": in_scope_self_pay, **paid_to}
         return values, _group_any(bad, starts, gid) | year_bad[gid]
 
     def subset(self, active: tuple[bool, ...]) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:

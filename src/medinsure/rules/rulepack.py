@@ -18,6 +18,7 @@ pack that uses what a later minor version added must say so (``1.1`` for ``quote
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -392,12 +393,40 @@ def read_rule_pack(
         origin = "<rule pack>"
     else:
         path = Path(source)
-        origin = str(path)
         try:
-            data = read_data_file(path)
-        except ReadError as exc:
-            where = f"{origin}:{exc.line}" if exc.line else origin
-            raise RuleError(f"{exc} ({where})", plugin=plugin) from None
+            stat = path.stat()
+        except OSError:  # read_data_file below says why
+            stat = None
+        if stat is not None:  # the same unchanged file: the same (immutable) rule pack
+            return _read_file_cached(path, stat.st_mtime_ns, stat.st_size, plugin, rules)
+        return _read_file(path, plugin, rules)
+    return _read(data, origin, plugin, rules)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_file_cached(path: Path, mtime: int, size: int, plugin: str | None, rules: bool) -> RulePack:
+    return _read(_data_cached(path, mtime, size, plugin), str(path), plugin, rules)
+
+
+@functools.lru_cache(maxsize=16)
+def _data_cached(path: Path, _mtime: int, _size: int, plugin: str | None) -> Any:
+    """The parsed file, read once for both hooks of a plugin (declaring, then its rules); read only."""
+    return _data(path, plugin)
+
+
+def _read_file(path: Path, plugin: str | None, rules: bool) -> RulePack:
+    return _read(_data(path, plugin), str(path), plugin, rules)
+
+
+def _data(path: Path, plugin: str | None) -> Any:
+    try:
+        return read_data_file(path)
+    except ReadError as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        raise RuleError(f"{exc} ({where})", plugin=plugin) from None
+
+
+def _read(data: Any, origin: str, plugin: str | None, rules: bool) -> RulePack:
     pack = _Pack(plugin, origin)
     top = pack.mapping(data, "rule pack", TOP_KEYS, ("jurisdiction",))
     pack.read_format(top)

@@ -333,6 +333,14 @@ class Row(Generic[T]):
         return self.label or self.when.describe()
 
 
+def _show_value(kind: str, value: Any) -> str:
+    if kind == "rate":
+        return pct(value)
+    if kind == "amount":
+        return f"{value:,.2f}"
+    return str(value)
+
+
 @attrs.frozen
 class Resolved(Generic[T]):
     """The value of a table for one claim: which row and version gave it, from which source."""
@@ -365,6 +373,24 @@ class ParameterTable(Generic[T]):
     rows: tuple[Row[T], ...]
     description: str = ""
     description_zh: str = ""
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: every row and dated version with its value, source and verified flag."""
+        from html import escape
+
+        body = []
+        for row in self.rows:
+            for i, v in enumerate(row.versions):
+                value = v.value.describe() if isinstance(v.value, Schedule) else _show_value(self.kind, v.value)
+                flag = "verified" if v.provenance.verified else "<b>unverified</b>"
+                body.append(
+                    f"<tr><td>{escape(row.name) if i == 0 else ''}</td><td>{v.start}</td>"
+                    f"<td>{v.end or ''}</td><td>{escape(value)}</td>"
+                    f"<td>{escape(v.provenance.source.cite())}</td><td>{flag}</td></tr>"
+                )
+        head = "<tr><th>row</th><th>from</th><th>to</th><th>value</th><th>source</th><th></th></tr>"
+        about = f": {escape(self.description)}" if self.description else ""
+        return f"<div><p><b>{escape(self.name)}</b> ({self.kind}){about}</p><table>{head}{''.join(body)}</table></div>"
 
     def validate(self, jurisdiction: str, plugin: str | None) -> None:
         def fail(message: str, value: Any, row: Row[Any] | None = None) -> RuleError:

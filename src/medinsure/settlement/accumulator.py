@@ -62,15 +62,20 @@ class Amounts(Mapping[str, Decimal]):
     def plus(self, other: Mapping[str, Decimal]) -> Amounts:
         if not other:
             return self
-        merged = dict(self.items_)
+        mine = self.items_
+        merged = dict(mine)
         for name, value in other.items_ if isinstance(other, Amounts) else other.items():
             merged[name] = merged.get(name, ZERO) + value
+        if len(merged) == len(mine):  # the same names: already in order
+            return Amounts._trusted(tuple((k, merged[k]) for k, _ in mine if merged[k]))
         return Amounts._trusted(tuple(sorted((k, v) for k, v in merged.items() if v)))
 
     @classmethod
     def of(cls, amounts: Mapping[str, Decimal]) -> Amounts:
         """Amounts from a mapping whose values are already ``Decimal`` (zeros are dropped)."""
-        return cls._trusted(tuple(sorted((k, v) for k, v in amounts.items() if v)))
+        if len(amounts) <= 1:
+            return cls._trusted(tuple(item for item in amounts.items() if item[1]))
+        return cls._trusted(tuple(sorted(item for item in amounts.items() if item[1])))
 
     @classmethod
     def _trusted(cls, items: tuple[tuple[str, Decimal], ...]) -> Amounts:

@@ -15,6 +15,7 @@ every amount. The batch path uses the same plans and formulas for many claims at
 from __future__ import annotations
 
 import bisect
+import copy
 import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -65,6 +66,7 @@ class Engine:
         self._terms = registry.known_terms()
         self._overrides = dict(overrides or {})
         self._plans: dict[tuple[object, ...], tuple[JurisdictionRules, Plan]] = {}
+        self.lines = True
 
     # -- construction ---------------------------------------------------------------------
 
@@ -89,6 +91,49 @@ class Engine:
         """An engine over every installed plugin (entry-point group ``medinsure``); ``strict=`` as above."""
         return cls.from_plugins(entry_points=True, **options)
 
+    @classmethod
+    def shared(cls, *, refresh: bool = False) -> Engine:
+        """The process's one engine over the installed plugins, built on first use and then reused.
+
+        What ``settle_frame`` and the command line use when given no engine: an engine is
+        immutable, so sharing it is safe, and its plans cache serves every caller.
+        ``refresh=True`` builds it again (after installing a plugin in the running process).
+        """
+        if refresh:
+            _shared_engine.cache_clear()
+        return _shared_engine()
+
+    def without_lines(self) -> Engine:
+        """The same engine, settling without lines of explanation (``Settlement.lines`` is empty).
+
+        For callers that need only the amounts, the accumulators and the rule versions used
+        (a research fallback, a bulk export): every amount is the same, and settling is
+        faster. It shares this engine's rules and caches.
+        """
+        other = copy.copy(self)
+        other.lines = False
+        return other
+
+    def __repr__(self) -> str:
+        overrides = f", overrides for {', '.join(self._overrides)}" if self._overrides else ""
+        return f"<Engine: {', '.join(self.registry.codes) or 'no jurisdictions'}{overrides}>"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: each jurisdiction, its plugin and version, and the overridden tables."""
+        from html import escape
+
+        rows = []
+        for code in self.registry.codes:
+            plugin, version = self.registry.plugin_of(code)
+            j = self.registry.jurisdiction(code)
+            changed = ", ".join(self._overrides[code].overrides) if code in self._overrides else ""
+            rows.append(
+                f"<tr><td>{escape(code)}</td><td>{escape(j.name)}</td><td>{escape(j.parent or '')}</td>"
+                f"<td>{escape(plugin)} {escape(str(version))}</td><td>{escape(changed)}</td></tr>"
+            )
+        head = "<tr><th>jurisdiction</th><th>name</th><th>parent</th><th>plugin</th><th>overridden tables</th></tr>"
+        return f"<div><p><b>Engine</b> over {len(rows)} jurisdictions</p><table>{head}{''.join(rows)}</table></div>"
+
     def rules(self, code: str) -> JurisdictionRules:
         """The merged rules in force for jurisdiction ``code`` (parents included)."""
         if code in self._overrides:
@@ -107,8 +152,14 @@ class Engine:
         return Engine(self.registry, overrides={**self._overrides, code: rules}, strict=self.strict)
 
     def with_strict(self, strict: bool | str | None) -> Engine:
-        """The same engine (overrides included) with another strict mode."""
-        return Engine(self.registry, overrides=self._overrides, strict=strict)
+        """The same engine (overrides included) with another strict mode.
+
+        It shares this engine's rules and plan cache: strictness is checked each time a plan is
+        used, never stored in it.
+        """
+        other = copy.copy(self)
+        other.strict = trust.strict_mode(strict)
+        return other
 
     @property
     def jurisdictions(self) -> list[str]:
@@ -175,7 +226,7 @@ class Engine:
                 f"{acc.person_id}/{acc.year}",
                 f"belongs to another person-year than claim {claim.id!r} ({patient.id}/{claim.year})",
             )
-        settling = _Settling(plan, patient, claim, acc)
+        settling = _Settling(plan, patient, claim, acc, keep_lines=self.lines)
         for ref in found:
             settling.ref(ref, pct(ref.value))
         settlement = settling.settle()
@@ -230,6 +281,58 @@ class Engine:
                 raise InvalidInput(field, term, f"unknown term (known: {', '.join(sorted(known)) or 'none'})")
 
 
+@attrs.frozen
+class _Compiled:
+    """What a plan says in integer form, with the records of its rule versions: worked out once
+    per plan, and reused by every claim that shares the plan."""
+
+    looked_up: tuple[RuleRef, ...]
+    deductible: int = 0
+    ratio: tuple[int, int] = (0, 0)
+    cap: int | None = None
+    deductible_ref: RuleRef | None = None
+    ratio_ref: RuleRef | None = None
+    cap_ref: RuleRef | None = None
+    benefits: tuple[tuple[formulas.Tiers, RuleRef] | None, ...] = ()
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Compiled:
+        found = _compiled.get(id(plan))
+        if found is not None and found[0] is plan:
+            return found[1]
+        basic = plan.basic
+        options: dict[str, Any] = {}
+        if basic is not None:
+            ratio = basic.ratio.value
+            options = {
+                "deductible": to_fen(basic.deductible.value),
+                "ratio": formulas.rate_parts(ratio),
+                "cap": None if basic.cap is None else to_fen(basic.cap.value),
+                "deductible_ref": _ref(basic.deductible),
+                "ratio_ref": _ref(basic.ratio, pct(ratio)),
+                "cap_ref": None if basic.cap is None else _ref(basic.cap),
+            }
+        benefits = tuple(
+            None
+            if item.schedule is None
+            else (formulas.Tiers.of(item.schedule.value), _ref(item.schedule, item.schedule.value.describe()))
+            for item in plan.benefits
+        )
+        compiled = cls(tuple(_ref(f) for f in plan.looked_up), benefits=benefits, **options)
+        if len(_compiled) >= _PLANS:
+            _compiled.clear()
+        _compiled[id(plan)] = (plan, compiled)
+        return compiled
+
+
+#: Compiled plans by the identity of their plan (a pure cache: clearing it changes no result).
+_compiled: dict[int, tuple[Plan, _Compiled]] = {}
+
+
+def _ref(found: Resolved[Any], value: str | None = None) -> RuleRef:
+    return _rule_ref(found.table, found.jurisdiction, found.row, found.version, found.carried_forward, value)
+
+
 @attrs.define
 class _Settling:
     """One claim being settled from its plan and its person-year's accumulator."""
@@ -238,12 +341,17 @@ class _Settling:
     patient: Patient
     claim: Claim
     acc: Accumulator
+    keep_lines: bool = True
     lines: list[Line] = attrs.field(factory=list)
     refs: list[RuleRef] = attrs.field(factory=list)
     warnings: list[str] = attrs.field(factory=list)
+    compiled: _Compiled = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.compiled = _Compiled.of(self.plan)
 
     def ref(self, found: Resolved[Any], value: str | None = None) -> RuleRef:
-        ref = _rule_ref(found.table, found.jurisdiction, found.row, found.version, found.carried_forward, value)
+        ref = _ref(found, value)
         self.refs.append(ref)
         return ref
 
@@ -251,12 +359,12 @@ class _Settling:
         self, component: str, amount: Decimal, text: str, zh: str, *refs: RuleRef, args: tuple[Any, ...] = ()
     ) -> None:
         """Record a line; with ``args``, ``text`` and ``zh`` are templates formatted when read."""
-        self.lines.append(Line(component, amount, text, tuple(refs), zh, args))
+        if self.keep_lines:
+            self.lines.append(Line(component, amount, text, tuple(refs), zh, args))
 
     def settle(self) -> Settlement:
         plan, claim, acc = self.plan, self.claim, self.acc
-        for found in plan.looked_up:
-            self.ref(found)
+        self.refs.extend(self.compiled.looked_up)
         refusals = plan.refusals
         refused_all = plan.refused_all
         deductible = pool = over_cap = 0
@@ -305,7 +413,7 @@ class _Settling:
         in_scope_self_pay = -1  # set when the self-pay stage begins
         paid_by: dict[str, int] = {}
         results: list[BenefitResult] = []
-        for item in plan.benefits:
+        for index, item in enumerate(plan.benefits):
             benefit = item.benefit
             if in_scope_self_pay < 0 and benefit.base != "over_cap":
                 in_scope_self_pay = owed
@@ -325,7 +433,7 @@ class _Settling:
                 continue
             base = benefit.base
             base_added = in_scope_self_pay if base == "self_pay" else over_cap if base == "over_cap" else owed
-            result, paid = self.benefit(item, base_added, owed)
+            result, paid = self.benefit(item, index, base_added, owed)
             owed -= paid
             paid_by[benefit.component] = paid_by.get(benefit.component, 0) + paid
             results.append(result)
@@ -521,34 +629,38 @@ class _Settling:
 
     def basic(self, basic: BasicPlan) -> tuple[int, int, int]:
         """Deductible, pool payment and cost above the annual cap, in fen."""
-        claim = self.claim
+        claim, c = self.claim, self.compiled
         in_scope = to_fen(claim.in_scope)
         ratio: Decimal = basic.ratio.value
-        n, k = formulas.rate_parts(ratio)
+        n, k = c.ratio
+        assert c.deductible_ref is not None
+        assert c.ratio_ref is not None
+        self.refs.append(c.deductible_ref)
         stay_paid = self.acc.stay_deductible(claim.treatment_id) if self.acc.open_stays else None
         if stay_paid is not None:  # a later part of a stay: what remains of its deductible
-            remaining = max(to_fen(basic.deductible.value) - to_fen(stay_paid), 0)
+            remaining = max(c.deductible - to_fen(stay_paid), 0)
             deductible = formulas.deductible_applied(in_scope, remaining)
             self.line(
                 "deductible",
                 from_fen(deductible),
                 "deductible {0:,.2f}, of which the interim settlements of stay {1} paid {2:,.2f}",
                 "起付标准 {0:,.2f}，本次住院（{1}）中途结算已付 {2:,.2f}",
-                self.ref(basic.deductible),
+                c.deductible_ref,
                 args=(basic.deductible.value, claim.treatment_id, stay_paid),
             )
         else:
-            deductible = formulas.deductible_applied(in_scope, to_fen(basic.deductible.value))
+            deductible = formulas.deductible_applied(in_scope, c.deductible)
             self.line(
                 "deductible",
                 from_fen(deductible),
                 "deductible {0:,.2f} (at most the in-scope cost)",
                 "起付标准 {0:,.2f}（不超过政策范围内费用）",
-                self.ref(basic.deductible),
+                c.deductible_ref,
                 args=(basic.deductible.value,),
             )
         share = formulas.pool_share(in_scope, deductible, n, k)
-        ratio_ref = self.ref(basic.ratio, f"{pct(ratio)}")
+        ratio_ref = c.ratio_ref
+        self.refs.append(ratio_ref)
         if basic.cap is None:
             self.line(
                 "basic_pool",
@@ -559,10 +671,13 @@ class _Settling:
                 args=(claim.in_scope, _Yuan(deductible), _Percent(ratio)),
             )
             return deductible, share, 0
-        cap = to_fen(basic.cap.value)
+        cap = c.cap
+        assert cap is not None
+        assert c.cap_ref is not None
         paid_before = to_fen(self.acc.basic_pool)
         pool = formulas.within_cap(share, cap, paid_before)
-        cap_ref = self.ref(basic.cap)
+        cap_ref = c.cap_ref
+        self.refs.append(cap_ref)
         self.line(
             "basic_pool",
             from_fen(pool),
@@ -581,15 +696,18 @@ class _Settling:
         )
         return deductible, pool, formulas.above_cap(in_scope - deductible, pool, share, n, k)
 
-    def benefit(self, item: BenefitPlan, base_added: int, owed: int) -> tuple[BenefitResult, int]:
+    def benefit(self, item: BenefitPlan, index: int, base_added: int, owed: int) -> tuple[BenefitResult, int]:
         """What the benefit pays on this claim (and the same in fen)."""
+        compiled = self.compiled.benefits[index]
+        assert compiled is not None
         assert item.schedule is not None
         benefit, schedule = item.benefit, item.schedule.value
-        ref = self.ref(item.schedule, schedule.describe())
+        tiers, ref = compiled
+        self.refs.append(ref)
         base_before_yuan = self.acc.bases[benefit.key]
         paid_before_yuan = self.acc.paid[benefit.key]
         base_before, paid_before = to_fen(base_before_yuan), to_fen(paid_before_yuan)
-        target = formulas.annual(formulas.Tiers.of(schedule), base_before + base_added)
+        target = formulas.annual(tiers, base_before + base_added)
         paid = formulas.benefit_payment(target, paid_before, owed)
         text = "{0}: annual base {1:,.2f} + {2:,.2f} = {3:,.2f}; {8:en}; F = {4:,.2f}, already paid {5:,.2f}"
         zh = "{7}：年度累计 {1:,.2f} + {2:,.2f} = {3:,.2f}；{8:zh}；按年度累计应付 {4:,.2f}，已付 {5:,.2f}"
@@ -666,6 +784,11 @@ class _Settling:
                 )
             results = revised
         return results
+
+
+@functools.cache
+def _shared_engine() -> Engine:
+    return Engine.from_installed()
 
 
 class _Yuan:

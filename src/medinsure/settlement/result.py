@@ -324,6 +324,40 @@ class Settlement:
             "accumulator_after": self.accumulator_after.to_dict(),
         }
 
+    def __repr__(self) -> str:
+        return (
+            f"<Settlement claim {self.claim.id!r} of {self.patient_id!r}, {self.jurisdiction}"
+            f" ({self.plugin} {self.plugin_version}): total {self.claim.total}, funds {self.components['fund_total']},"
+            f" patient {self.components['patient_total']}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the amounts, the lines that produced them and the rule versions."""
+        from html import escape
+
+        from medinsure.money import fmt
+
+        amounts = "".join(
+            f"<tr><td>{name}</td><td style='text-align:right'>{fmt(value)}</td></tr>"
+            for name, value in self.amounts().items()
+        )
+        lines = "".join(
+            f"<tr><td>{escape(line.component)}</td><td style='text-align:right'>{fmt(line.amount)}</td>"
+            f"<td>{escape(line.text)}</td></tr>"
+            for line in self.lines
+        )
+        refused = "".join(f"<li>refused: {escape(r.reason)}</li>" for r in self.refusals)
+        overrides = f"; overridden tables: {escape(', '.join(self.overrides))}" if self.overrides else ""
+        return (
+            f"<div><p><b>Claim {escape(self.claim.id)}</b> of {escape(self.patient_id)}, "
+            f"{escape(self.jurisdiction)} ({escape(self.plugin)} {escape(self.plugin_version)}), "
+            f"year {self.claim.year}: total {fmt(self.claim.total)} yuan{overrides}</p><ul>{refused}</ul>"
+            f"<table><tr><th>component</th><th>yuan</th></tr>{amounts}</table>"
+            f"<details><summary>{len(self.lines)} lines, {len(self.rule_versions)} rule versions</summary>"
+            f"<table><tr><th>component</th><th>yuan</th><th>how</th></tr>{lines}</table>"
+            f"<p>{escape(', '.join(self.rule_versions))}</p></details></div>"
+        )
+
     def applied_to(self, accumulator: Accumulator) -> Accumulator:
         """``accumulator`` after this claim; it must be the state the claim was settled against."""
         if accumulator != self.accumulator_before:
