@@ -25,6 +25,7 @@ from medinsure.errors import (
     RuleError,
     RuleNotInForce,
     ScenarioError,
+    StrictRefusal,
     UnknownJurisdiction,
 )
 from medinsure.model import BasicResult, Claim, Contribution, FeeLine, Patient
@@ -86,6 +87,7 @@ __all__ = [
     "Schedule",
     "Settlement",
     "Source",
+    "StrictRefusal",
     "Tier",
     "UnknownJurisdiction",
     "Version",

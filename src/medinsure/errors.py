@@ -14,7 +14,8 @@ jurisdiction and rule for rule data, the claim for the ledger.
     ├── ScenarioError        a scenario file (file, case, line)
     ├── ScenarioFailed       a scenario's expectations not met (its failures)
     ├── RuleError            rule data (plugin, jurisdiction, rule, value)
-    │   └── RuleNotInForce   no version of a rule on the service date
+    │   ├── RuleNotInForce   no version of a rule on the service date
+    │   └── StrictRefusal    strict mode refuses an unverified or carried-forward value
     ├── UnknownJurisdiction
     ├── PluginError          a plugin that cannot be loaded or registered
     ├── KitError             ``medinsure new-plugin`` cannot make the package
@@ -49,6 +50,7 @@ __all__ = [
     "RuleNotInForce",
     "ScenarioError",
     "ScenarioFailed",
+    "StrictRefusal",
     "UnknownClaim",
     "UnknownJurisdiction",
     "UsageError",
@@ -130,6 +132,14 @@ class RuleError(MedinsureError, ValueError):
 
 class RuleNotInForce(RuleError):
     """No version of a rule is in force on the service date (it predates the first known value)."""
+
+
+class StrictRefusal(RuleError):
+    """Strict mode refuses a settlement that would rest on an unverified or carried-forward value.
+
+    ``jurisdiction`` is the jurisdiction settling the claim, ``rule`` the rule version
+    (``dalian/critical_illness.schedule[general]@2021-01-01``) and ``value`` its value.
+    """
 
 
 class UnknownJurisdiction(MedinsureError, LookupError):

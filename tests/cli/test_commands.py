@@ -52,7 +52,7 @@ def test_settle_prints_a_table_and_json():
 def test_plugins_and_rules_commands():
     code, out, _ = run("plugins", *ARGS)
     assert code == 0
-    assert out.splitlines()[1].split() == ["testcity", "测试市", "testland", "testplugin", "9.9.9", "2020–2021"]
+    assert out.splitlines()[1].split() == ["testcity", "测试市", "testland", "testplugin", "9.9.9", "2020–2021", "2020"]
     code, out, _ = run("rules", *ARGS, "testcity")
     assert "basic.ratio (rate, defined by testland)" in out
     assert "UNVERIFIED" in out

@@ -19,7 +19,7 @@ GOOD = HERE / "cases" / "testland.yaml"
 def test_check_passes_with_exit_0():
     code, out, err = run("check", *ARGS, str(GOOD))
     assert (code, err) == (0, "")
-    assert out.strip() == "5 passed, 0 failed"
+    assert out.strip() == "6 passed, 0 failed"
 
 
 def test_check_reports_each_failure_with_exit_1(tmp_path):

@@ -22,7 +22,7 @@ def versioned(requirement: str | None) -> types.ModuleType:
 
 
 def test_the_core_states_its_hook_api():
-    assert medinsure.HOOK_API == HOOK_API == (1, 0)
+    assert medinsure.HOOK_API == HOOK_API == (1, 1)
 
 
 def test_requirements_are_read_and_compared():
@@ -36,20 +36,20 @@ def test_requirements_are_read_and_compared():
         parse_requirement("~1")
 
 
-@pytest.mark.parametrize("requirement", [None, ">=1.0,<2", "==1.0", ">=1"])
+@pytest.mark.parametrize("requirement", [None, ">=1.0,<2", "==1.1", ">=1", ">=1.1"])
 def test_a_plugin_within_the_hook_api_loads(requirement):
     engine = Engine.from_plugins(versioned(requirement))
     assert engine.jurisdictions == ["testcity", "testland"]
 
 
-@pytest.mark.parametrize("requirement", [">=2.0,<3", ">=1.1", "<1"])
+@pytest.mark.parametrize("requirement", [">=2.0,<3", ">=1.2", "<1", "==1.0"])
 def test_a_plugin_outside_the_hook_api_is_refused_at_load(requirement):
     with pytest.raises(PluginError) as info:
         Engine.from_plugins(versioned(requirement))
     message = str(info.value)
     assert "plugin 'medinsure_versioned'" in message
     assert f"needs medinsure hook API {requirement}" in message
-    assert "provides hook API 1.0" in message
+    assert "provides hook API 1.1" in message
 
 
 def test_an_unreadable_requirement_is_refused():

@@ -131,7 +131,7 @@ def test_an_installed_plugin_needing_another_hook_api_is_refused_at_load(fake_en
     fake_entry_points.append(FakeEntryPoint("future", future, FakeDist("medinsure-future", "2.0.0")))
     with pytest.raises(
         PluginError,
-        match=r"plugin 'future' needs medinsure hook API >=2\.0,<3 but this medinsure provides hook API 1\.0",
+        match=r"plugin 'future' needs medinsure hook API >=2\.0,<3 but this medinsure provides hook API 1\.1",
     ):
         Engine.from_installed(isolate=False)
     assert "needs medinsure hook API >=2.0,<3" in Engine.from_installed().registry.failures["future"]

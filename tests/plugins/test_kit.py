@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+from importlib.resources import files
 
 import pytest
 
 import testplugin
-from medinsure import Engine
+from medinsure import Claim, Engine, Patient, RulePackPlugin
 from medinsure.cli import main
-from medinsure.errors import KitError
+from medinsure.errors import KitError, RuleNotInForce
 from medinsure.plugins.kit import new_plugin
+from medinsure.rules.describe import coverage
 from medinsure.testing import conformance_tests
 from support import generated, run_all
 
@@ -22,6 +24,7 @@ def test_new_plugin_without_parent_makes_a_package_that_passes_conformance(tmp_p
         "README.md",
         "pyproject.toml",
         "src/medinsure_kitland/rules.yaml",
+        "tests/cases/basic.yaml",
         "tests/cases/examples.yaml",
         "tests/test_kitland.py",
     ]
@@ -29,7 +32,7 @@ def test_new_plugin_without_parent_makes_a_package_that_passes_conformance(tmp_p
     assert '[project.entry-points."medinsure.rulepacks"]\nkitland = "medinsure_kitland:rules.yaml"' in pyproject
     assert 'conformance_tests("kitland")' in (tmp_path / "kitland" / "tests" / "test_kitland.py").read_text()
     assert (
-        "format: medinsure-rule-pack/1"
+        "format: medinsure-rule-pack/1.1"
         in (tmp_path / "kitland" / "src" / "medinsure_kitland" / "rules.yaml").read_text()
     )
     rules = Engine.from_plugins(module).rules("kitland")
@@ -46,6 +49,34 @@ def test_new_plugin_with_parent_builds_on_it(tmp_path, monkeypatch):
     engine = Engine.from_plugins(testplugin, module)
     assert [j.code for j in engine.rules("kitcity").chain] == ["kitcity", "testland"]
     run_all(conformance_tests("kitcity", plugins=[testplugin, module], cases=tmp_path / "kitcity" / "tests" / "cases"))
+
+
+def test_a_new_plugin_under_liaoning_claims_only_the_years_its_tables_cover(tmp_path):
+    # made in 2026 under a parent whose values start in 2025: its own example pool cap starts in
+    # 2026, so it settles raw costs from 2026 on, and says so
+    new_plugin("kitnew", "新市", parent="liaoning", directory=tmp_path / "kitnew", year=2026)
+    liaoning = RulePackPlugin(files("medinsure_liaoning") / "rules.yaml", "liaoning")
+    module = RulePackPlugin(tmp_path / "kitnew" / "src" / "medinsure_kitnew" / "rules.yaml", "kitnew")
+    engine = Engine.from_plugins(liaoning, module)
+    assert coverage(engine.rules("kitnew")).describe() == ("2026", "–")
+    with pytest.raises(RuleNotInForce, match="kitnew"):
+        engine.settle_claim(Patient(id="P", scheme="resident"), raw_claim("2025-12-31"), jurisdiction="kitnew")
+    suite = conformance_tests("kitnew", plugins=[liaoning, module], cases=tmp_path / "kitnew" / "tests" / "cases")()
+    suite.test_raw_costs_settle_in_every_year_it_claims()
+    suite.test_scenario_files_pass()
+
+
+def raw_claim(day: str) -> Claim:
+    return Claim.from_mapping(
+        {
+            "id": "C",
+            "kind": "inpatient",
+            "discharged": day,
+            "hospital_level": "tertiary",
+            "total": 9000,
+            "in_scope": 9000,
+        }
+    )
 
 
 def test_new_plugin_refuses_bad_input(tmp_path):

@@ -42,8 +42,10 @@ def test_every_value_of_the_tables_is_on_the_page(code):
             f" {'yes' if v['verified'] else '**no**'} | `{v['source_id']}` |"
         )
         assert line in page, f"{code}: {name}[{row['row']}]@{v['from']} missing:\n{line}"
-        if v["note"]:
-            assert f"- *{cell(row['row'])}*, from {v['from']}: {cell(v['note'])}" in page
+        said = [f"«{cell(v['quote'])}»"] if v["quote"] else []
+        said += [cell(v["note"])] if v["note"] else []
+        if said:
+            assert f"- *{cell(row['row'])}*, from {v['from']}: {' — '.join(said)}" in page
         assert f"`{v['source_id']}` | {cell(v['source'])} |" in page  # the sources section cites it in full
     for r in data["eligibility"]:
         assert f"| {r['id']}" in page

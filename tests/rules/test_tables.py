@@ -12,7 +12,7 @@ def test_value_carried_forward_past_its_source_is_flagged(engine):
     (s,) = engine.settle(patient(), [claim(in_scope=11000, discharged="2023-05-01")], jurisdiction="testland")
     assert s.basic_pool == D(6500)  # (11,000 − 1,000) × 65%, the 2021 value
     assert s.carried_forward == ("testland/basic.ratio[scheme=resident, hospital_level=tertiary]@2021-01-01",)
-    assert "carried forward past its source's date" in s.explain()
+    assert "carried forward past its source's last date 2021-12-31: unverified for this claim" in s.explain()
 
 
 def test_claim_before_the_first_value_is_refused_with_a_clear_error(engine):

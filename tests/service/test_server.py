@@ -432,7 +432,8 @@ def test_jurisdictions_and_their_rules(api):
             "parent": None,
             "plugin": "testplugin",
             "plugin_version": "9.9.9",
-            "rule_years": [2020, 2021],
+            "rule_years": [2020, 2021],  # the years it settles raw costs
+            "verified_years": [[2020, 2020]],
         }
         assert listed["dalian"]["parent"] == "liaoning"
         rules = client.get("/v1/jurisdictions/testland/rules", params={"year": "2020"}).json()
@@ -515,3 +516,18 @@ def test_every_response_has_a_request_id_and_is_not_cached(api):
         for response in (client.get("/v1/health"), client.get("/v1/nope"), client.post("/v1/settle", json={})):
             assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
             assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_strict_server_refuses_a_carried_forward_value_with_a_problem_naming_it():
+    from support.service import server
+
+    # testland's resident tertiary ratio of 2021 (65%) is known to 2021-12-31: carried forward in 2022
+    with server("--strict=carried-forward", plugins=["-p", "testplugin"]) as running, running.client() as client:
+        refused = client.post("/v1/settle", json=case(r1(fresh(), admitted=None, discharged="2022-03-15")))
+        body = problem(refused, 422, "strict-refusal")
+        rule = "testland/basic.ratio[scheme=resident, hospital_level=tertiary]@2021-01-01"
+        assert (body["rule"], body["value"], body["where"]) == (rule, "65%", "claims[0]")
+        assert "is carried forward past 2021-12-31" in body["detail"]
+        settled = client.post("/v1/settle", json=case(r1(fresh())))
+        assert settled.status_code == 200, settled.text
+        assert settled.json()[0]["basic_pool"] == "21000.00"  # (36,000 − 1,000) × 60%

@@ -62,8 +62,19 @@ def test_a_refusal_of_one_benefit_names_it(engine):
 
 
 def test_the_tables_the_eligibility_checks_read_are_in_the_plan(engine):
+    # a first enrolment reads the start delay only
     with_history = patient(contributions=[{"paid_on": "2020-01-10", "from": "2020-02-01", "to": "2020-12-31"}])
     plan = engine.plan(with_history, claim(in_scope=1000), jurisdiction="testland")
+    assert [found.table for found in plan.looked_up] == ["coverage.start_delay_months"]
+    # a record after a gap reads the waiting period too
+    lapsed = patient(
+        scheme="employee",
+        contributions=[
+            {"paid_on": "2020-01-10", "from": "2020-02-01", "to": "2020-02-29"},
+            {"paid_on": "2020-04-10", "from": "2020-04-01", "to": "2020-12-31"},
+        ],
+    )
+    plan = engine.plan(lapsed, claim(in_scope=1000), jurisdiction="testland")
     assert [found.table for found in plan.looked_up] == [
         "coverage.start_delay_months",
         "coverage.lapse_waiting_months",

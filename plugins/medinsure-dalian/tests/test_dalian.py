@@ -140,7 +140,12 @@ def test_inherited_rules_come_from_liaoning() -> None:
     r = JURISDICTION.rules
     assert r.tables["coverage.start_delay_months"][0] == "liaoning"
     assert dict((b.key, o) for o, b in r.benefits)["large_amount"] == "liaoning"
-    assert {rule.id for o, rule in r.eligibility if o == "liaoning"} == {"insured", "designated", "filed"}
+    assert {rule.id for o, rule in r.eligibility if o == "liaoning"} == {
+        "insured",
+        "insured_resident",
+        "designated",
+        "filed",
+    }
 
 
 # -- worked examples and dates ----------------------------------------------------------------

@@ -92,7 +92,8 @@ def test_the_poor_get_between_5_and_10_points_more_and_it_is_marked() -> None:
     general = JURISDICTION.row(ci.schedules, "general").versions[0].value
     version = poor.versions[0]
     assert not version.provenance.verified
-    assert "5%-10%" in version.provenance.note
+    assert "贫困人口再提高5%-10%" in version.provenance.quote
+    assert "lower end, 5 points" in version.provenance.note
     for extra, base in zip(version.value.tiers, general.tiers, strict=True):
         assert (extra.start, extra.end) == (base.start, base.end)
         assert yuan("0.05") <= extra.rate - base.rate <= yuan("0.10")
@@ -105,19 +106,39 @@ def test_combined_maximum_is_95_percent_and_marked_as_a_reading() -> None:
     assert version.value == yuan("0.95")
     assert version.provenance.source.id == "liaoning_qa_2025"
     assert not version.provenance.verified
-    assert "read as" in version.provenance.note
+    assert "最高可累计报销95%" in version.provenance.quote
+    assert version.provenance.note.startswith("Read as:")
 
 
 def test_coverage_starts_the_month_after_paying_and_a_lapse_waits_six_months() -> None:
     r = JURISDICTION.rules
-    for name, value in (("coverage.start_delay_months", 1), ("coverage.lapse_waiting_months", 6)):
-        owner, table = r.tables[name]
-        assert owner == CODE
-        current = table.rows[0].versions[-1]
-        assert current.value == value
-        assert current.start == dt.date(2025, 1, 1)
-        assert current.provenance.verified
-        assert current.provenance.source.id == "general_qa_2025_04"
+    owner, delay = r.tables["coverage.start_delay_months"]
+    assert owner == CODE
+    current = delay.rows[0].versions[-1]
+    assert (current.value, current.start, current.end) == (1, dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert current.provenance.verified
+    assert "医保待遇通常从缴费次月开始生效" in current.quote
+    # six months from the new payment: the figure is the answer's, counting it from the payment a reading
+    _, waiting = r.tables["coverage.lapse_waiting_months"]
+    (version,) = waiting.rows[0].versions
+    assert version.value == 6
+    assert not version.provenance.verified
+    assert "再次缴费后需设置6个月的观察期" in version.quote
+    assert "counted from the day of the new payment" in version.provenance.note
+    for _, table in (r.tables["coverage.start_delay_months"], r.tables["coverage.lapse_waiting_months"]):
+        assert {v.provenance.source.id for row in table.rows for v in row.versions} == {"general_qa_2025_04"}
+
+
+def test_each_eligibility_reading_is_quoted_and_marked() -> None:
+    rules = {rule.id: rule for _, rule in JURISDICTION.rules.eligibility}
+    employees, residents = rules["insured"], rules["insured_resident"]
+    assert (employees.check, employees.when.scheme) == ("insured", frozenset({"employee"}))
+    assert (residents.check, residents.when.scheme) == ("insured_policy_year", frozenset({"resident"}))
+    for rule in (employees, residents):
+        assert not rule.provenance.verified
+        assert rule.provenance.quote
+    assert "城乡居民医保需等待新参保年度生效" in residents.provenance.quote
+    assert "admission date" in employees.provenance.note
 
 
 def test_large_amount_subsidy_is_about_90_percent_above_the_cap() -> None:

@@ -47,7 +47,7 @@ def test_installed_engine_settles_yingkou_on_top_of_liaoning() -> None:
 
 def test_sources_are_the_2025_answers() -> None:
     sources = JURISDICTION.engine.registry.sources(CODE)
-    assert {s.date for s in sources.values()} == {dt.date(2025, 4, 18)}
+    assert {s.date for s in sources.values()} == {dt.date(2025, 4, 18), dt.date(2025, 4, 19)}
     assert "营口" in sources["yingkou_pvp_2025"].document
     assert "儿童" in sources["yingkou_child_surgery_2025"].document
 
@@ -71,24 +71,34 @@ def test_level_ratios_stay_within_the_published_70_to_80_percent() -> None:
         version = JURISDICTION.row(ratio, level).versions[0]
         assert yuan("0.70") <= version.value <= yuan("0.80")
         assert not version.provenance.verified
-        assert "70%-80%" in version.provenance.note
+        assert "报销比例依医院等级为70%-80%" in version.provenance.quote
+        assert version.end == dt.date(2025, 12, 31)
         values.append(version.value)
     assert min(values) == yuan("0.70")
     assert max(values) == yuan("0.80")
     assert values == sorted(values)  # lower levels pay more
 
 
-def test_childrens_surgery_is_85_percent() -> None:
+def test_childrens_surgery_is_85_percent_a_reading_of_one_operation() -> None:
     _, ratio = JURISDICTION.rules.tables["basic.ratio"]
-    surgery = ratio.rows[0]
-    assert surgery.label == "children's surgery"
+    surgery = JURISDICTION.row(ratio, "children's surgery")
     assert surgery.when.age_max == 17
     assert surgery.when.tags == frozenset({"surgery"})
     version = surgery.versions[0]
     assert version.value == yuan("0.85")
-    assert version.provenance.verified
+    # the 85% is published for one operation; every children's operation at every level is a reading
+    assert not version.provenance.verified
+    assert "儿童隐睾下降固定术可走医保,报销比例达85%" in version.provenance.quote
     assert version.provenance.source.id == "yingkou_child_surgery_2025"
     assert "分段" in version.provenance.note
+
+
+def test_retirees_outpatient_drugs_are_kept_in_the_replacement_table() -> None:
+    retiree = {"id": "P", "scheme": "employee", "status": "retired"}
+    for years, paid in ((14, "750.00"), (21, "800.00"), (30, "800.00")):
+        claim = {"id": "C", "kind": "outpatient", "discharged": "2025-02-01", "total": 1000, "in_scope": 1000}
+        (s,) = JURISDICTION.settle({**retiree, "service_years": years}, claim)
+        assert s.basic_pool == yuan(paid), years  # 1,000 × 75% or 80%, no deductible
 
 
 def test_critical_illness_is_at_most_400000_a_year_on_the_provincial_tiers() -> None:
@@ -101,7 +111,10 @@ def test_critical_illness_is_at_most_400000_a_year_on_the_provincial_tiers() -> 
         assert mine.versions[0].value.tiers == theirs.versions[0].value.tiers
         assert mine.versions[0].value.threshold == theirs.versions[0].value.threshold
     general = JURISDICTION.row(ci.schedules, "general").versions[0]
-    assert general.provenance.verified
+    # the 400,000 is Yingkou's; its threshold is not published (the province's 10,000 is a choice)
+    assert not general.provenance.verified
+    assert "最高40万元" in general.provenance.quote
+    assert "通常为1万-2万元" in general.provenance.note
     assert general.provenance.source.id == "yingkou_pvp_2025"
 
 

@@ -95,12 +95,16 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``reverse``, ``correct`` and ``ledger show|verify`` to the command line."""
+def add_commands(sub: Any, common: argparse.ArgumentParser, settling: argparse.ArgumentParser | None = None) -> None:
+    """Add ``reverse``, ``correct`` and ``ledger show|verify`` to the command line.
+
+    ``settling`` (the common options and ``--strict``) is given to the commands that settle.
+    """
+    settling = settling or common
     options = argparse.ArgumentParser(add_help=False)
     _ledger_options(options, required=True)
 
-    reverse = sub.add_parser("reverse", parents=[common, options], help="reverse a claim recorded in a ledger")
+    reverse = sub.add_parser("reverse", parents=[settling, options], help="reverse a claim recorded in a ledger")
     reverse.add_argument("claim_id", metavar="CLAIM_ID", nargs="?", help="the claim id (or give --setl-id)")
     reverse.add_argument("--setl-id", metavar="S", help="the platform's setl_id of the settlement to reverse")
     reverse.add_argument("--mdtrt-id", metavar="M", help="with --setl-id: the mdtrt_id it was recorded with")
@@ -108,7 +112,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     reverse.add_argument("--reason", default="", metavar="TEXT", help="why (kept in the audit trail)")
 
     correct = sub.add_parser(
-        "correct", parents=[common, options], help="replace recorded claims by the claims of the same id in FILE"
+        "correct", parents=[settling, options], help="replace recorded claims by the claims of the same id in FILE"
     )
     correct.add_argument("file", metavar="FILE")
     correct.add_argument("--jurisdiction", metavar="CODE", help="settle every case under this jurisdiction")
@@ -122,7 +126,7 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     show.add_argument("person", metavar="PERSON")
     show.add_argument("--year", type=int, metavar="YEAR", help="only this policy year")
     commands.add_parser(
-        "verify", parents=[common, options], help="recompute every person-year; exit 1 when anything differs"
+        "verify", parents=[settling, options], help="recompute every person-year; exit 1 when anything differs"
     )
 
 

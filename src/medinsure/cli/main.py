@@ -15,6 +15,11 @@ Each command is one documented Python call as well:
 Exit codes: 0 success; 1 a scenario expectation failed (``check``); 2 bad input, bad rule
 data or a plugin that cannot be loaded, with a one-line reason naming the file, row or case,
 field and value (add ``--debug`` for a traceback).
+
+The commands that settle (``settle``, ``explain``, ``check``, ``compare``, ``reverse``,
+``correct``, ``ledger verify``) take ``--strict`` (refuse any settlement resting on an
+unverified or carried-forward value) and ``--strict=carried-forward`` (only the latter); see
+:mod:`medinsure.settlement.trust`.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
 from medinsure.plugins.discovery import import_plugin_modules
 from medinsure.settlement.engine import Engine
+from medinsure.settlement.trust import STRICT_MODES
 
 __all__ = ["main"]
 
@@ -67,9 +73,17 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--allow", metavar="NAMES", help="load only these installed plugins (comma-separated)")
     common.add_argument("--block", metavar="NAMES", help="never load these installed plugins (comma-separated)")
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    settling = _Parser(add_help=False, parents=[common])
+    settling.add_argument(
+        "--strict",
+        choices=STRICT_MODES,
+        metavar="[=carried-forward]",
+        help="refuse any settlement resting on an unverified or carried-forward value"
+        " (--strict=carried-forward: only on a carried-forward one)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    settle = sub.add_parser("settle", parents=[common], help="settle the claims of a scenario, CSV or Parquet file")
+    settle = sub.add_parser("settle", parents=[settling], help="settle the claims of a scenario, CSV or Parquet file")
     _claim_file_options(settle)
     settle.add_argument(
         "--amounts-only",
@@ -80,14 +94,14 @@ def _parser() -> argparse.ArgumentParser:
 
     presettle = sub.add_parser(
         "presettle",
-        parents=[common],
+        parents=[settling],
         help="pre-settle (2206 / 2303): compute what settle would give, record nothing",
     )
     _claim_file_options(presettle)
     presettle.add_argument("--ledger", metavar="PATH|URL", help="pre-settle against this ledger's recorded claims")
     presettle.set_defaults(dry_run=True)
 
-    explain = sub.add_parser("explain", parents=[common], help="print the discharge settlement sheet of each claim")
+    explain = sub.add_parser("explain", parents=[settling], help="print the discharge settlement sheet of each claim")
     explain.add_argument("file", metavar="FILE", help="a scenario or CSV file, or - (standard input)")
     explain.add_argument(
         "--input-format", choices=tuple(INPUT_FORMATS), help="the format of standard input (FILE -); default yaml"
@@ -106,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--show-ids", action="store_true", help="do not mask person ids")
     explain.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims")
 
-    check = sub.add_parser("check", parents=[common], help="run scenario files and compare expected amounts")
+    check = sub.add_parser("check", parents=[settling], help="run scenario files and compare expected amounts")
     check.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
     check.add_argument("-v", "--verbose", action="store_true", help="also list the cases that pass")
 
@@ -117,9 +131,9 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--year", type=int, metavar="Y", help="only the values in force during year Y")
     rules.add_argument("--format", choices=("table", "json"), default="table")
     kit.add_parser(sub)
-    ledger_cli.add_commands(sub, common)
-    compare_cli.add_parser(sub, common)
-    serve_cli.add_parser(sub, common)
+    ledger_cli.add_commands(sub, common, settling)
+    compare_cli.add_parser(sub, settling)
+    serve_cli.add_parser(sub, settling)
     return parser
 
 
@@ -152,15 +166,18 @@ def _claim_file_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
+    strict = getattr(args, "strict", None)
     plain = not (args.plugin or args.no_entry_points or args.block or args.strict_plugins)
     if plain and args.allow is None:
-        return Engine.shared()  # the installed plugins: one engine per process
+        shared = Engine.shared()  # the installed plugins: one engine per process
+        return shared if strict is None else shared.with_strict(strict)
     return Engine.from_plugins(
         *import_plugin_modules(args.plugin),
         entry_points=not args.no_entry_points,
         allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
         block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
         isolate=not args.strict_plugins,
+        strict=strict,
     )
 
 
@@ -232,6 +249,9 @@ def _settle_batch(args: argparse.Namespace, engine: Engine, out: TextIO) -> Medi
 
     def write(handle: TextIO) -> None:
         write_settled(table, handle, format=args.format, mask=not args.show_ids)
+        if args.format == "table":  # amounts only: the values carried forward are named once, below
+            for text in table.attrs["medinsure"].get("carried_forward", ()):
+                handle.write(f"    carried forward: {text}; unverified for the claims resting on it\n")
 
     emit(args.output, out, write)
     return None
@@ -268,7 +288,7 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _plugins(args: argparse.Namespace, out: TextIO) -> int:
-    from medinsure.rules.describe import rule_years
+    from medinsure.rules.describe import coverage
 
     engine = _engine(args)
     reg = engine.registry
@@ -276,13 +296,18 @@ def _plugins(args: argparse.Namespace, out: TextIO) -> int:
         print("no jurisdiction plugins installed", file=out)
         return 0
     if reg.codes:
-        print(f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}rule years", file=out)
+        head = (
+            f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}{'raw costs':<12}"
+            "verified values"
+        )
+        print(head, file=out)
     for code in reg.codes:
         j = reg.jurisdiction(code)
         plugin, version = reg.plugin_of(code)
-        first, last = rule_years(engine.rules(code))
-        years = f"{first}–{last}" if first != last else str(first)
-        print(f"{code:<14}{j.name:<12}{j.parent or '-':<12}{plugin:<22}{version:<10}{years}", file=out)
+        raw_costs, verified = coverage(engine.rules(code)).describe()
+        print(
+            f"{code:<14}{j.name:<12}{j.parent or '-':<12}{plugin:<22}{version:<10}{raw_costs:<12}{verified}", file=out
+        )
     for plugin, reason in sorted(reg.failures.items()):
         print(f"FAILED plugin {plugin}: {reason}", file=out)
     for code, reason in sorted(reg.unavailable.items()):
@@ -307,6 +332,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
+    if argv is None:
+        argv = sys.argv[1:]
+    # a bare --strict means --strict=unverified, so that `--strict FILE` keeps FILE an argument
+    argv = ["--strict=unverified" if arg == "--strict" else arg for arg in argv]
     try:
         args = _parser().parse_args(argv)
     except UsageError as exc:

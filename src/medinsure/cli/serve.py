@@ -78,6 +78,7 @@ def config_of(args: argparse.Namespace) -> ServiceConfig:
         entry_points=not args.no_entry_points,
         allow=None if args.allow is None else _names(args.allow),
         block=_names(args.block),
+        strict=getattr(args, "strict", None),
     )
 
 

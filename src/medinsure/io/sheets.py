@@ -7,8 +7,10 @@ Two copies of one settlement:
   the totals with the amounts in capitals (大写), the year's figures; no rule ids, no sources;
 - the **audit copy** (``copy="audit"``): every step of the calculation — the deductible, each
   tier's base × rate, the caps and what they cut — with each rule's version, the date it is in
-  force from, its source, the quoted sentence where the rule pack gives a Chinese one, and
-  whether it is verified.
+  force from, its source, the sentence of the source it comes from (the rule pack's ``quote``),
+  and whether it is verified for this claim (a value carried forward past its source's dates is
+  not, and says so); then how many lines rest on verified, unverified and carried-forward
+  values (a field of the header), and the settlement's warnings.
 
 A Chinese sheet (``lang="zh"``) is Chinese throughout: fund and table names, refusal reasons,
 source titles where a Chinese one exists, jurisdictions by name (``names``: code → name, e.g.
@@ -116,7 +118,13 @@ LABELS: dict[str, dict[str, str]] = {
         "from": "起施行",
         "verified": "已核实",
         "unverified": "未核实",
-        "carried": "沿用（已超出来源所述日期）",
+        "carried": "沿用（已超出来源所述日期 {until}，本次结算视为未核实）",
+        "note": "说明",
+        "trust": "数值核实",
+        "trust_summary": "{verified} 行依据已核实数值，{unverified} 行依据未核实数值（其中沿用 {carried_forward} 行），"
+        "{without_rule} 行无规则依据",
+        "refused_by_unverified": "；未核实的资格规则拒付 {n} 项",
+        "warning": "提示",
         "refused": "不予支付",
         "year": "年度累计",
         "before": "结算前",
@@ -190,7 +198,13 @@ LABELS: dict[str, dict[str, str]] = {
         "from": "in force from",
         "verified": "verified",
         "unverified": "UNVERIFIED",
-        "carried": "carried forward past its source's date",
+        "carried": "carried forward past its source's last date {until}: unverified for this claim",
+        "note": "Note",
+        "trust": "Trust",
+        "trust_summary": "{lines} lines: {verified} rest on verified values; {unverified} on unverified values"
+        " ({carried_forward} of them on values carried forward past their sources' dates); {without_rule} on no rule",
+        "refused_by_unverified": "; refused by an unverified eligibility rule: {n}",
+        "warning": "Warning",
         "refused": "Refused",
         "year": "Year to date",
         "before": "before",
@@ -292,7 +306,9 @@ def _cite_zh(ref: RuleRef) -> str:
 
 
 def _quote(ref: RuleRef) -> str | None:
-    """The Chinese sentence a rule pack quotes for the value (its note, when it is Chinese)."""
+    """The sentence of the source a rule pack quotes for the value (else its note, when it is Chinese)."""
+    if ref.provenance.quote:
+        return ref.provenance.quote
     note = ref.provenance.note
     if note and _CJK.search(note) and len(_CJK.findall(note)) * 2 >= len(note.replace(" ", "")) // 2:
         return note
@@ -380,6 +396,7 @@ def _header(
         rows.append((t["plugin"], f"{plugin} {s.plugin_version}"))
         if s.overrides:
             rows.append((t["overrides"], ", ".join(s.overrides)))
+        rows.append((t["trust"], _trust(s, t)))
     return rows
 
 
@@ -443,15 +460,18 @@ def _line_text(line: Line, lang: str) -> str:
 
 
 def _ref_lines(ref: RuleRef, t: dict[str, str], lang: str, names: Mapping[str, str]) -> list[str]:
-    flag = t["verified"] if ref.provenance.verified else t["unverified"]
+    flag = t["verified"] if ref.verified else t["unverified"]  # a carried-forward value is not, for this claim
+    carried_text = t["carried"].format(until=ref.until) if ref.carried_forward else ""
     if lang == "en":
-        carried = f"; {t['carried']}" if ref.carried_forward else ""
+        carried = f"; {carried_text}" if carried_text else ""
         out = [f"{t['rule']}: {ref.version_id} = {ref.value}{carried}"]
         out.append(f"{t['source']}: {ref.provenance.source.cite()} [{flag}]")
+        if ref.provenance.quote:
+            out.append(f"{t['quote']}: {ref.provenance.quote}")
         if ref.provenance.note:
-            out.append(f"{t['quote']}: {ref.provenance.note}")
+            out.append(f"{t['note']}: {ref.provenance.note}")
         return out
-    carried = f"；{t['carried']}" if ref.carried_forward else ""
+    carried = f"；{carried_text}" if carried_text else ""
     match = _RULE_ID.match(ref.rule_id)
     place = _place(match.group("jurisdiction"), lang, names) if match else ""
     table = _table_zh(match.group("table")) if match else "规则参数"
@@ -498,7 +518,18 @@ def _settlement_block(s: Settlement, t: dict[str, str], lang: str, copy: str, na
         else f"{t['refused']}: {r.reason} ({r.rule_id}; {r.provenance.cite()})"
         for r in s.refusals
     )
+    if copy == "audit":
+        refusals += tuple(f"{t['warning']}{'：' if lang == 'zh' else ': '}{text}" for text in s.warnings)
     return _Block(t["settlement"] if copy == "audit" else t["funds"], tuple(rows), after=refusals)
+
+
+def _trust(s: Settlement, t: dict[str, str]) -> str:
+    """The audit copy's count of the lines by the trust of the rules they rest on."""
+    trust = s.trust
+    text = t["trust_summary"].format(**trust.to_dict())
+    if trust.refused_by_unverified:
+        text += t["refused_by_unverified"].format(n=trust.refused_by_unverified)
+    return text
 
 
 def _personal_block(s: Settlement, t: dict[str, str], lang: str, copy: str, names: Mapping[str, str]) -> _Block:
@@ -615,7 +646,7 @@ tr.capital td{font-weight:bold;letter-spacing:1px}
   tr{break-inside:avoid}
   .copy-audit table{font-size:10px}
   .copy-audit .detail{font-size:9px}
-  .copy-audit .rule{font-size:8.5px}
+  .copy-audit .rule{font-size:8px;line-height:1.25}
 }
 """
 
@@ -667,7 +698,7 @@ def _html_sheet(sheet: _Sheet, copy: str) -> str:
 
 def _html_detail(text: str, t: dict[str, str]) -> str:
     e = html.escape
-    is_rule = text.startswith((t["rule"], t["source"], t["quote"]))
+    is_rule = text.startswith((t["rule"], t["source"], t["quote"], t["note"]))
     body = e(text)
     for flag in (t["unverified"], t["verified"]):
         marker = e(f"[{flag}]")

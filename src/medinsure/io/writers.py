@@ -3,6 +3,9 @@
 :func:`write_settlements` writes settlements (from :func:`medinsure.io.records.settle_file`,
 say) as a table, JSON or CSV, one at a time; :func:`settlement_record` is the JSON object of
 one settlement, with the national platform's fields on request (:mod:`medinsure.io.national`).
+A settlement resting on a value carried forward past its source's dates says so in every
+format: a line under its row of the table, ``carried_forward`` and each line's ``trust`` in
+JSON, a ``carried_forward`` column in CSV; so do its warnings.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ __all__ = [
     "load_schema",
     "settlement_record",
     "table_header",
+    "table_notices",
     "table_row",
     "write_settlements",
 ]
@@ -48,6 +52,21 @@ _TABLE = ("claim_id", "patient", "year", "total", "deductible", "basic_pool", "c
 TABLE_AMOUNTS = _TABLE[4:]
 _TABLE_HEADER = ("claim", "patient", "year", "total", "deductible", "basic pool", "critical ill.", "burden sub.", "large amount", "assistance", "funds", "patient")  # fmt: skip
 _WIDTHS = (10, 20, 4, 13, 10, 12, 13, 12, 12, 10, 13, 12)
+
+
+def table_notices(settlement: Settlement) -> list[str]:
+    """The lines printed under a settlement's row of the table: carried-forward values, warnings."""
+    out = []
+    carried = settlement.carried_forward_refs
+    if carried:
+        listed = ", ".join(f"{r.version_id} (its source speaks to {r.until})" for r in carried)
+        trust = settlement.trust
+        out.append(
+            f"carried forward: {listed}; lines resting on it: {trust.carried_forward} of {trust.lines},"
+            " unverified for this claim"
+        )
+    out += [f"warning: {text}" for text in settlement.warnings]
+    return out
 
 
 def table_header() -> str:
@@ -102,6 +121,8 @@ def write_settlements(
                 "plugin": f"{settlement.plugin} {settlement.plugin_version}",
                 "rule_versions": ";".join(settlement.rule_versions),
                 "refusals": ";".join(r.reason for r in settlement.refusals),
+                "carried_forward": ";".join(settlement.carried_forward),
+                "warnings": ";".join(settlement.warnings),
             }
             if national:
                 row.update({name: "" if value is None else value for name, value in setlinfo(settlement).items()})
@@ -116,6 +137,8 @@ def write_settlements(
             if count == 0:
                 out.write(table_header() + "\n")
             out.write(table_row(cells) + "\n")
+            for notice in table_notices(settlement):
+                out.write(f"    {notice}\n")
             if national:
                 fields = setlinfo(settlement)
                 shown = ("setl_id", *NATIONAL_FIELDS)

@@ -176,7 +176,7 @@ def _source(source: Source) -> dict[str, Any]:
 
 
 def _provenance(p: Provenance) -> dict[str, Any]:
-    return {"source": _source(p.source), "verified": p.verified, "note": p.note}
+    return {"source": _source(p.source), "verified": p.verified, "note": p.note, "quote": p.quote}
 
 
 def _provenance_from(data: Mapping[str, Any]) -> Provenance:
@@ -188,7 +188,7 @@ def _provenance_from(data: Mapping[str, Any]) -> Provenance:
         document=s["document"],
         url=s["url"],
     )
-    return Provenance(source=source, verified=data["verified"], note=data["note"])
+    return Provenance(source=source, verified=data["verified"], note=data["note"], quote=data.get("quote", ""))
 
 
 def _ref(ref: RuleRef) -> dict[str, Any]:
@@ -198,6 +198,7 @@ def _ref(ref: RuleRef) -> dict[str, Any]:
         "value": ref.value,
         "provenance": _provenance(ref.provenance),
         "carried_forward": ref.carried_forward,
+        "until": ref.until,
     }
 
 
@@ -208,6 +209,7 @@ def _ref_from(data: Mapping[str, Any]) -> RuleRef:
         value=data["value"],
         provenance=_provenance_from(data["provenance"]),
         carried_forward=data["carried_forward"],
+        until=data.get("until"),
     )
 
 
@@ -265,6 +267,7 @@ def encode_settlement(s: Settlement) -> dict[str, Any]:
         "overrides": list(s.overrides),
         **({"account": _account(s.account)} if s.account is not None else {}),
         **({"patient": _patient_record(s.patient)} if s.patient is not None else {}),
+        **({"warnings": list(s.warnings)} if s.warnings else {}),
     }
 
 
@@ -360,6 +363,7 @@ def decode_settlement(data: Mapping[str, Any]) -> Settlement:
         overrides=tuple(data["overrides"]),
         account=None if data.get("account") is None else _account_from(data["account"]),
         patient=None if data.get("patient") is None else Patient.from_mapping(data["patient"]),
+        warnings=tuple(data.get("warnings", ())),
     )
 
 

@@ -49,7 +49,7 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 #: The hook API version of this core: (major, minor).
-HOOK_API: tuple[int, int] = (1, 0)
+HOOK_API: tuple[int, int] = (1, 1)
 #: The attribute a plugin sets to the versions it needs, e.g. ``">=1.0,<2"``.
 HOOK_API_ATTRIBUTE = "MEDINSURE_HOOK_API"
 

@@ -7,8 +7,12 @@
   unverified with a note; the package holds no code, the entry point (group
   ``medinsure.rulepacks``) names the file;
 - ``tests/test_CODE.py`` running the conformance suite (:mod:`medinsure.testing`) and
-  ``tests/cases/examples.yaml``, scenario files that pass with the example values;
+  ``tests/cases/examples.yaml``, scenario files that pass with the example values (and, for a
+  jurisdiction of its own, ``tests/cases/basic.yaml``: claims with raw costs);
 - ``README.md``.
+
+A template named ``NAME.root.tmpl`` or ``NAME.child.tmpl`` is written (as ``NAME``) only for a
+jurisdiction of its own or only for one with a parent.
 
 With ``parent`` the package builds on that jurisdiction (its rules apply where the new pack
 says nothing) and depends on ``medinsure-PARENT``.
@@ -87,12 +91,13 @@ def new_plugin(
         "parent_sentence": f", built on `{parent}` (its rules apply where this package says nothing)" if parent else "",
         "year": str(year or dt.date.today().year),
     }
-    rules_variant = "rules.yaml.child" if parent else "rules.yaml.root"
+    variant, other = (".child", ".root") if parent else (".root", ".child")
     written = []
     for relative, item in _files(resources.files("medinsure.plugins").joinpath(_TEMPLATES)):
-        if relative.startswith("rules.yaml."):
-            if relative != rules_variant:
-                continue
+        if relative.endswith(other):
+            continue
+        relative = relative.removesuffix(variant)
+        if relative == "rules.yaml":
             relative = f"src/{package}/rules.yaml"
         relative = relative.replace("__code__", code)
         text = string.Template(item.read_text(encoding="utf-8")).substitute(values)

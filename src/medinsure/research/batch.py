@@ -33,8 +33,9 @@ How it works, and why the result equals the scalar engine's:
    construction. They are: the pool cap binds while the capped claims of the year do not share
    one cap or other claims add to the pool; a benefit's schedule changes within the year; a
    benefit's payment would exceed what the patient still owes in scope; a combined cap binds;
-   the person-year spans two jurisdictions; an amount exceeds 10⁹ yuan; a rate has more than
-   six decimals; or a jurisdiction has an eligibility check given as Python code. The share of
+   the person-year spans two jurisdictions; a basic settlement given elsewhere brings the year's
+   pool to its cap exactly (or, in strict mode, above it); an amount exceeds 10⁹ yuan; a rate
+   has more than six decimals; or a jurisdiction has an eligibility check given as Python code. The share of
    rows that took the fallback is in ``result.attrs["medinsure"]["fallback_rows"]``.
 """
 
@@ -57,7 +58,7 @@ from medinsure.rules.names import BASES, COMPONENTS, FUNDS
 from medinsure.rules.reforms import apply_reform
 from medinsure.settlement import formulas
 from medinsure.settlement.engine import Engine
-from medinsure.settlement.plan import Plan
+from medinsure.settlement.plan import Plan, rules_used
 from medinsure.settlement.years import PersonYears
 
 if TYPE_CHECKING:
@@ -341,6 +342,8 @@ class _Group:
     schedules: tuple[formulas.Tiers | None, ...]  # per benefit of the plan, None: pays nothing
     cap_rates: tuple[tuple[int, int] | None, ...]  # per combined cap
     exotic: bool  # a rate with more than six decimals, or an eligibility check in Python
+    given_cap: int | None = None  # fen: the annual cap a basic settlement given elsewhere counts toward
+    carried: tuple[str, ...] = ()  # the rule versions it uses past their sources' dates (and those dates)
 
     @classmethod
     def of(cls, plan: Plan) -> _Group:
@@ -373,6 +376,12 @@ class _Group:
             schedules=tuple(schedules),
             cap_rates=tuple(cap_rates),
             exotic=exotic,
+            given_cap=None if plan.given is None or plan.given.cap is None else to_fen(plan.given.cap.value),
+            carried=tuple(
+                f"{found.version_id} (its source speaks to {found.version.end})"
+                for found in rules_used(plan)
+                if found.carried_forward
+            ),
         )
 
     @property
@@ -914,7 +923,8 @@ def settle_frame(
     Returns a frame with the index of ``df``, a ``claim_id`` column and one int64 column of
     fen per component (:data:`~medinsure.settlement.result.COMPONENTS`). ``result.attrs["medinsure"]``
     holds the provenance: per jurisdiction the plugin, its version and the overridden tables,
-    and the number of rows settled by the scalar fallback.
+    the number of rows settled by the scalar fallback, and ``carried_forward``: the rule
+    versions some row uses past the last date their sources speak for (with that date).
     """
     if engine is None:
         engine = Engine.shared()
@@ -993,7 +1003,7 @@ class _Batch:
         self._check_columns()
         df = self.df
         n = len(df)
-        info: dict[str, Any] = {"rows": n, "fallback_rows": 0, "jurisdictions": {}}
+        info: dict[str, Any] = {"rows": n, "fallback_rows": 0, "jurisdictions": {}, "carried_forward": []}
         if n == 0:
             return self._result({name: np.zeros(0, dtype=np.int64) for name in COMPONENTS}, info)
         amounts = {name: self._amount(name) for name in AMOUNT_COLUMNS}
@@ -1120,6 +1130,7 @@ class _Batch:
                 plans[g] = _Group.of(self.engine.plan(patient, claim, jurisdiction=code))
             except MedinsureError as exc:
                 raise self._fail(i, str(exc)) from None
+        info["carried_forward"] = sorted({text for p in plans for text in p.carried})
 
         # settle, per jurisdiction, on the person-year order
         group_s = perm(group_of)
@@ -1140,6 +1151,7 @@ class _Batch:
         for j, code in enumerate(codes):
             if len(codes) == 1:  # every row: no subsets to take
                 ctx = _Juris(rules_list[j], plans, group_s, in_scope_s, pool_s, ded_s, starts, gid)
+                ctx.strict = self.engine.strict is not None
                 sorted_out, bad = ctx.settle()
                 fallback |= bad
             else:
@@ -1156,6 +1168,7 @@ class _Batch:
                     ded_given=ded_s[rows],
                     starts=sub_starts,
                     gid=sub_gid,
+                    strict=self.engine.strict is not None,
                 )
                 values, bad = ctx.settle()
                 for name, paid in values.items():
@@ -1274,6 +1287,7 @@ class _Juris:
     starts: np.ndarray
     gid: np.ndarray
     _subsets: dict[tuple[bool, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = attrs.field(factory=dict)
+    strict: bool = False  # the engine refuses untrusted values: every rule a row reads must be checked
 
     def per_row(self, values: list[Any], dtype: Any = np.int64) -> np.ndarray:
         return np.asarray(values, dtype=dtype)[self.group]
@@ -1293,6 +1307,13 @@ class _Juris:
         over_cap = None  # in-scope cost above the pool's cap
         if any(p.computes_basic for p in plans):
             pool, deductible, over_cap = self.basic(pool, deductible, bad)
+        if any(p.given_cap is not None for p in plans):  # a given pool reaching its cap: the scalar engine
+            limit = self.per_row([-1 if p.given_cap is None else p.given_cap for p in plans])
+            after = _group_cumsum(pool, starts)
+            reach = fixed & (limit >= 0) & (after >= limit)
+            if not self.strict:  # a pool above what remained changes no amount: only reaching the cap does
+                reach &= (after == limit) | (pool == 0)
+            bad |= _group_any(reach, starts, gid)
         del fixed
 
         # benefits, stage by stage (the plans list them in that order), each on the rows it covers

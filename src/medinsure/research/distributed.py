@@ -119,7 +119,8 @@ def collect(result: dd.DataFrame) -> pd.DataFrame:
 
 def merge_provenance(infos: list[dict[str, Any]], rows: int) -> dict[str, Any]:
     """The provenance of the whole frame from its partitions': rows and fallback rows added up,
-    jurisdictions in order of first appearance in the input."""
+    jurisdictions in order of first appearance in the input, the carried-forward rule versions
+    of every partition."""
     first: dict[str, int] = {}
     jurisdictions: dict[str, Any] = {}
     for info in infos:
@@ -130,6 +131,7 @@ def merge_provenance(infos: list[dict[str, Any]], rows: int) -> dict[str, Any]:
         "rows": rows,
         "fallback_rows": sum(int(info["fallback_rows"]) for info in infos),
         "jurisdictions": {code: jurisdictions[code] for code in sorted(first, key=first.__getitem__)},
+        "carried_forward": sorted({text for info in infos for text in info.get("carried_forward", ())}),
     }
     reforms = {info["reform"] for info in infos if "reform" in info}
     if reforms:

@@ -30,7 +30,7 @@ BASIC_RATIO = "basic.ratio"
 BASIC_POOL_CAP = "basic.pool_cap"
 #: Months from a first payment to the start of coverage (built-in check ``insured``).
 COVERAGE_START_DELAY = "coverage.start_delay_months"
-#: Further months of waiting after a lapse in contributions (built-in check ``insured``).
+#: Months of observation after paying again following an interruption, from the payment (``insured``).
 COVERAGE_LAPSE_WAITING = "coverage.lapse_waiting_months"
 
 #: Default class-B first self-pay ratio (乙类先行自付比例) of a fee line that gives none, a rate.

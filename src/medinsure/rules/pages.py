@@ -2,15 +2,18 @@
 
 The pages are generated from the registered tables when the site is built (the mkdocs hook
 ``docs/_build/jurisdiction_pages.py`` calls :func:`site_pages`), never written by hand: every
-table, benefit schedule, eligibility rule and combined cap, each version with its dates,
-value, source, verified flag and note, as :func:`medinsure.rules.describe.rules_as_dict` gives them.
+table, benefit schedule, eligibility rule and combined cap with its English and Chinese
+descriptions, each version with its dates, value, source, verified flag, note and the sentence
+of the source it comes from, as :func:`medinsure.rules.describe.rules_as_dict` gives them; and
+the years the jurisdiction settles claims with raw costs and the years its verified values
+speak for (:func:`medinsure.rules.describe.coverage`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from medinsure.rules.describe import rule_years, rules_as_dict
+from medinsure.rules.describe import coverage, rules_as_dict
 from medinsure.settlement.engine import Engine
 
 __all__ = ["index_page", "jurisdiction_page", "site_pages"]
@@ -23,9 +26,11 @@ def _cell(value: Any) -> str:
 
 def _table(t: dict[str, Any], own: str) -> list[str]:
     defined = "" if t["defined_by"] == own else f" (inherited from [{t['defined_by']}]({t['defined_by']}.md))"
-    out = [
-        f"Kind `{t['kind']}`{defined}.",
-        "",
+    out = [f"Kind `{t['kind']}`{defined}.", ""]
+    descriptions = [_cell(text) for text in (t["description"], t["description_zh"]) if text]
+    if descriptions:
+        out += [" / ".join(descriptions), ""]
+    out += [
         "| row (applies to) | in force | value | verified | source |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -40,11 +45,16 @@ def _table(t: dict[str, Any], own: str) -> list[str]:
                 f"`{v['source_id']}`",
             )
             out.append("| " + " | ".join(cells) + " |")
+            said = []
+            if v["quote"]:
+                said.append(f"«{_cell(v['quote'])}»")
             if v["note"]:
-                notes.append(f"- *{_cell(row['row'])}*, from {v['from']}: {_cell(v['note'])}")
+                said.append(_cell(v["note"]))
+            if said:
+                notes.append(f"- *{_cell(row['row'])}*, from {v['from']}: {' — '.join(said)}")
     out.append("")
     if notes:
-        out += ["Notes:", "", *notes, ""]
+        out += ["Quotes and notes:", "", *notes, ""]
     return out
 
 
@@ -52,7 +62,7 @@ def jurisdiction_page(engine: Engine, code: str) -> str:
     """The Markdown page of jurisdiction ``code``: every value in force, parents' included."""
     rules = engine.rules(code)
     data = rules_as_dict(rules)
-    first, last = rule_years(rules)
+    raw_costs, verified = coverage(rules).describe()
     title = f"{data['name']} {data['name_en']}".strip()
     out = [
         f"# {title}",
@@ -61,7 +71,11 @@ def jurisdiction_page(engine: Engine, code: str) -> str:
         "",
         f"Code `{code}`, plugin `{data['plugin']}` {data['plugin_version']}"
         + (f", builds on [{data['parent']}]({data['parent']}.md)" if data["parent"] else "")
-        + f". Values from {first} to {last}.",
+        + ".",
+        "",
+        f"Settles claims with raw costs (every table it needs in force): **{raw_costs}**; later claims use"
+        " the last values, marked carried forward. Years its verified values speak for: "
+        f"**{verified}**.",
         "",
     ]
     if rules.jurisdiction.description:
@@ -87,20 +101,18 @@ def jurisdiction_page(engine: Engine, code: str) -> str:
             f" counts {', '.join(b['counts'])}.",
             "",
         ]
-        if b["description"]:
-            out += [_cell(b["description"]), ""]
         out += _table(b["schedules"], code)
     out += ["## Eligibility", ""]
     if data["eligibility"]:
         out += [
-            "| rule | check | applies to | when | refuses with | verified | source | note |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| rule | check | applies to | when | refuses with | verified | source | quote | note |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in data["eligibility"]:
             applies = r["applies_to"] if isinstance(r["applies_to"], str) else ", ".join(r["applies_to"])
             rule = r["id"] if r["defined_by"] == code else f"{r['id']} ({r['defined_by']})"
             verified = "yes" if r["verified"] else "**no**"
-            cells = (rule, r["check"], applies, r["when"], r["reason"], verified, r["source"], r["note"])
+            cells = (rule, r["check"], applies, r["when"], r["reason"], verified, r["source"], r["quote"], r["note"])
             out.append("| " + " | ".join(_cell(x) for x in cells) + " |")
         out.append("")
     else:
@@ -130,19 +142,21 @@ def index_page(engine: Engine) -> str:
         "<!-- generated from the installed plugins when the site is built; do not edit -->",
         "",
         "One page per jurisdiction installed where this site was built, generated from the tables",
-        "its plugin registered: every parameter, its dates, source and verified flag.",
+        "its plugin registered: every parameter, its dates, source, quote and verified flag. *Settles",
+        "raw costs*: the years in which a claim with raw costs can be settled, every table it needs in",
+        "force; *verified values*: the years the verified values speak for.",
         "",
-        "| code | name | builds on | plugin | version | rule years |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| code | name | builds on | plugin | version | settles raw costs | verified values |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for code in engine.jurisdictions:
         rules = engine.rules(code)
         j = rules.jurisdiction
-        first, last = rule_years(rules)
+        raw_costs, verified = coverage(rules).describe()
         parent = f"[{j.parent}]({j.parent}.md)" if j.parent else "–"
         out.append(
             f"| [{code}]({code}.md) | {_cell(f'{j.name} {j.name_en}')} | {parent} | {rules.plugin}"
-            f" | {rules.plugin_version} | {first}–{last} |"
+            f" | {rules.plugin_version} | {raw_costs} | {verified} |"
         )
     return "\n".join(out) + "\n"
 

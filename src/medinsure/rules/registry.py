@@ -88,10 +88,16 @@ class JurisdictionRules:
 
     @functools.cached_property
     def age_bounds(self) -> tuple[int, ...]:
-        """Every age at which a row or an eligibility rule starts or stops applying, ascending."""
+        """Every age at which a row or an eligibility rule starts or stops applying, ascending.
+
+        A rule that asks whether a birth date is given at all adds the age 0, so that a person
+        without one is told apart from a person with one.
+        """
         ages: set[int] = set()
         matches = [row.when for table in self._every_table() for row in table.rows]
         matches += [rule.when for _owner, rule in self.eligibility]
+        if any(rule.check == "birth_date_given" for _owner, rule in self.eligibility):
+            ages.add(0)
         for m in matches:
             if m.age_min is not None:
                 ages.add(m.age_min)

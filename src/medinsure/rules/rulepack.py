@@ -7,13 +7,19 @@ file and returns plain rule objects; registering them is the registry's business
 (:meth:`~medinsure.rules.registry.RegistryScope.add_rule_pack`). Unknown keys are errors, and
 every error names the plugin, jurisdiction, rule, value and the file and line.
 
-The format is documented in ``docs/rule-packs.md``.
+The format is documented in ``docs/rule-packs.md``. Its version is ``format:
+medinsure-rule-pack/MAJOR.MINOR``: a minor version only adds optional keys and built-in checks,
+so this module reads every minor version up to :data:`FORMAT_VERSION` of its major version; a
+pack that uses what a later minor version added must say so (``1.1`` for ``quote:``,
+``description_zh:`` and the checks ``insured_policy_year``, ``refuse`` and
+``birth_date_given``), so that an older medinsure refuses it by its format rather than by a key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -39,10 +45,22 @@ from medinsure.rules.tables import (
     Version,
 )
 
-__all__ = ["FORMAT", "RulePack", "read_rule_pack"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "RulePack", "read_rule_pack"]
 
 TOP_KEYS = ("format", "jurisdiction", "sources", "tables", "benefits", "eligibility", "combined_caps")
-FORMAT = "medinsure-rule-pack/1"
+#: The newest rule-pack format this medinsure reads: (major, minor).
+FORMAT_VERSION = (1, 1)
+#: The format a pack states at the top: ``format: medinsure-rule-pack/1.1``.
+FORMAT = f"medinsure-rule-pack/{FORMAT_VERSION[0]}.{FORMAT_VERSION[1]}"
+_FORMAT = re.compile(r"^medinsure-rule-pack/(\d+)(?:\.(\d+))?$")
+#: What each minor version added: keys, and the names of built-in checks.
+ADDED_IN: dict[str, tuple[int, int]] = {
+    "quote": (1, 1),
+    "description_zh": (1, 1),
+    "insured_policy_year": (1, 1),
+    "refuse": (1, 1),
+    "birth_date_given": (1, 1),
+}
 
 
 @attrs.frozen
@@ -74,6 +92,35 @@ class _Pack:
         self.origin = origin
         self.code: str | None = None
         self.sources: dict[str, Source] = {}
+        self.format_version = FORMAT_VERSION
+
+    def read_format(self, top: Mapping[str, Any]) -> None:
+        """The format the pack states (the newest when it states none)."""
+        stated = top.get("format")
+        if stated is None:
+            return
+        found = _FORMAT.match(stated) if isinstance(stated, str) else None
+        if found is None:
+            raise self.fail(f"format: expected {FORMAT!r}", "format", top, "format", stated)
+        version = (int(found[1]), int(found[2] or 0))
+        if version[0] != FORMAT_VERSION[0] or version > FORMAT_VERSION:
+            raise self.fail(
+                f"format: this medinsure reads {FORMAT!r} and the earlier minor versions of it, not {stated!r}"
+                " (a newer medinsure may read it)",
+                "format",
+                top,
+                "format",
+                stated,
+            )
+        self.format_version = version
+
+    def needs(self, name: str, rule: str, data: Any, key: str | None = None) -> None:
+        """Refuse ``name`` (a key or a built-in check) in a pack whose stated format predates it."""
+        added = ADDED_IN.get(name)
+        if added is not None and self.format_version < added:
+            stated = f"medinsure-rule-pack/{self.format_version[0]}.{self.format_version[1]}"
+            wanted = f"medinsure-rule-pack/{added[0]}.{added[1]}"
+            raise self.fail(f"{name!r} needs format {wanted!r} (the pack states {stated!r})", rule, data, key, name)
 
     def fail(self, message: str, rule: str, data: Any = None, key: str | None = None, value: Any = None) -> RuleError:
         line = line_of(data, key)
@@ -147,7 +194,12 @@ class _Pack:
         note = data.get("note") or ""
         if not verified and not note:
             raise self.fail("an unverified value needs a note explaining the choice", rule, data, "note", None)
-        return Provenance(self.sources[source_id], verified, str(note))
+        quote = data.get("quote")
+        if quote is not None:
+            self.needs("quote", rule, data, "quote")
+            if not isinstance(quote, str) or not quote.strip():
+                raise self.fail("quote: expected the sentence of the source, as text", rule, data, "quote", quote)
+        return Provenance(self.sources[source_id], verified, str(note), (quote or "").strip())
 
     # -- sections --------------------------------------------------------------------------
 
@@ -177,7 +229,7 @@ class _Pack:
         return tuple(rows)
 
     def version(self, raw: Any, rule: str, kind: str) -> Version[Any]:
-        common = ("from", "to", "source", "verified", "note")
+        common = ("from", "to", "source", "verified", "note", "quote")
         value: Any
         if kind == "schedule":
             m = self.mapping(
@@ -213,24 +265,46 @@ class _Pack:
 
     def table(self, name: str, data: Any, kind: str | None = None) -> ParameterTable[Any]:
         rule = f"tables.{name}"
-        m = self.mapping(data, rule, ("kind", "description", "rows"), ("rows",) if kind else ("kind", "rows"))
+        m = self.mapping(
+            data, rule, ("kind", "description", "description_zh", "rows"), ("rows",) if kind else ("kind", "rows")
+        )
         kind = kind or str(m["kind"])
         if kind not in ("amount", "rate", "months"):
             raise self.fail(f"kind: expected amount, rate or months, got {kind!r}", rule, m, "kind", kind)
         return ParameterTable(
-            name=name, kind=kind, rows=self.rows(m["rows"], rule, kind), description=str(m.get("description") or "")
+            name=name,
+            kind=kind,
+            rows=self.rows(m["rows"], rule, kind),
+            description=str(m.get("description") or ""),
+            description_zh=self.description_zh(m, rule),
         )
+
+    def description_zh(self, data: Mapping[str, Any], rule: str) -> str:
+        """The Chinese description beside the English one (format 1.1)."""
+        if "description_zh" not in data:
+            return ""
+        self.needs("description_zh", rule, data, "description_zh")
+        text = data["description_zh"]
+        if not isinstance(text, str):
+            raise self.fail("description_zh: expected text", rule, data, "description_zh", text)
+        return " ".join(text.split())
 
     def benefit(self, key: str, data: Any) -> Benefit:
         rule = f"benefits.{key}"
         m = self.mapping(
             data,
             rule,
-            ("component", "base", "schemes", "counts", "description", "schedules"),
+            ("component", "base", "schemes", "counts", "description", "description_zh", "schedules"),
             ("component", "schemes", "counts", "schedules"),
         )
+        description = str(m.get("description") or "")
+        description_zh = self.description_zh(m, rule)
         schedules = ParameterTable(
-            name=f"{key}.schedule", kind="schedule", rows=self.rows(m["schedules"], f"{rule}.schedules", "schedule")
+            name=f"{key}.schedule",
+            kind="schedule",
+            rows=self.rows(m["schedules"], f"{rule}.schedules", "schedule"),
+            description=description,
+            description_zh=description_zh,
         )
         return Benefit(
             key=key,
@@ -239,7 +313,8 @@ class _Pack:
             schemes=tuple(m["schemes"]),
             counts=tuple(m["counts"]),
             schedules=schedules,
-            description=str(m.get("description") or ""),
+            description=description,
+            description_zh=description_zh,
         )
 
     def eligibility(self, rid: str, data: Any) -> EligibilityRule:
@@ -247,9 +322,10 @@ class _Pack:
         m = self.mapping(
             data,
             rule,
-            ("check", "applies_to", "when", "reason", "from", "to", "source", "verified", "note"),
+            ("check", "applies_to", "when", "reason", "from", "to", "source", "verified", "note", "quote"),
             ("check", "reason", "source"),
         )
+        self.needs(str(m["check"]), rule, m, "check")
         applies = m.get("applies_to", "claim")
         if applies != "claim":
             if isinstance(applies, str):
@@ -272,16 +348,28 @@ class _Pack:
 
     def combined_cap(self, cid: str, data: Any) -> CombinedCap:
         rule = f"combined_caps.{cid}"
-        m = self.mapping(data, rule, ("components", "reduce", "description", "rate"), ("components", "reduce", "rate"))
+        m = self.mapping(
+            data,
+            rule,
+            ("components", "reduce", "description", "description_zh", "rate"),
+            ("components", "reduce", "rate"),
+        )
         rate_data = self.mapping(m["rate"], f"{rule}.rate", ("rows",), ("rows",))
+        description = str(m.get("description") or "")
+        description_zh = self.description_zh(m, rule)
         return CombinedCap(
             id=cid,
             components=tuple(m["components"]),
             reduce=tuple(m["reduce"]),
             rate=ParameterTable(
-                name=f"{cid}.rate", kind="rate", rows=self.rows(rate_data["rows"], f"{rule}.rate", "rate")
+                name=f"{cid}.rate",
+                kind="rate",
+                rows=self.rows(rate_data["rows"], f"{rule}.rate", "rate"),
+                description=description,
+                description_zh=description_zh,
             ),
-            description=str(m.get("description") or ""),
+            description=description,
+            description_zh=description_zh,
         )
 
 
@@ -338,8 +426,7 @@ def _data(path: Path, plugin: str | None) -> Any:
 def _read(data: Any, origin: str, plugin: str | None, rules: bool) -> RulePack:
     pack = _Pack(plugin, origin)
     top = pack.mapping(data, "rule pack", TOP_KEYS, ("jurisdiction",))
-    if top.get("format", FORMAT) != FORMAT:
-        raise pack.fail(f"format: expected {FORMAT!r}", "format", top, "format", top.get("format"))
+    pack.read_format(top)
     j = pack.mapping(
         top["jurisdiction"],
         "jurisdiction",

@@ -9,7 +9,8 @@ and is told the value was *carried forward*. A claim before the first version is
 (:class:`~medinsure.errors.RuleNotInForce`).
 
 Every version carries a :class:`Provenance`: the :class:`Source` (publication, document
-number, URL), whether the value is verified against that source, and a note.
+number, URL), whether the value is verified against that source, a note, and the sentence of
+the source it comes from (``quote``, in the source's own words).
 """
 
 from __future__ import annotations
@@ -77,11 +78,17 @@ class Source:
 
 @attrs.frozen(cache_hash=True)
 class Provenance:
-    """Where a value comes from and whether it was checked against that source."""
+    """Where a value comes from and whether it was checked against that source.
+
+    ``quote`` is the sentence of the source the value comes from, exactly as the source words
+    it (Chinese for the bundled jurisdictions); empty when the value is not quoted from one
+    (an assumption, or a figure without a sentence of its own).
+    """
 
     source: Source
     verified: bool
     note: str = ""
+    quote: str = ""
 
     def cite(self) -> str:
         text = self.source.cite()
@@ -97,6 +104,15 @@ class Version(Generic[T]):
     start: dt.date
     provenance: Provenance
     end: dt.date | None = None
+
+    @property
+    def quote(self) -> str:
+        """The sentence of the source this value comes from (see :class:`Provenance`)."""
+        return self.provenance.quote
+
+    def carried_forward_on(self, day: dt.date) -> bool:
+        """Whether using this version on ``day`` carries it past the last date its source speaks for."""
+        return self.end is not None and day > self.end
 
 
 @attrs.frozen(cache_hash=True)
@@ -356,6 +372,7 @@ class ParameterTable(Generic[T]):
     kind: str
     rows: tuple[Row[T], ...]
     description: str = ""
+    description_zh: str = ""
 
     def _repr_html_(self) -> str:
         """A notebook's view: every row and dated version with its value, source and verified flag."""
@@ -433,8 +450,7 @@ class ParameterTable(Generic[T]):
                     rule=f"{self.name}[{row.name}]",
                     value=day.isoformat(),
                 )
-            carried = in_force.end is not None and day > in_force.end
-            return Resolved(self.name, jurisdiction, row.name, in_force, carried)
+            return Resolved(self.name, jurisdiction, row.name, in_force, in_force.carried_forward_on(day))
         return None
 
     def _row_for(self, patient: Patient, claim: Claim) -> Row[T] | None:
@@ -579,13 +595,16 @@ class Benefit:
     counts: tuple[str, ...]
     schedules: ParameterTable[Schedule]
     description: str = ""
+    description_zh: str = ""
 
 
 @attrs.frozen
 class CombinedCap:
     """Within a year, the listed components together never exceed ``rate`` × in-scope cost.
 
-    When a claim would exceed it, the benefits listed in ``reduce`` are cut, last first.
+    When a claim would exceed it, the components listed in ``reduce`` are cut in that order
+    (the first listed first; of two benefits paying into one component, the later one first)
+    until the claim is within the cap.
     """
 
     id: str
@@ -593,6 +612,7 @@ class CombinedCap:
     reduce: tuple[str, ...]
     rate: ParameterTable[Decimal]
     description: str = ""
+    description_zh: str = ""
 
 
 @attrs.frozen

@@ -70,6 +70,8 @@ class ServiceConfig:
     entry_points: bool = True
     allow: tuple[str, ...] | None = attrs.field(default=None, converter=lambda v: None if v is None else _names(v))
     block: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    #: Strict mode of the engine (``medinsure serve --strict``): None, "unverified" or "carried-forward".
+    strict: str | None = None
 
     def check(self) -> None:
         """Refuse, with a one-line :class:`~medinsure.errors.UsageError`, options that cannot serve."""
@@ -119,6 +121,7 @@ class ServiceConfig:
             entry_points=self.entry_points,
             allow=None if self.allow is None else list(self.allow),
             block=list(self.block),
+            strict=self.strict,
         )
 
     def to_json(self) -> str:

@@ -41,7 +41,7 @@ from medinsure.io.masking import IdMasker
 from medinsure.io.writers import settlement_record
 from medinsure.ledger import Entry, Event, Ledger, Recorded, codec, open_ledger
 from medinsure.model import Claim, is_plain_text
-from medinsure.rules.describe import rule_years
+from medinsure.rules.describe import coverage
 from medinsure.service.requests import CaseRequest, Reversal, claim_at
 from medinsure.settlement.engine import Engine
 from medinsure.settlement.result import Settlement
@@ -344,7 +344,7 @@ def jurisdictions(engine: Engine) -> list[dict[str, Any]]:
     for code in registry.codes:
         j = registry.jurisdiction(code)
         plugin, version = registry.plugin_of(code)
-        first, last = rule_years(engine.rules(code))
+        covered = coverage(engine.rules(code))
         out.append(
             {
                 "code": code,
@@ -353,7 +353,8 @@ def jurisdictions(engine: Engine) -> list[dict[str, Any]]:
                 "parent": j.parent,
                 "plugin": plugin,
                 "plugin_version": version,
-                "rule_years": [first, last],
+                "rule_years": list(covered.raw_costs) if covered.raw_costs else None,
+                "verified_years": [list(span) for span in covered.verified],
             }
         )
     return out

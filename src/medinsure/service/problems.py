@@ -32,6 +32,7 @@ from medinsure.errors import (
     RequestError,
     RuleError,
     RuleNotInForce,
+    StrictRefusal,
     UnknownClaim,
     UnknownJurisdiction,
 )
@@ -56,6 +57,10 @@ TYPES: dict[str, tuple[int, str]] = {
     "unknown-jurisdiction": (422, "a jurisdiction code no installed plugin provides"),
     "rule-not-in-force": (422, "a service date before the first known value of a rule"),
     "rule-error": (422, "the rules cannot settle this claim"),
+    "strict-refusal": (
+        422,
+        "a server in strict mode refuses a value unverified or carried forward; names rule and value",
+    ),
     "ledger-busy": (503, "other writers held the person-year through every retry; retry the request"),
     "ledger-unavailable": (503, "the ledger cannot be read or written now"),
     "timeout": (503, "the request took longer than the server's limit (--timeout)"),
@@ -156,6 +161,8 @@ def problem_of(exc: BaseException, *, request_id: str) -> Problem:
             extra.update(_input(cause))
         elif isinstance(cause, UnknownJurisdiction):
             extra.update(field="jurisdiction", value=cause.code)
+        elif isinstance(cause, StrictRefusal):
+            extra.update(rule=cause.rule, value=cause.value)
         name = "invalid-input"
         if isinstance(cause, MedinsureError) and not isinstance(cause, InvalidInput):
             name = problem_of(cause, request_id=request_id).name
@@ -164,6 +171,8 @@ def problem_of(exc: BaseException, *, request_id: str) -> Problem:
         return Problem("unknown-jurisdiction", 422, str(exc), {"field": "jurisdiction", "value": exc.code})
     if isinstance(exc, RuleNotInForce):
         return Problem("rule-not-in-force", 422, str(exc), {"rule": exc.rule})
+    if isinstance(exc, StrictRefusal):
+        return Problem("strict-refusal", 422, str(exc), {"rule": exc.rule, "value": exc.value})
     if isinstance(exc, RuleError):
         return Problem("rule-error", 422, str(exc), {"rule": exc.rule})
     if isinstance(exc, ClaimConflict):

@@ -29,9 +29,9 @@ from medinsure.money import ZERO, fmt, from_fen, pct, to_fen
 from medinsure.rules.names import FEES_CLASS_B_RATIO, FUND_NAMES_ZH, PERSONAL_ACCOUNT_SCOPE
 from medinsure.rules.registry import JurisdictionRules, Registry
 from medinsure.rules.tables import ParameterTable, Resolved, Schedule, Version, claim_profile
-from medinsure.settlement import formulas
+from medinsure.settlement import formulas, trust
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
-from medinsure.settlement.plan import BasicPlan, BenefitPlan, Plan, describe_claim, make_plan
+from medinsure.settlement.plan import BasicPlan, BenefitPlan, GivenBasicPlan, Plan, describe_claim, make_plan
 from medinsure.settlement.result import AccountResult, BenefitResult, Line, RuleRef, Settlement
 from medinsure.settlement.years import PersonYears
 
@@ -46,11 +46,23 @@ class Engine:
     Build one with :meth:`from_installed` (the plugins installed in the environment) or
     :meth:`from_plugins` (plugin objects you pass, e.g. in tests). An engine is immutable
     once built and safe to share between threads.
+
+    ``strict`` refuses settlements resting on values the user does not trust
+    (:mod:`medinsure.settlement.trust`): ``True`` (or ``"unverified"``) any value not verified
+    against its source or carried forward past its source's dates, ``"carried-forward"`` only
+    the latter. A refused claim raises :class:`~medinsure.errors.StrictRefusal`.
     """
 
-    def __init__(self, registry: Registry, *, overrides: Mapping[str, JurisdictionRules] | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        overrides: Mapping[str, JurisdictionRules] | None = None,
+        strict: bool | str | None = False,
+    ) -> None:
         registry.check()
         self.registry = registry
+        self.strict = trust.strict_mode(strict)
         self._terms = registry.known_terms()
         self._overrides = dict(overrides or {})
         self._plans: dict[tuple[object, ...], tuple[JurisdictionRules, Plan]] = {}
@@ -59,20 +71,24 @@ class Engine:
     # -- construction ---------------------------------------------------------------------
 
     @classmethod
-    def from_plugins(cls, *plugins: object, entry_points: bool = False, **options: Any) -> Engine:
+    def from_plugins(
+        cls, *plugins: object, entry_points: bool = False, strict: bool | str | None = False, **options: Any
+    ) -> Engine:
         """An engine over the given plugin objects (modules or instances with hookimpls).
 
         With ``entry_points=True`` the installed plugins are loaded as well; ``options`` are
-        passed to :func:`medinsure.plugins.host.make_plugin_manager` (``allow``, ``block``).
+        passed to :func:`medinsure.plugins.host.make_plugin_manager` (``allow``, ``block``);
+        ``strict`` as for the constructor.
         """
         from medinsure.plugins.host import collect_registry, make_plugin_manager
 
+        mode = trust.strict_mode(strict)  # a bad value is refused before any plugin loads
         pm = make_plugin_manager(plugins=plugins, entry_points=entry_points, **options)
-        return cls(collect_registry(pm))
+        return cls(collect_registry(pm), strict=mode)
 
     @classmethod
     def from_installed(cls, **options: Any) -> Engine:
-        """An engine over every installed plugin (entry-point group ``medinsure``)."""
+        """An engine over every installed plugin (entry-point group ``medinsure``); ``strict=`` as above."""
         return cls.from_plugins(entry_points=True, **options)
 
     @classmethod
@@ -133,7 +149,17 @@ class Engine:
         rules = self.rules(code)
         for table in tables:
             rules = rules.with_table(table)
-        return Engine(self.registry, overrides={**self._overrides, code: rules})
+        return Engine(self.registry, overrides={**self._overrides, code: rules}, strict=self.strict)
+
+    def with_strict(self, strict: bool | str | None) -> Engine:
+        """The same engine (overrides included) with another strict mode.
+
+        It shares this engine's rules and plan cache: strictness is checked each time a plan is
+        used, never stored in it.
+        """
+        other = copy.copy(self)
+        other.strict = trust.strict_mode(strict)
+        return other
 
     @property
     def jurisdictions(self) -> list[str]:
@@ -203,12 +229,16 @@ class Engine:
         settling = _Settling(plan, patient, claim, acc, keep_lines=self.lines)
         for ref in found:
             settling.ref(ref, pct(ref.value))
-        return settling.settle()
+        settlement = settling.settle()
+        if self.strict is not None:
+            trust.check_settlement(self.strict, settlement)
+        return settlement
 
     def plan(self, patient: Patient, claim: Claim, *, jurisdiction: str) -> Plan:
         """The rule versions that apply to ``claim`` (see :mod:`medinsure.settlement.plan`).
 
-        Raises every error that settling the claim would raise.
+        Raises every error that settling the claim would raise, strict mode's included (for
+        the rules every settlement of the claim uses).
         """
         if not isinstance(patient, Patient):
             raise InvalidInput("patient", patient, "expected a Patient (use Patient.from_mapping)")
@@ -225,6 +255,8 @@ class Engine:
             key = (id(rules), claim_profile(patient, claim), claim.basic is None, epoch)
             cached = self._plans.get(key)
             if cached is not None and cached[0] is rules:
+                if self.strict is not None:
+                    trust.check_plan(self.strict, cached[1], claim.service_date)
                 return cached[1]
         self._check_terms(patient, claim)
         plan = make_plan(rules, patient, claim)
@@ -232,6 +264,8 @@ class Engine:
             if len(self._plans) >= _PLANS:
                 self._plans.clear()
             self._plans[key] = (rules, plan)
+        if self.strict is not None:
+            trust.check_plan(self.strict, plan, claim.service_date)
         return plan
 
     def _check_terms(self, patient: Patient, claim: Claim) -> None:
@@ -310,6 +344,7 @@ class _Settling:
     keep_lines: bool = True
     lines: list[Line] = attrs.field(factory=list)
     refs: list[RuleRef] = attrs.field(factory=list)
+    warnings: list[str] = attrs.field(factory=list)
     compiled: _Compiled = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -358,6 +393,8 @@ class _Settling:
                 "basic settlement made elsewhere: pool payment as given",
                 "基本医保已另行结算：统筹支付按所给",
             )
+            if plan.given is not None and plan.given.cap is not None:
+                over_cap = self.given_cap(plan.given, pool, deductible)
         elif (r := plan.refusal("basic")) is not None:
             self.line("basic_pool", ZERO, f"not paid: {r.reason}", f"不予支付：{r.text_zh}")
         elif plan.basic is None:
@@ -462,6 +499,7 @@ class _Settling:
             overrides=rules.overrides,
             account=account,
             patient=self.patient,
+            warnings=tuple(self.warnings),
         )
 
     @property
@@ -535,6 +573,59 @@ class _Settling:
             "政策范围内费用 {0:,.2f} − 统筹基金支付 {1:,.2f}" + (" − 大额医疗补助 {2:,.2f}" if above_cap else ""),
             args=(self.claim.in_scope, _Yuan(pool), _Yuan(above_cap)),
         )
+
+    def given_cap(self, given: GivenBasicPlan, pool: int, deductible: int) -> int:
+        """A given pool against the year's cap: the cost above the cap it implies, in fen.
+
+        Nothing is read while the year's pool stays below the cap. A pool above what remained
+        of the cap is taken as given and flagged: the cap it was settled under is not this one,
+        so no cost above the cap is implied. A pool that brings the year to the cap exactly is
+        a pool the cap cut, as the engine would have cut it: where a benefit pays the cost above
+        the cap, that cost is ``(in_scope − deductible) − pool ÷ ratio``, as for a computed pool.
+        """
+        assert given.cap is not None
+        claim = self.claim
+        cap = to_fen(given.cap.value)
+        before = to_fen(self.acc.basic_pool)
+        remained = max(cap - before, 0)
+        if before + pool < cap:
+            return 0
+        args = (_Yuan(pool), _Yuan(remained), given.cap.value)
+        if pool > remained:
+            text = (
+                "the given pool {0:,.2f} is above the {1:,.2f} that remained of the annual cap {2:,.2f}; taken as given"
+            )
+            self.warnings.append(text.format(*args))
+            zh = "所给统筹支付 {0:,.2f} 超过年度最高支付限额 {2:,.2f} 的本年余额 {1:,.2f}；按所给结算"
+            self.line("basic_pool", ZERO, text, zh, self.ref(given.cap), args=args)
+            return 0
+        text = "the given pool {0:,.2f} reaches the annual cap {2:,.2f}, of which {1:,.2f} remained"
+        zh = "所给统筹支付 {0:,.2f} 达到年度最高支付限额 {2:,.2f}（本年尚余 {1:,.2f}）"
+        self.line("basic_pool", ZERO, text, zh, self.ref(given.cap), args=args)
+        if given.level_missing:
+            raise InvalidInput(
+                "claim.hospital_level",
+                None,
+                "required: the given pool reaches the annual cap, and the cost above the cap depends on"
+                " the pool ratio of the hospital level",
+            )
+        if given.ratio is None:
+            return 0
+        ratio: Decimal = given.ratio.value
+        n, k = formulas.rate_parts(ratio)
+        in_scope = to_fen(claim.in_scope)
+        applied = formulas.deductible_applied(in_scope, deductible)
+        share = formulas.pool_share(in_scope, applied, n, k)
+        over_cap: int = formulas.above_cap(in_scope - applied, pool, share, n, k)
+        self.line(
+            "basic_pool",
+            ZERO,
+            "cost above the annual cap implied by the given pool: ({0:,.2f} − {1:,.2f}) − {2:,.2f} ÷ {3} = {4:,.2f}",
+            "所给统筹支付对应的超过年度最高支付限额的费用：（{0:,.2f} − {1:,.2f}）− {2:,.2f} ÷ {3} = {4:,.2f}",
+            self.ref(given.ratio, pct(ratio)),
+            args=(claim.in_scope, _Yuan(applied), _Yuan(pool), _Percent(ratio), _Yuan(over_cap)),
+        )
+        return over_cap
 
     def basic(self, basic: BasicPlan) -> tuple[int, int, int]:
         """Deductible, pool payment and cost above the annual cap, in fen."""
@@ -793,6 +884,7 @@ def _rule_ref(
         value=value if value is not None else _show(version.value),
         provenance=version.provenance,
         carried_forward=carried,
+        until=version.end.isoformat() if version.end is not None else None,
     )
 
 

@@ -25,7 +25,7 @@ from medinsure.rules.registry import JurisdictionRules
 from medinsure.rules.tables import Benefit, CombinedCap, ParameterTable, Resolved, RuleContext, Schedule
 from medinsure.settlement.result import Refusal
 
-__all__ = ["BasicPlan", "BenefitPlan", "CapPlan", "Plan", "make_plan"]
+__all__ = ["BasicPlan", "BenefitPlan", "CapPlan", "GivenBasicPlan", "Plan", "make_plan", "rules_used"]
 
 
 @attrs.frozen
@@ -35,6 +35,22 @@ class BasicPlan:
     deductible: Resolved[Decimal]
     ratio: Resolved[Decimal]
     cap: Resolved[Decimal] | None
+
+
+@attrs.frozen
+class GivenBasicPlan:
+    """The rules a basic settlement made elsewhere is read against.
+
+    ``cap`` is the annual pool cap its pool counts toward (None: no cap in force, nothing is
+    checked). When a benefit on the cost above the cap covers the claim, ``ratio`` is the pool
+    ratio that tells what part of the cost the given pool paid for, and ``level_missing`` says
+    that the ratio depends on a hospital level the claim does not give. Both are used only when
+    the given pool reaches the cap.
+    """
+
+    cap: Resolved[Decimal] | None
+    ratio: Resolved[Decimal] | None = None
+    level_missing: bool = False
 
 
 @attrs.frozen
@@ -77,7 +93,8 @@ class Plan:
     ``"no_ratio"`` (basic insurance does not cover the claim). ``benefits`` lists every
     benefit in the order of its stage (:data:`~medinsure.rules.names.BASES`), ``caps`` every
     combined cap (rates looked up only when the claim is not refused). ``looked_up`` are the
-    tables the eligibility checks read.
+    tables the eligibility checks read. ``given`` is set for a basic settlement made elsewhere
+    (``basic_note == "given"``).
     """
 
     rules: JurisdictionRules
@@ -87,6 +104,7 @@ class Plan:
     basic_note: str
     benefits: tuple[BenefitPlan, ...]
     caps: tuple[CapPlan, ...]
+    given: GivenBasicPlan | None = None
 
     @property
     def refused_all(self) -> bool:
@@ -190,7 +208,53 @@ def make_plan(rules: JurisdictionRules, patient: Patient, claim: Claim) -> Plan:
         CapPlan(owner, cap, None if refused_all else cap.rate.lookup(owner, patient, claim))
         for owner, cap in rules.combined_caps
     )
-    return Plan(rules, tuple(refusals), tuple(looked_up), basic, note, tuple(benefits), caps)
+    given = None
+    if note == "given":
+        over_cap = refusal("basic") is None and any(b.pays and b.benefit.base == "over_cap" for b in benefits)
+        given = _given_plan(rules, patient, claim, over_cap)
+    return Plan(rules, tuple(refusals), tuple(looked_up), basic, note, tuple(benefits), caps, given)
+
+
+def _given_plan(rules: JurisdictionRules, patient: Patient, claim: Claim, over_cap: bool) -> GivenBasicPlan:
+    """The cap a given pool counts toward and, where the cost above it is paid, the ratio.
+
+    A rule not in force on the service date is not in force for the check either: a pool given
+    where no cap is known is taken as it is.
+    """
+
+    def lookup(name: str) -> Resolved[Any] | None:
+        entry = rules.table(name)
+        if entry is None:
+            return None
+        try:
+            return entry[1].lookup(entry[0], patient, claim)
+        except RuleNotInForce:
+            return None
+
+    cap = lookup(BASIC_POOL_CAP)
+    if cap is None or not over_cap:
+        return GivenBasicPlan(cap)
+    ratio = lookup(BASIC_RATIO)
+    if claim.hospital_level is None and _needs_level(rules, patient, claim, ratio):
+        return GivenBasicPlan(cap, None, level_missing=True)
+    return GivenBasicPlan(cap, ratio)
+
+
+def rules_used(plan: Plan) -> list[Resolved[Any]]:
+    """The rule versions every settlement of the plan's claim uses, whatever its accumulator.
+
+    The rules a given basic settlement is read against (:class:`GivenBasicPlan`) are used only
+    when its pool reaches the cap, so they are not listed.
+    """
+    used: list[Resolved[Any]] = list(plan.looked_up)
+    if plan.basic is not None:
+        used += [plan.basic.deductible, plan.basic.ratio]
+        if plan.basic.cap is not None:
+            used.append(plan.basic.cap)
+    used += [item.schedule for item in plan.benefits if item.pays and item.schedule is not None]
+    if not plan.refused_all:
+        used += [item.rate for item in plan.caps if item.rate is not None]
+    return used
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,4 +1,12 @@
-"""The result of settling one claim: components, the lines that produced them, provenance."""
+"""The result of settling one claim: components, the lines that produced them, provenance.
+
+Every line rests on the rule versions it names, and so has a *trust* (:data:`TRUST`):
+``verified`` when every one of them is verified against its source and used within the dates
+its source speaks for; ``carried_forward`` when one is used past those dates (such a line is
+unverified for that claim whatever its source says); ``unverified`` when one is not verified;
+``none`` when the line rests on no rule (an amount given with the claim, a refusal, a total).
+:class:`TrustSummary` counts them for a settlement.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +25,10 @@ from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
 
 _CJK_TERMS = re.compile(r"[\u3400-\u9fff\uff08\uff09\u3001]+")
 
-__all__ = ["AccountResult", "BenefitResult", "Line", "Refusal", "RuleRef", "Settlement"]
+__all__ = ["TRUST", "AccountResult", "BenefitResult", "Line", "Refusal", "RuleRef", "Settlement", "TrustSummary"]
+
+#: The trusts a line may have (see the module documentation).
+TRUST = ("verified", "unverified", "carried_forward", "none")
 
 
 @attrs.frozen
@@ -29,16 +40,24 @@ class RuleRef:
     value: str
     provenance: Provenance
     carried_forward: bool = False
+    #: The last date the source speaks for (``YYYY-MM-DD``), when the version states one.
+    until: str | None = None
 
     @property
     def version_id(self) -> str:
         return f"{self.rule_id}@{self.version}"
+
+    @property
+    def verified(self) -> bool:
+        """Verified for this claim: verified against its source and used within the source's dates."""
+        return self.provenance.verified and not self.carried_forward
 
     def to_dict(self) -> dict[str, Any]:
         src = self.provenance.source
         return {
             "rule": self.rule_id,
             "version": self.version,
+            "until": self.until,
             "value": self.value,
             "source": {
                 "publication": src.publication,
@@ -46,8 +65,10 @@ class RuleRef:
                 "date": src.date.isoformat() if src.date else None,
                 "url": src.url,
             },
-            "verified": self.provenance.verified,
+            "verified": self.verified,
+            "source_verified": self.provenance.verified,
             "note": self.provenance.note,
+            "quote": self.provenance.quote,
             "carried_forward": self.carried_forward,
         }
 
@@ -78,6 +99,17 @@ class Line:
         """How the amount was computed, in Chinese."""
         return self.template_zh.format(*self.args) if self.args else self.template_zh
 
+    @property
+    def trust(self) -> str:
+        """``verified``, ``unverified``, ``carried_forward`` or ``none`` (see :data:`TRUST`)."""
+        if not self.rules:
+            return "none"
+        if any(r.carried_forward for r in self.rules):
+            return "carried_forward"
+        if all(r.provenance.verified for r in self.rules):
+            return "verified"
+        return "unverified"
+
     def _key(self) -> tuple[Any, ...]:
         return (self.component, self.amount, self.text, self.rules, self.text_zh)
 
@@ -95,6 +127,7 @@ class Line:
             "amount": str(self.amount),
             "text": self.text,
             "text_zh": self.text_zh,
+            "trust": self.trust,
             "rules": [r.to_dict() for r in self.rules],
         }
 
@@ -137,6 +170,33 @@ class BenefitResult:
 
 
 @attrs.frozen
+class TrustSummary:
+    """How many lines of a settlement rest on verified, unverified and carried-forward values.
+
+    ``unverified`` counts every line resting on a value that is unverified or carried forward
+    (a carried-forward value is unverified for the claim); ``carried_forward`` counts, among
+    those, the lines resting on a carried-forward value; ``without_rule`` the lines resting on
+    no rule (amounts given with the claim, refusals). ``refused_by_unverified`` counts the
+    refusals made by an eligibility rule that is not verified.
+    """
+
+    lines: int
+    verified: int
+    unverified: int
+    carried_forward: int
+    without_rule: int
+    refused_by_unverified: int = 0
+
+    @property
+    def verified_only(self) -> bool:
+        """Whether every line with a rule rests on verified values used within their dates."""
+        return self.unverified == 0 and self.refused_by_unverified == 0
+
+    def to_dict(self) -> dict[str, int]:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
 class AccountResult:
     """How the patient's share was paid: personal account (个人账户), family mutual aid, cash.
 
@@ -162,7 +222,9 @@ class Settlement:
     ``large_amount``, ``medical_assistance``, ``fund_total``, ``patient_total``); the amounts
     are also attributes (``settlement.basic_pool``). ``fund_total + patient_total == total``
     exactly. ``rule_versions`` lists every rule version used, ``carried_forward`` those used
-    after the last date their source speaks for.
+    after the last date their source speaks for, ``trust`` counts the lines by the trust of
+    their rules; ``warnings`` are facts about the input a reader should see (a basic settlement
+    given above what the annual pool cap allows, say).
     """
 
     claim: Claim
@@ -183,6 +245,7 @@ class Settlement:
     account: AccountResult | None = None
     #: The insured person as settled (None only in records written before it was kept).
     patient: Patient | None = None
+    warnings: tuple[str, ...] = ()
 
     def __getattr__(self, name: str) -> Decimal:
         if name in COMPONENTS:
@@ -211,6 +274,26 @@ class Settlement:
     def carried_forward(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(r.version_id for r in self.rules if r.carried_forward))
 
+    @property
+    def carried_forward_refs(self) -> tuple[RuleRef, ...]:
+        """The rule versions used past the last date their source speaks for, each once."""
+        return tuple({r.version_id: r for r in self.rules if r.carried_forward}.values())
+
+    @property
+    def trust(self) -> TrustSummary:
+        """The lines counted by the trust of the rules they rest on (see :class:`TrustSummary`)."""
+        counts = dict.fromkeys(TRUST, 0)
+        for line in self.lines:
+            counts[line.trust] += 1
+        return TrustSummary(
+            lines=len(self.lines),
+            verified=counts["verified"],
+            unverified=counts["unverified"] + counts["carried_forward"],
+            carried_forward=counts["carried_forward"],
+            without_rule=counts["none"],
+            refused_by_unverified=sum(1 for r in self.refusals if not r.provenance.verified),
+        )
+
     def amounts(self) -> dict[str, Decimal]:
         """Every component of the contract, zero where nothing was paid."""
         return {name: self.components[name] for name in COMPONENTS}
@@ -227,10 +310,15 @@ class Settlement:
             "total": str(self.claim.total),
             **{name: str(value) for name, value in self.amounts().items()},
             "eligible": self.eligible,
-            "refusals": [{"rule": r.rule_id, "reason": r.reason} for r in self.refusals],
+            "refusals": [
+                {"rule": r.rule_id, "reason": r.reason, "verified": r.provenance.verified, "quote": r.provenance.quote}
+                for r in self.refusals
+            ],
             "lines": [line.to_dict() for line in self.lines],
             "rule_versions": list(self.rule_versions),
             "carried_forward": list(self.carried_forward),
+            "trust": self.trust.to_dict(),
+            "warnings": list(self.warnings),
             "overrides": list(self.overrides),
             "accumulator_before": self.accumulator_before.to_dict(),
             "accumulator_after": self.accumulator_after.to_dict(),

@@ -13,13 +13,19 @@ through its entry point, parents included):
 - loaded on its own, the plugin works when it provides its jurisdiction's parents too, and
   otherwise is refused with an error naming the missing parent (never settling without it);
 - every value, inherited ones included, has a source with a publication, a verified flag,
-  and a note when it is unverified;
+  and a note when it is unverified; every table, benefit and combined cap is described in
+  English and in Chinese;
 - the scenario files of the package's ``tests/cases`` folder name the jurisdiction and pass;
-- under hypothesis, on the jurisdiction's own rules: funds + patient = total to the fen and no
-  amount is negative (conservation); a secondary payment never falls when the self-pay rises
-  (monotonicity); the year's secondary total does not depend on how the year's costs are split
-  into claims or ordered (split-invariance); the basic pool's annual cap, each benefit's
-  annual cap and each combined cap are never exceeded.
+- a claim with raw costs settles in every year the jurisdiction claims to settle
+  (:func:`~medinsure.rules.describe.coverage`), on its first and last day, for every scheme,
+  status, claim kind and hospital level;
+- under hypothesis, on the jurisdiction's own rules, in every year it claims: funds + patient =
+  total to the fen and no amount is negative (conservation); a secondary payment never falls
+  when the self-pay rises (monotonicity); the year's secondary total does not depend on how the
+  year's costs are split into claims or ordered (split-invariance); the basic pool's annual
+  cap, each benefit's annual cap and each combined cap are never exceeded; and a claim settles
+  the same whether the library computes its basic insurance or receives the same basic result
+  made elsewhere (pre-settled = computed).
 
 The hypothesis settings are modest (``max_examples``, 50 by default, derandomized so that a
 run is reproducible) so that a package's suite stays fast; raise them in a nightly run. The
@@ -37,21 +43,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from medinsure.errors import PluginError, RuleError
+from medinsure.errors import MedinsureError, PluginError, RuleError
 from medinsure.io.scenarios import SUFFIXES, load_cases, run_case
-from medinsure.model import CLAIM_KINDS, HOSPITAL_LEVELS, Claim, Patient
+from medinsure.model import CLAIM_KINDS, HOSPITAL_LEVELS, BasicResult, Claim, Patient
 from medinsure.money import FEN, round_fen
-from medinsure.rules.describe import rules_as_dict
+from medinsure.rules.describe import coverage, rules_as_dict
 from medinsure.rules.names import BASIC_POOL_CAP
 from medinsure.rules.registry import JurisdictionRules
 from medinsure.rules.tables import ParameterTable, Provenance, Row, Version
 from medinsure.settlement.engine import Engine
 
-__all__ = ["conformance_tests", "every_value", "property_year"]
+__all__ = ["claimed_years", "conformance_tests", "every_value", "property_year"]
 _fen = st.integers(min_value=0, max_value=30_000_000).map(lambda n: Decimal(n) * FEN)
 
 
@@ -76,6 +83,14 @@ def property_year(rules: JurisdictionRules) -> int:
     if rules.start is not None:
         starts.append(rules.start.year)
     return max(starts)
+
+
+def claimed_years(rules: JurisdictionRules) -> tuple[int, ...]:
+    """The years in which the jurisdiction claims to settle raw costs (:func:`~medinsure.rules.describe.coverage`)."""
+    span = coverage(rules).raw_costs
+    if span is None:
+        return (property_year(rules),)
+    return tuple(range(span[0], span[1] + 1))
 
 
 def _versions(rules: JurisdictionRules) -> list[tuple[str, Row[Any], Version[Any]]]:
@@ -107,7 +122,8 @@ def conformance_tests(
 
     ``plugins``: build the engine from these plugin objects instead of the installed plugins.
     ``cases``: the folder of scenario files (default: ``cases`` beside the calling test file).
-    ``year``: the policy year of the generated claims (default: :func:`property_year`).
+    ``year``: the policy year of the generated claims (default: each year of
+    :func:`claimed_years`, drawn by hypothesis).
     """
     folder = Path(cases) if cases is not None else _caller_cases()
     chosen = tuple(plugins) if plugins is not None else None
@@ -117,10 +133,14 @@ def conformance_tests(
         return Engine.from_installed() if chosen is None else Engine.from_plugins(*chosen)
 
     @functools.cache
-    def context() -> tuple[Engine, JurisdictionRules, int, dict[str, frozenset[str]]]:
+    def context() -> tuple[Engine, JurisdictionRules, tuple[int, ...], dict[str, frozenset[str]]]:
         eng = engine()
         rules = eng.rules(code)
-        return eng, rules, year or property_year(rules), eng.registry.known_terms()
+        return eng, rules, (year,) if year else claimed_years(rules), eng.registry.known_terms()
+
+    def a_year(draw: Callable[..., Any]) -> int:
+        years: tuple[int, ...] = context()[2]
+        return int(draw(st.sampled_from(years)))
 
     slow = settings(
         max_examples=max_examples,
@@ -129,21 +149,21 @@ def conformance_tests(
         derandomize=True,
     )
 
-    def patients(draw: Callable[..., Any], schemes: Sequence[str] = ("resident", "employee")) -> Patient:
-        _eng, _rules, _year, terms = context()
+    def patients(draw: Callable[..., Any], on_year: int, schemes: Sequence[str] = ("resident", "employee")) -> Patient:
+        _eng, _rules, _years, terms = context()
         scheme = draw(st.sampled_from(sorted(schemes)))
         return Patient(
             id="P",
             scheme=scheme,
             status=draw(st.sampled_from([None, "in_service", "retired"])) if scheme == "employee" else None,
-            birth_date=draw(st.one_of(st.none(), st.dates(dt.date(1930, 1, 1), dt.date(_year - 1, 12, 31)))),
+            birth_date=draw(st.one_of(st.none(), st.dates(dt.date(1930, 1, 1), dt.date(on_year - 1, 12, 31)))),
             categories=draw(st.frozensets(st.sampled_from(sorted(terms["categories"])), max_size=2)),
             conditions=draw(st.frozensets(st.sampled_from(sorted(terms["conditions"])), max_size=1)),
             service_years=draw(st.one_of(st.none(), st.integers(0, 45))),
         )
 
-    def raw_claim(draw: Callable[..., Any], index: int) -> Claim:
-        _eng, _rules, _year, terms = context()
+    def raw_claim(draw: Callable[..., Any], index: int, on_year: int) -> Claim:
+        _eng, _rules, _years, terms = context()
         in_scope = draw(_fen)
         extra = draw(st.integers(0, 1_000_000).map(lambda n: Decimal(n) * FEN))
         class_b = draw(st.integers(0, 100_000).map(lambda n: Decimal(n) * FEN))
@@ -151,7 +171,7 @@ def conformance_tests(
         return Claim(
             id=f"C{index}",
             kind=draw(st.sampled_from(CLAIM_KINDS)),
-            discharged=draw(st.dates(dt.date(_year, 1, 1), dt.date(_year, 12, 31))),
+            discharged=draw(st.dates(dt.date(on_year, 1, 1), dt.date(on_year, 12, 31))),
             total=in_scope + class_b + extra,
             in_scope=in_scope,
             class_b_self_pay=class_b,
@@ -161,6 +181,12 @@ def conformance_tests(
             tags=draw(st.frozensets(st.sampled_from(tags), max_size=1)) if tags else frozenset(),
         )
 
+    def person_year(draw: Callable[..., Any], most: int) -> tuple[Patient, list[Claim]]:
+        """A patient and 1 to ``most`` claims with raw costs, in one of the claimed years."""
+        on_year = a_year(draw)
+        patient = patients(draw, on_year)
+        return patient, [raw_claim(draw, i, on_year) for i in range(draw(st.integers(1, most)))]
+
     def presettled(index: int, self_pay: Decimal, kind: str, day: dt.date) -> Claim:
         return Claim.from_mapping(
             {"id": f"C{index}", "kind": kind, "discharged": day, "basic": {"pool": 0, "in_scope_self_pay": self_pay}}
@@ -168,14 +194,15 @@ def conformance_tests(
 
     def secondary(draw: Callable[..., Any]) -> tuple[Patient, str, str, dt.date]:
         """A patient, a benefit component and a claim kind the benefit counts."""
-        _eng, rules, _year, _terms = context()
+        _eng, rules, _years, _terms = context()
+        on_year = a_year(draw)
         benefits = [b for _, b in rules.benefits if b.base == "self_pay"]
         if not benefits:
-            return Patient(id="P", scheme="resident"), "critical_illness", "inpatient", dt.date(_year, 6, 1)
+            return Patient(id="P", scheme="resident"), "critical_illness", "inpatient", dt.date(on_year, 6, 1)
         benefit = draw(st.sampled_from(benefits))
-        patient = patients(draw, benefit.schemes)
+        patient = patients(draw, on_year, benefit.schemes)
         kind = draw(st.sampled_from(sorted(benefit.counts)))
-        return patient, benefit.component, kind, dt.date(_year, 6, 30)
+        return patient, benefit.component, kind, dt.date(on_year, 6, 30)
 
     class Conformance:
         """Conformance of one jurisdiction: rule data, provenance, scenario files, properties."""
@@ -183,7 +210,7 @@ def conformance_tests(
         jurisdiction = code
 
         def test_jurisdiction_is_installed_and_its_tables_are_valid(self) -> None:
-            eng, rules, _year, _terms = context()
+            eng, rules, _years, _terms = context()
             assert code in eng.jurisdictions, f"jurisdiction {code!r} not found (installed: {eng.jurisdictions})"
             assert rules.table_names(), f"{code}: no tables"
             for name in rules.table_names():
@@ -193,7 +220,7 @@ def conformance_tests(
             assert rendered["jurisdiction"] == code
 
         def test_loaded_alone_it_needs_only_its_parent(self) -> None:
-            eng, rules, _year, _terms = context()
+            eng, rules, _years, _terms = context()
             if chosen is None:
                 own: Sequence[object] = ()
             else:
@@ -223,7 +250,7 @@ def conformance_tests(
                 assert str(unavailable.value) == f"jurisdiction={code!r}: unavailable: {refusal}"
 
         def test_every_value_has_provenance(self) -> None:
-            eng, rules, _year, _terms = context()
+            eng, rules, _years, _terms = context()
             values = every_value(rules)
             assert values, f"{code}: no values"
             for owner, where, prov in values:
@@ -237,8 +264,49 @@ def conformance_tests(
                 # users have the publications, not the files a plugin was written from
                 assert not re.search(r"\.(txt|md|html?)\b", cite), f"{label} cites a file: {cite}"
 
+        def test_every_table_is_described_in_english_and_chinese(self) -> None:
+            _eng, rules, _years, _terms = context()
+            described = [(name, owner, t.description, t.description_zh) for name, (owner, t) in rules.tables.items()]
+            described += [(f"benefits.{b.key}", o, b.description, b.description_zh) for o, b in rules.benefits]
+            described += [(f"combined_caps.{c.id}", o, c.description, c.description_zh) for o, c in rules.combined_caps]
+            for name, owner, english, chinese in described:
+                assert english.strip(), f"{owner}: {name} has no description"
+                assert chinese.strip(), f"{owner}: {name} has no Chinese description (description_zh)"
+
+        def test_raw_costs_settle_in_every_year_it_claims(self) -> None:
+            eng, rules, _years, _terms = context()
+            covered = coverage(rules)
+            assert covered.settles_from is not None, f"{code}: settles no raw costs"
+            assert covered.raw_costs is not None
+            first, last = covered.raw_costs
+            people = [Patient(id="P", scheme="resident", birth_date=dt.date(1980, 5, 1))]
+            people += [Patient(id="P", scheme="resident", birth_date=dt.date(first - 5, 5, 1))]
+            people += [
+                Patient(id="P", scheme="employee", status=s, service_years=20) for s in ("in_service", "retired")
+            ]
+            for y in range(first, last + 1):
+                for day in (max(dt.date(y, 1, 1), covered.settles_from), dt.date(y, 12, 31)):
+                    for patient in people:
+                        for kind in CLAIM_KINDS:
+                            for level in HOSPITAL_LEVELS:
+                                claim = Claim(
+                                    id="C",
+                                    kind=kind,
+                                    discharged=day,
+                                    total=Decimal(30000),
+                                    in_scope=Decimal(30000),
+                                    hospital_level=level,
+                                )
+                                try:
+                                    eng.settle_claim(patient, claim, jurisdiction=code)
+                                except MedinsureError as exc:
+                                    raise AssertionError(
+                                        f"{code} claims to settle raw costs in {first}–{last}, but a {kind} claim"
+                                        f" of {day} ({patient.scheme}, {level}) is refused: {exc}"
+                                    ) from None
+
         def test_scenario_files_pass(self) -> None:
-            eng, _rules, _year, _terms = context()
+            eng, _rules, _years, _terms = context()
             assert folder.is_dir(), f"{code}: no scenario folder {folder}"
             files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES)
             loaded = [case for path in files for case in load_cases(path)]
@@ -250,9 +318,8 @@ def conformance_tests(
         @slow
         @given(st.data())
         def test_conservation(self, data: st.DataObject) -> None:
-            eng, _rules, _year, _terms = context()
-            patient = patients(data.draw)
-            claims = [raw_claim(data.draw, i) for i in range(data.draw(st.integers(1, 5)))]
+            eng, _rules, _years, _terms = context()
+            patient, claims = person_year(data.draw, 5)
             for s in eng.settle(patient, claims, jurisdiction=code):
                 c = s.claim
                 funds = s.basic_pool + s.critical_illness + s.burden_subsidy + s.large_amount + s.medical_assistance
@@ -267,7 +334,7 @@ def conformance_tests(
         @slow
         @given(st.data())
         def test_more_self_pay_never_lowers_a_secondary_payment(self, data: st.DataObject) -> None:
-            eng, _rules, _year, _terms = context()
+            eng, _rules, _years, _terms = context()
             patient, component, kind, day = secondary(data.draw)
             earlier = data.draw(st.lists(_fen, max_size=4))
             last, more = data.draw(_fen), data.draw(_fen)
@@ -281,7 +348,7 @@ def conformance_tests(
         @slow
         @given(st.data())
         def test_year_total_does_not_depend_on_split_or_order(self, data: st.DataObject) -> None:
-            eng, _rules, _year, _terms = context()
+            eng, _rules, _years, _terms = context()
             patient, component, kind, day = secondary(data.draw)
             amounts = data.draw(st.lists(_fen, min_size=1, max_size=5))
             pieces: list[Decimal] = []
@@ -298,9 +365,8 @@ def conformance_tests(
         @slow
         @given(st.data())
         def test_caps_are_never_exceeded(self, data: st.DataObject) -> None:
-            eng, rules, _year, _terms = context()
-            patient = patients(data.draw)
-            claims = [raw_claim(data.draw, i) for i in range(data.draw(st.integers(1, 6)))]
+            eng, rules, _years, _terms = context()
+            patient, claims = person_year(data.draw, 6)
             pool_cap = rules.table(BASIC_POOL_CAP)
             for s in eng.settle(patient, claims, jurisdiction=code):
                 after = s.accumulator_after
@@ -320,6 +386,24 @@ def conformance_tests(
                     paid = sum((after.components.get(c, Decimal(0)) for c in combined.components), Decimal(0))
                     limit = round_fen(found_rate.value * after.in_scope)  # computed apart from the engine
                     assert paid <= limit, f"{combined.id}: {paid} above {limit}"
+
+        @slow
+        @given(st.data())
+        def test_presettled_and_computed_basic_settle_alike(self, data: st.DataObject) -> None:
+            eng, _rules, _years, _terms = context()
+            patient, claims = person_year(data.draw, 6)
+            computed = eng.settle(patient, claims, jurisdiction=code)
+            given = [
+                attrs.evolve(
+                    c,
+                    basic=BasicResult(
+                        pool=s.basic_pool, in_scope_self_pay=c.in_scope - s.basic_pool, deductible=s.deductible
+                    ),
+                )
+                for c, s in zip(claims, computed, strict=True)
+            ]
+            for a, b in zip(computed, eng.settle(patient, given, jurisdiction=code), strict=True):
+                assert a.amounts() == b.amounts(), f"claim {a.claim.id}: computed {a.amounts()}, given {b.amounts()}"
 
     Conformance.__name__ = Conformance.__qualname__ = f"TestConformance_{code}"
     Conformance.__doc__ = f"Conformance of jurisdiction {code!r}."
