@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from medinsure import Claim, InvalidInput, Patient
+from medinsure.model import identifier, parse_date
 
 
 def test_claim_from_mapping_defaults_and_derived_costs():
@@ -47,7 +48,7 @@ def test_claim_with_basic_defaults_in_scope_and_total():
         ({"total": -1}, "claim.total=-1: must not be negative"),
         ({"total": 1.5}, "claim.total=1.5: float is not accepted"),
         ({"kind": "dental"}, "claim.kind='dental': expected one of inpatient"),
-        ({"discharged": "2021-02-30"}, "claim.discharged='2021-02-30': expected a date"),
+        ({"discharged": "2021-02-30"}, "claim.discharged='2021-02-30': not a date of the calendar"),
         ({"admitted": "2021-04-01"}, "claim.discharged='2021-03-15': before admitted 2021-04-01"),
         ({"hospital_level": "quaternary"}, "claim.hospital_level='quaternary'"),
         ({"filed": "yes"}, "claim.filed='yes': expected true or false"),
@@ -98,10 +99,60 @@ def test_age_on_a_date():
     assert Patient.from_mapping({"id": "P", "scheme": "employee"}).employee_status == "in_service"
 
 
+@pytest.mark.parametrize("text", ["20210301", "2021-W10-1", "2021-3-1", "2021-03-01T00:00", "２０２１-03-01"])
+def test_a_date_is_written_yyyy_mm_dd_and_nothing_else(text):
+    with pytest.raises(InvalidInput, match="expected a date written YYYY-MM-DD"):
+        parse_date(text, "claim.discharged")
+
+
+@pytest.mark.parametrize("text", ["2021-02-30", "0000-01-01", "2021-13-45"])
+def test_a_date_that_is_not_in_the_calendar_is_refused(text):
+    with pytest.raises(InvalidInput, match="not a date of the calendar"):
+        parse_date(text, "claim.discharged")
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("K1", "K1"), ("Ｋ１", "K1"), ("  K1\u3000", "K1"), (12, "12"), ("２１０２０３", "210203"), ("ｶ", "カ")],
+)
+def test_an_id_written_two_ways_is_one_id(given, stored):
+    assert identifier(given, "claim.id") == stored
+    assert (
+        Claim.from_mapping(
+            {"id": given, "kind": "outpatient", "discharged": "2021-03-01", "total": 1, "in_scope": 1}
+        ).id
+        == stored
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        ("K1\u200b", "contains the character U+200B"),  # zero-width space
+        ("K1\nC9,forged,row", "contains the character U+000A"),  # a newline forging a row
+        ("\x1b[31mK1", "contains the character U+001B"),  # an ANSI escape
+        ("K\u202e1", "contains the character U+202E"),  # a bidi override
+        ("K\x001", "contains the character U+0000"),  # NUL
+        ("K" * 65, "longer than 64 characters"),
+        pytest.param("K" * 10_000_000, "longer than 64 characters", id="ten million characters"),
+        ("", "must not be empty"),
+        ("\u3000", "must not be empty"),
+        (True, "expected text"),
+    ],
+)
+def test_an_id_that_could_forge_or_hide_a_character_is_refused(given, reason):
+    with pytest.raises(InvalidInput) as info:
+        identifier(given, "patient.id")
+    assert info.value.reason == reason
+    assert "\n" not in str(info.value)
+    assert "\x1b" not in str(info.value)
+    assert len(str(info.value)) < 200
+
+
 @pytest.mark.parametrize("bad", ["C\x001", "C\n1", "C\ud8001", "\x7f"])
 def test_an_id_with_a_control_character_or_a_lone_surrogate_is_refused(bad):
-    with pytest.raises(InvalidInput, match=r"claim\.id=.*: must not hold control characters or lone surrogates"):
+    with pytest.raises(InvalidInput, match=r"claim\.id=.*: contains the character U\+"):
         Claim.from_mapping({"id": bad, "kind": "inpatient", "discharged": "2020-01-01", "total": 1, "in_scope": 1})
-    with pytest.raises(InvalidInput, match=r"patient\.id=.*: must not hold control characters"):
+    with pytest.raises(InvalidInput, match=r"patient\.id=.*: contains the character U\+"):
         Patient.from_mapping({"id": bad, "scheme": "resident"})
     assert Patient.from_mapping({"id": " 身份证 P1\t", "scheme": "resident"}).id == "身份证 P1"

@@ -26,8 +26,8 @@ def test_amount_accepts_int_str_decimal(value, expected):
         ("NaN", "not a finite number"),
         (Decimal("Infinity"), "not a finite number"),
         ("12.345", "more than two decimals"),
-        ("7.5E+26", "too large to be an amount"),
-        (10**30, "too large to be an amount"),
+        ("7.5E+26", r"above the largest amount accepted \(1,000,000,000\)"),
+        (10**30, r"above the largest amount accepted \(1,000,000,000\)"),
         ("abc", "not a number"),
         (-1, "must not be negative"),
         ([], "expected a number, got list"),
@@ -52,3 +52,28 @@ def test_rate_bounds_and_display():
         rate("1.01")
     assert pct(Decimal("0.65")) == "65%"
     assert pct(Decimal("0.075")) == "7.5%"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1e400", "above the largest amount accepted (1,000,000,000)"),
+        ("1E+27", "above the largest amount accepted (1,000,000,000)"),
+        ("12345678901234567890123456789", "above the largest amount accepted (1,000,000,000)"),
+        pytest.param(10**5000, "above the largest amount accepted (1,000,000,000)", id="a 5001-digit integer"),
+        ("1" * 5001, "longer than 40 characters: not an amount"),
+        ("1000000000.01", "above the largest amount accepted (1,000,000,000)"),
+    ],
+)
+def test_numbers_too_large_or_too_long_are_one_clear_refusal(value, reason):
+    with pytest.raises(InvalidInput) as info:
+        amount(value, "claim.total")
+    assert info.value.reason == reason
+    assert len(str(info.value)) < 200  # the value is cut, not printed whole
+
+
+def test_the_largest_amount_is_accepted_and_minus_zero_is_zero():
+    assert amount("1000000000.00") == Decimal("1000000000.00")
+    for zero in ("-0", "-0.00", "0E+5", Decimal("-0")):
+        assert str(amount(zero)) == "0.00"
+    assert str(rate("-0")) == "0.00"

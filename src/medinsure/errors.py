@@ -30,6 +30,7 @@ jurisdiction and rule for rule data, the claim for the ledger.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -144,11 +145,13 @@ class StrictRefusal(RuleError):
 class UnknownJurisdiction(MedinsureError, LookupError):
     """A jurisdiction code that no loaded plugin provides."""
 
-    def __init__(self, code: str, known: list[str]) -> None:
+    def __init__(self, code: str, known: list[str], failures: Mapping[str, str] | None = None) -> None:
         self.code = code
         self.known = known
         listed = ", ".join(sorted(known)) or "none"
-        super().__init__(f"jurisdiction={code!r}: unknown jurisdiction (installed: {listed})")
+        failed = "; ".join(f"plugin {name!r}: {why}" for name, why in sorted((failures or {}).items()))
+        more = f"; plugins that failed to load: {failed}" if failed else ""
+        super().__init__(f"jurisdiction={code!r}: unknown jurisdiction (installed: {listed}{more})")
 
 
 class PluginError(MedinsureError):

@@ -123,43 +123,81 @@ def _optional_choice(owner: str, name: str, choices: tuple[str, ...]) -> Any:
     return convert
 
 
-def _date(field: str, value: Any) -> dt.date:
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", flags=re.ASCII)
+
+
+def parse_date(value: Any, field: str) -> dt.date:
+    """A calendar date given as a ``date`` or as text ``YYYY-MM-DD`` (nothing else: not
+    ``20210301``, not ``2021-W10-1``, not a date and time); InvalidInput otherwise."""
     if isinstance(value, dt.datetime):
         raise InvalidInput(field, value, "expected a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DATE.fullmatch(text):
+            raise InvalidInput(
+                field, value if len(value) <= 40 else value[:40] + "…", "expected a date written YYYY-MM-DD"
+            )
         try:
-            return dt.date.fromisoformat(value.strip())
+            return dt.date.fromisoformat(text)
         except ValueError:
-            pass
+            raise InvalidInput(field, value, "not a date of the calendar") from None
     raise InvalidInput(field, value, "expected a date written YYYY-MM-DD")
 
 
 def _date_conv(owner: str, name: str) -> Any:
-    return lambda value: _date(f"{owner}.{name}", value)
+    return lambda value: parse_date(value, f"{owner}.{name}")
 
 
 def _optional_date_conv(owner: str, name: str) -> Any:
-    return lambda value: None if value is None else _date(f"{owner}.{name}", value)
+    return lambda value: None if value is None else parse_date(value, f"{owner}.{name}")
 
 
 def _amount_conv(owner: str, name: str) -> Any:
     return lambda value: amount(value, f"{owner}.{name}")
 
 
-def _text_conv(owner: str, name: str) -> Any:
-    def convert(value: Any) -> str:
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise InvalidInput(f"{owner}.{name}", value, "expected text")
-        text = str(value).strip()
-        if not text:
-            raise InvalidInput(f"{owner}.{name}", value, "must not be empty")
-        if not is_plain_text(text):
-            raise InvalidInput(f"{owner}.{name}", value, "must not hold control characters or lone surrogates")
-        return text
+#: The longest id accepted (characters, after normalisation): a national ID number has 18, the
+#: platform's settlement and visit ids about 30.
+MAX_ID_LENGTH = 64
+#: Unicode categories an id may not contain: control (newline, NUL, ANSI escapes) and format
+#: characters (zero-width, bidi marks), line and paragraph separators, unassigned, private, surrogates.
+_FORBIDDEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"})
 
-    return convert
+
+#: The longest name or description accepted (a hospital, a department, a diagnosis, a person).
+MAX_TEXT_LENGTH = 200
+
+
+def identifier(value: Any, field: str, *, limit: int = MAX_ID_LENGTH) -> str:
+    """An id as medinsure compares and stores it: NFKC-normalised (full-width ``Ｋ１`` is
+    ``K1``), stripped of white space, not empty, without control or format characters, at most
+    ``limit`` characters (:data:`MAX_ID_LENGTH`). The same id written two ways is one id; an id
+    that could forge a line of output or hide a character is refused. Names and descriptions
+    are read the same way, up to :data:`MAX_TEXT_LENGTH`."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidInput(field, value, "expected text")
+    if isinstance(value, int) and value.bit_length() > 200:
+        raise InvalidInput(field, "an integer of many digits", f"longer than {limit} characters")
+    raw = str(value)
+    if len(raw) > 4 * limit:  # NFKC may shorten a text, never to a quarter
+        raise InvalidInput(field, f"{raw[:20]}…({len(raw)} characters)", f"longer than {limit} characters")
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not text:
+        raise InvalidInput(field, value, "must not be empty")
+    for char in text:
+        if unicodedata.category(char) in _FORBIDDEN:
+            raise InvalidInput(
+                field, text.encode("unicode_escape").decode("ascii"), f"contains the character U+{ord(char):04X}"
+            )
+    if len(text) > limit:
+        raise InvalidInput(field, f"{text[:20]}…({len(text)} characters)", f"longer than {limit} characters")
+    return text
+
+
+def _text_conv(owner: str, name: str) -> Any:
+    return lambda value: identifier(value, f"{owner}.{name}")
 
 
 def _terms_conv(owner: str, name: str) -> Any:
@@ -194,6 +232,11 @@ def _optional_code_conv(owner: str, name: str) -> Any:
 def _optional_text_conv(owner: str, name: str) -> Any:
     inner = _text_conv(owner, name)
     return lambda value: None if value is None else inner(value)
+
+
+def _optional_label_conv(owner: str, name: str) -> Any:
+    """A name or description: read as an id is, up to :data:`MAX_TEXT_LENGTH` characters."""
+    return lambda value: None if value is None else identifier(value, f"{owner}.{name}", limit=MAX_TEXT_LENGTH)
 
 
 def _optional_amount_conv(owner: str, name: str) -> Any:
@@ -308,7 +351,7 @@ class Patient:
     contributions: tuple[Contribution, ...] = attrs.field(default=(), converter=_contributions_conv)
     service_years: int | None = attrs.field(default=None, converter=_optional_years_conv)
     psn_type: str | None = attrs.field(default=None, converter=lambda v: _optional_code_conv("patient", "psn_type")(v))
-    name: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("patient", "name")(v))
+    name: str | None = attrs.field(default=None, converter=lambda v: _optional_label_conv("patient", "name")(v))
     sex: str | None = attrs.field(default=None, converter=lambda v: _optional_choice("patient", "sex", SEXES)(v))
 
     def __attrs_post_init__(self) -> None:
@@ -415,7 +458,7 @@ class FeeLine:
     code: str = attrs.field(converter=lambda v: _text_conv("item", "code")(v))
     klass: str = attrs.field(converter=lambda v: _choice("item", "class", FEE_CLASSES)(v))
     amount: Decimal = attrs.field(converter=lambda v: _amount_conv("item", "amount")(v))
-    name: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("item", "name")(v))
+    name: str | None = attrs.field(default=None, converter=lambda v: _optional_label_conv("item", "name")(v))
     quantity: Decimal = attrs.field(default=None, converter=_quantity_conv)
     unit_price: Decimal | None = attrs.field(
         default=None, converter=lambda v: _optional_amount_conv("item", "unit_price")(v)
@@ -599,7 +642,7 @@ class Claim:
         default=None, converter=lambda v: _optional_amount_conv("claim", "mutual_aid_balance")(v)
     )
     hospital_name: str | None = attrs.field(
-        default=None, converter=lambda v: _optional_text_conv("claim", "hospital_name")(v)
+        default=None, converter=lambda v: _optional_label_conv("claim", "hospital_name")(v)
     )
     hospital_code: str | None = attrs.field(
         default=None, converter=lambda v: _optional_text_conv("claim", "hospital_code")(v)
@@ -608,9 +651,9 @@ class Claim:
         default=None, converter=lambda v: _optional_text_conv("claim", "admission_no")(v)
     )
     department: str | None = attrs.field(
-        default=None, converter=lambda v: _optional_text_conv("claim", "department")(v)
+        default=None, converter=lambda v: _optional_label_conv("claim", "department")(v)
     )
-    diagnosis: str | None = attrs.field(default=None, converter=lambda v: _optional_text_conv("claim", "diagnosis")(v))
+    diagnosis: str | None = attrs.field(default=None, converter=lambda v: _optional_label_conv("claim", "diagnosis")(v))
     #: Totals given beside fee lines that wait for the default ratio (checked by with_default_ratio).
     stated: tuple[tuple[str, Decimal], ...] = attrs.field(default=(), repr=False)
 

@@ -19,11 +19,30 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from medinsure.errors import InvalidInput
 
-__all__ = ["FEN", "ZERO", "Amount", "amount", "capital", "fmt", "from_fen", "pct", "rate", "round_fen", "to_fen"]
+__all__ = [
+    "FEN",
+    "MAX_AMOUNT",
+    "MAX_NUMBER_TEXT",
+    "ZERO",
+    "Amount",
+    "amount",
+    "capital",
+    "fmt",
+    "from_fen",
+    "pct",
+    "rate",
+    "round_fen",
+    "to_fen",
+]
 
 Amount = Decimal
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
+#: The largest amount medinsure accepts: one thousand million yuan (10⁹). Larger figures are
+#: typing errors, and refusing them keeps every product of an amount and a rate exact.
+MAX_AMOUNT = Decimal("1000000000.00")
+#: The longest text read as a number (characters, spaces included).
+MAX_NUMBER_TEXT = 40
 
 
 def _to_decimal(value: object, field: str) -> Decimal:
@@ -34,8 +53,12 @@ def _to_decimal(value: object, field: str) -> Decimal:
     if isinstance(value, Decimal):
         dec = value
     elif isinstance(value, int):
+        if abs(value) > MAX_AMOUNT:  # before Decimal(), which a 5,000-digit integer would slow
+            raise InvalidInput(field, _short(value), f"above the largest amount accepted ({MAX_AMOUNT:,.0f})")
         dec = Decimal(value)
     elif isinstance(value, str):
+        if len(value) > MAX_NUMBER_TEXT:
+            raise InvalidInput(field, _short(value), f"longer than {MAX_NUMBER_TEXT} characters: not an amount")
         try:
             dec = Decimal(value.strip())
         except InvalidOperation:
@@ -44,7 +67,20 @@ def _to_decimal(value: object, field: str) -> Decimal:
         raise InvalidInput(field, value, f"expected a number, got {type(value).__name__}")
     if not dec.is_finite():
         raise InvalidInput(field, value, "not a finite number")
+    if abs(dec) > MAX_AMOUNT:
+        raise InvalidInput(field, _short(value), f"above the largest amount accepted ({MAX_AMOUNT:,.0f})")
+    if dec.is_zero():
+        return ZERO  # "-0" and "0E+5" are the one zero
     return dec
+
+
+def _short(value: object) -> object:
+    """A value as an error message shows it: long text cut, so that the message stays one line."""
+    if isinstance(value, int):  # str() of a 5,000-digit integer fails, and says nothing useful
+        digits = len(str(value)) if value.bit_length() < 100 else int(value.bit_length() * 0.30103) + 1
+        return value if digits <= MAX_NUMBER_TEXT else f"an integer of about {digits} digits"
+    text = str(value)
+    return value if len(text) <= MAX_NUMBER_TEXT else f"{text[:20]}…({len(text)} characters)"
 
 
 def amount(value: object, field: str = "amount", *, allow_negative: bool = False) -> Decimal:
@@ -53,12 +89,8 @@ def amount(value: object, field: str = "amount", *, allow_negative: bool = False
     >>> amount("12345.6")
     Decimal('12345.60')
     """
-    dec = _to_decimal(value, field)
-    try:
-        exact = dec == dec.quantize(FEN, rounding=ROUND_HALF_UP)
-    except InvalidOperation:  # more digits than Decimal's 28 would hold with the fen
-        raise InvalidInput(field, value, "too large to be an amount") from None
-    if not exact:
+    dec = _to_decimal(value, field)  # at most MAX_AMOUNT: quantizing to the fen cannot overflow
+    if dec != dec.quantize(FEN, rounding=ROUND_HALF_UP):
         raise InvalidInput(field, value, "more than two decimals (amounts are exact to the fen)")
     if dec < 0 and not allow_negative:
         raise InvalidInput(field, value, "must not be negative")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from support import ARGS, TESTS, run
+from support import ARGS, TESTS, run, write
 
 HERE = TESTS
 
@@ -12,10 +12,30 @@ HERE = TESTS
 GOOD = HERE / "cases" / "testland.yaml"
 
 
-def test_settle_refuses_a_file_whose_claim_is_invalid():
+def test_settle_refuses_a_file_whose_claim_is_invalid(tmp_path):
+    path = write(
+        tmp_path,
+        """\
+        - name: before the rules
+          jurisdiction: testland
+          patient: {id: P1, scheme: resident}
+          claims: [{id: C1, kind: inpatient, discharged: 2019-12-31, basic: {pool: 0, in_scope_self_pay: 100}}]
+        """,
+    )
+    code, out, err = run("settle", *ARGS, str(path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"medinsure settle: {path}: case 'before the rules', claims[0]: jurisdiction 'testland', rule"
+        " 'critical_illness.schedule[general]': no version in force on 2019-12-31: the first known value starts"
+        " 2020-01-01\n"
+    )
+
+
+def test_settle_refuses_a_claim_id_given_twice_in_one_file():
+    # the cases of a scenario file for `check` may reuse claim ids; a file settled whole may not
     code, _, err = run("settle", *ARGS, str(GOOD))
-    assert code == 2  # the file holds claims that are meant to be refused
-    assert "no version in force on 2019-12-31" in err
+    assert code == 2
+    assert "claims[0]: claim.id='C1': claim id given twice in one file (first at case 'resident, two" in err
 
 
 def test_settle_prints_a_table_and_json():

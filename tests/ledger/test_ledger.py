@@ -444,3 +444,60 @@ def test_settlement_records_round_trip(engine: Engine):
         data = json.loads(json.dumps(encode_settlement(s)))
         assert decode_settlement(data) == s
         assert decode_settlement(data).explain() == s.explain()
+
+
+# -- the ledger file and what is not a ledger ------------------------------------------------------
+
+
+def test_a_new_sqlite_ledger_and_its_companions_are_readable_by_their_owner_only(tmp_path, engine):
+    import os
+    import stat
+
+    path = tmp_path / "private.sqlite"
+    with open_ledger(path, engine) as ledger:
+        ledger.settle(patient(), presettled(100), jurisdiction="testland")
+        companions = [p for p in (tmp_path / "private.sqlite-wal", tmp_path / "private.sqlite-shm") if p.exists()]
+        assert companions  # WAL mode: written while the ledger is open
+        for file in (path, *companions):
+            assert stat.S_IMODE(os.stat(file).st_mode) == 0o600, file.name
+
+
+def test_a_database_that_is_not_a_ledger_is_refused_and_left_as_it_was(new_target, engine):
+    target = new_target()
+    if target.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute("CREATE TABLE patients (id text)")
+    else:
+        import sqlite3
+
+        with sqlite3.connect(target) as conn:
+            conn.execute("CREATE TABLE patients (id text)")
+    with pytest.raises(LedgerError, match=r"not a medinsure ledger \(it holds other tables: patients\)"):
+        open_ledger(target, engine)
+    with pytest.raises(LedgerError, match="holds no medinsure ledger"):
+        open_ledger(target, engine, create=False)
+    if target.startswith("postgresql"):
+        with psycopg.connect(target) as conn:
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                )
+            ]
+    else:
+        with sqlite3.connect(target) as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    assert tables == ["patients"]
+
+
+def test_a_ledger_meta_without_the_marker_is_not_a_ledger(tmp_path, engine):
+    import sqlite3
+
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE ledger_meta (key text primary key, value text)")
+        conn.execute("INSERT INTO ledger_meta VALUES ('schema', '7')")
+    with pytest.raises(LedgerError, match=r"not a medinsure ledger \(its ledger_meta has no marker\)"):
+        open_ledger(path, engine)

@@ -203,3 +203,62 @@ def test_ledger_commands_need_a_ledger(tmp_path):
     code, _, err = run("ledger", "verify", "--ledger", str(tmp_path / "none.sqlite"))
     assert code == 2
     assert "no such ledger file" in err
+
+
+def test_a_conflicting_file_is_refused_whole_in_groups_too(target, engine, tmp_path):
+    run("settle", write(tmp_path, FILE), "--ledger", target)
+    before = dump(target, engine)
+    other = FILE.replace(ID, "110101199003071234").replace("C1", "C0")
+    code, _, err = run("settle", write(tmp_path, other, "other.yaml"), "--ledger", target, "--commit-every", "1")
+    assert code == 2
+    assert "claims[1]: claim.id='C2': already in the ledger" in err  # found by the pre-settlement
+    assert "recorded" not in err
+    assert dump(target, engine) == before
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--commit-every", "0"], "--commit-every: expected a number of claims, 1 or more, not '0'"),
+        (["--commit-every", "x"], "--commit-every: expected a number of claims, 1 or more, not 'x'"),
+        (["--commit-every", "2", "--dry-run"], "--commit-every: goes with recording"),
+    ],
+)
+def test_commit_every_takes_a_number_of_claims(target, tmp_path, options, message):
+    code, out, err = run("settle", write(tmp_path, FILE), "--ledger", target, *options)
+    assert (code, out) == (2, "")
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_claim_raced_in_between_groups_stops_the_file_and_a_run_again_resumes(target, engine, tmp_path, monkeypatch):
+    """Another writer records claim C2 with other content while the file is recorded one claim
+    per transaction: C1 stays recorded, the error says so; the file fixed and run again resumes."""
+    import medinsure.cli.ledger as ledger_cli
+
+    file = write(tmp_path, FILE)
+    racer = FILE.replace("total: 30000", "total: 30001").replace("C1", "R1")  # C2 with other content
+    items = ledger_cli._items
+    calls = []
+
+    def raced(*args, **kwargs):
+        calls.append(args)
+        for number, submission in enumerate(items(*args, **kwargs), start=1):
+            if len(calls) == 2 and number == 2:  # recording (after the pre-settlement), C1 committed
+                assert run("settle", write(tmp_path, racer, "racer.yaml"), "--ledger", target)[0] == 0
+            yield submission
+
+    monkeypatch.setattr(ledger_cli, "_items", raced)
+    code, out, err = run("settle", file, "--ledger", target, "--commit-every", "1", "--format", "json")
+    assert (code, out) == (2, "")  # the output is whole or none
+    assert "claims[1]: claim.id='C2': already in the ledger with different content" in err
+    assert err.rstrip().endswith(
+        "(the claim before it is recorded, in groups of 1: run the file again once it is fixed;"
+        " recorded claims are returned as they are)"
+    )
+    with open_ledger(target, engine) as ledger:
+        assert [ledger.entry(c) is not None for c in ("C1", "C2", "R1")] == [True, True, True]
+    monkeypatch.setattr(ledger_cli, "_items", items)
+    fixed = write(tmp_path, FILE.replace("total: 30000", "total: 30001"), "fixed.yaml")
+    assert run("settle", fixed, "--ledger", target, "--commit-every", "1")[0] == 0
+    assert run("ledger", "verify", "--ledger", target)[0] == 0

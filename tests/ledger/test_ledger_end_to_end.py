@@ -55,11 +55,11 @@ def test_verify_finds_no_difference_after_a_concurrent_fuzzed_crashed_run(new_ta
     )
 
     # the same persons' later claims (and late ones: their dates are anywhere in the year),
-    # settled from a file by a process killed in the middle, then run again
+    # settled from a file in groups of three claims by a process killed in the middle, then run again
     second = workload(seed=21, persons=6, claims_per_year=4, start=3)  # 48 claims
     file = tmp_path / "second.yaml"
     file.write_text(scenario_text(second), encoding="utf-8")
-    argv = ["settle", str(file), "--ledger", target]
+    argv = ["settle", str(file), "--ledger", target, "--commit-every", "3"]
     with claim_counter(target) as count:
         base = count()
         kill_when(cli_process(*argv), lambda: count() >= base + len(second) // 4)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import testplugin
-from medinsure import Claim, Engine, Patient, PluginError, RulePackPlugin
+from medinsure import Claim, Engine, Patient, PluginError, RulePackPlugin, UnknownJurisdiction
 from medinsure.plugins.discovery import environment_rule_packs
 from support import DATA
 
@@ -79,7 +79,12 @@ def test_a_data_pack_naming_a_missing_file_is_refused(tmp_path, monkeypatch):
     with pytest.raises(
         PluginError, match=r"rule pack 'kitdata' \(distribution kitdata.*file rules/other.yaml not found"
     ):
-        Engine.from_installed(allow=["kitdata"])
+        Engine.from_installed(allow=["kitdata"], isolate=False)
+    # by default the broken plugin is set aside and named where its jurisdiction is asked for
+    engine = Engine.from_installed(allow=["kitdata"])
+    assert engine.jurisdictions == []
+    with pytest.raises(UnknownJurisdiction, match=r"plugins that failed to load: plugin 'kitdata': rule pack"):
+        engine.rules("testland")
     entry_points.write_text("[medinsure.rulepacks]\nkitdata = kitdata_pkg:../../etc/passwd.yaml\n")
     with pytest.raises(PluginError, match=r"must be a \.yaml, \.yml or \.json path inside the package"):
-        Engine.from_installed(allow=["kitdata"])
+        Engine.from_installed(allow=["kitdata"], isolate=False)

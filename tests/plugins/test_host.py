@@ -9,6 +9,7 @@ import pytest
 import testplugin
 from medinsure import Engine, PluginError, hookimpl, list_plugins, make_plugin_manager
 from medinsure.plugins import discovery
+from support import run
 
 
 def test_misspelled_hook_is_an_error_naming_plugin_and_hook():
@@ -84,6 +85,8 @@ def fake_entry_points(monkeypatch):
         return EntryPoints() if group is None else EntryPoints().select(group)
 
     monkeypatch.setattr(discovery.metadata, "entry_points", entry_points)
+    # the process's shared engine would keep the plugins installed before: one for each call here
+    monkeypatch.setattr(Engine, "shared", classmethod(lambda cls, refresh=False: cls.from_installed()))
     return eps
 
 
@@ -99,7 +102,14 @@ def test_allow_and_block_lists(fake_entry_points):
     fake_entry_points.append(FakeEntryPoint("testland", testplugin, FakeDist("medinsure-testland", "1.0")))
     fake_entry_points.append(FakeEntryPoint("broken", None, FakeDist("medinsure-broken", "0.1"), fail=True))
     with pytest.raises(PluginError, match=r"plugin 'broken' \(distribution medinsure-broken\) failed to load"):
-        Engine.from_installed()
+        Engine.from_installed(isolate=False)
+    # by default the broken plugin is set aside, named, and the others work
+    engine = Engine.from_installed()
+    assert engine.jurisdictions == ["testcity", "testland"]
+    assert engine.registry.failures == {
+        "broken": "plugin 'broken' (distribution medinsure-broken) failed to load: No module named 'medinsure_broken'"
+    }
+    assert [(p.name, p.failure is not None) for p in list_plugins()] == [("broken", True), ("testland", False)]
     assert Engine.from_installed(block=["broken"]).jurisdictions == ["testcity", "testland"]
     assert Engine.from_installed(allow=["testland"]).jurisdictions == ["testcity", "testland"]
     assert Engine.from_installed(allow=[]).jurisdictions == []
@@ -123,7 +133,8 @@ def test_an_installed_plugin_needing_another_hook_api_is_refused_at_load(fake_en
         PluginError,
         match=r"plugin 'future' needs medinsure hook API >=2\.0,<3 but this medinsure provides hook API 1\.1",
     ):
-        Engine.from_installed()
+        Engine.from_installed(isolate=False)
+    assert "needs medinsure hook API >=2.0,<3" in Engine.from_installed().registry.failures["future"]
     assert Engine.from_installed(block=["future"]).jurisdictions == []
 
 
@@ -205,3 +216,71 @@ def test_an_old_style_hookwrapper_is_refused_or_honoured_never_ignored():
 
     Engine.from_plugins(testplugin, Old(), Recorder("plain", log))
     assert log == ["old before", "plain as plain", "old after"]
+
+
+# -- one broken installed plugin harms only its own jurisdictions --------------------------------
+
+
+def broken_plugin(name: str, code: str, parent: str | None = None, fail_in: str = "rules"):
+    import types
+
+    module = types.ModuleType(name)
+
+    @hookimpl
+    def medinsure_register_jurisdictions(registry):
+        if fail_in == "declare":
+            raise ValueError("the declaration failed")
+        registry.add_jurisdiction(code, code, parent=parent)
+
+    @hookimpl
+    def medinsure_register_rules(registry):
+        registry.load_rule_pack_rules({"jurisdiction": {"code": code, "name": code}, "sources": {"s": {}}})
+
+    module.medinsure_register_jurisdictions = medinsure_register_jurisdictions
+    module.medinsure_register_rules = medinsure_register_rules
+    return module
+
+
+def test_a_plugin_whose_rules_fail_is_set_aside_and_its_children_with_it(fake_entry_points):
+    fake_entry_points.append(FakeEntryPoint("testland", testplugin, FakeDist("medinsure-testland", "1.0")))
+    fake_entry_points.append(FakeEntryPoint("bad", broken_plugin("bad", "badland"), FakeDist("medinsure-bad", "0.1")))
+    child = broken_plugin("child", "childland", parent="badland")
+    del child.medinsure_register_rules  # it only declares a child of the broken jurisdiction
+    fake_entry_points.append(FakeEntryPoint("child", child, FakeDist("medinsure-child", "0.1")))
+    engine = Engine.from_installed()
+    assert engine.jurisdictions == ["testcity", "testland"]
+    assert engine.registry.failures == {
+        "bad": "plugin 'bad', jurisdiction 'badland', rule 'sources.s': missing key 'publication' (<rule pack>)"
+    }
+    with pytest.raises(PluginError, match=r"^jurisdiction='badland': unavailable: plugin 'bad' failed: plugin 'bad',"):
+        engine.rules("badland")
+    with pytest.raises(
+        PluginError,
+        match=r"^jurisdiction='childland': unavailable: plugin 'child', jurisdiction 'childland': parent jurisdiction"
+        r" 'badland' is not available \(plugin 'bad' failed: ",
+    ):
+        engine.rules("childland")
+    code, out, err = run("plugins")
+    assert (code, err) == (0, "")
+    assert "FAILED plugin bad: plugin 'bad', jurisdiction 'badland', rule 'sources.s': missing key" in out
+    assert "UNAVAILABLE jurisdiction childland: plugin 'child', jurisdiction 'childland': parent" in out
+    assert "testland" in out
+    code, _, err = run("plugins", "--strict-plugins")
+    assert code == 2
+    assert err.startswith("medinsure plugins: plugin 'bad', jurisdiction 'badland', rule 'sources.s': missing key")
+
+
+def test_a_plugin_whose_declaration_raises_is_set_aside(fake_entry_points):
+    fake_entry_points.append(FakeEntryPoint("testland", testplugin, FakeDist("medinsure-testland", "1.0")))
+    bad = broken_plugin("bad", "badland", fail_in="declare")
+    fake_entry_points.append(FakeEntryPoint("bad", bad, FakeDist("medinsure-bad", "0.1")))
+    engine = Engine.from_installed()
+    assert engine.jurisdictions == ["testcity", "testland"]
+    assert engine.registry.failures == {
+        "bad": "medinsure_register_jurisdictions raised ValueError: the declaration failed"
+    }
+    with pytest.raises(PluginError, match="the declaration failed"):
+        Engine.from_installed(isolate=False)
+    # plugins passed in directly are the caller's own: they fail closed
+    with pytest.raises(PluginError, match=r"plugin 'bad': medinsure_register_jurisdictions raised ValueError"):
+        Engine.from_plugins(testplugin, bad)

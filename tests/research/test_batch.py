@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 import testplugin
 from medinsure import EligibilityRule, Engine, Provenance, Source, hookimpl
-from medinsure.errors import InvalidInput, MedinsureError
+from medinsure.errors import InputError, InvalidInput, MedinsureError
 from medinsure.research.batch import prepare, settle_frame, settle_frame_scalar, to_decimal, yuan_to_fen
 from medinsure.testing.batch import assert_same_as_scalar, populations
 
@@ -243,6 +243,8 @@ def test_prepare_reads_text_once_and_settles_the_same(engine):
     assert isinstance(prepared["patient_id"].dtype, pd.CategoricalDtype)
     got = settle_frame(prepared, engine=engine)
     pd.testing.assert_frame_equal(got, settle_frame(df, engine=engine))
+    # the reference reads the fen columns as fen too (not 3,000,000 as yuan)
+    pd.testing.assert_frame_equal(settle_frame_scalar(prepared, engine=engine), got)
     # A: (25,000 − 1,000) × 65% = 15,600 from the pool; B's pool is given: 60.30
     assert list(got["basic_pool_fen"]) == [1_560_000, 6_030]
 
@@ -374,3 +376,51 @@ def test_a_column_only_the_scalar_engine_reads_is_refused_unless_empty(engine):
         settle_frame(frame(row | {"use_account": ""}, row | {"claim_id": "B", "use_account": "true"}), engine=engine)
     empty = settle_frame(frame(row | {"use_account": ""}), engine=engine)
     assert list(empty["basic_pool_fen"]) == [0]  # 100 is below the deductible of 1,000
+
+
+@pytest.mark.parametrize("form", ["str", "object", "category", "prepared"])
+def test_ids_are_read_as_the_engine_reads_them(engine, form):
+    """``Ｋ1`` (full width) is ``K1``: one person, as settle and the ledger read it. Each claim
+    of a self-pay of 12,800 (see test_person_ids_are_compared_stripped)."""
+    row = {"scheme": "employee", "discharged": "2021-03-01", "total": "60000", "in_scope": "60000"}
+    df = frame(row | {"patient_id": "K1", "claim_id": "A"}, row | {"patient_id": "\uff2b\uff11", "claim_id": "B"})
+    if form == "prepared":
+        df = prepare(df)
+    elif form != "str":
+        df = df.astype({"patient_id": form})
+    got = settle_frame(df, engine=engine)
+    assert list(got["burden_subsidy_fen"]) == [112_000, 512_000]
+    assert list(settle_frame_scalar(df, engine=engine)["burden_subsidy_fen"]) == [112_000, 512_000]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("patient_id", "K1\u200b", r"row 1 .*patient.id='K1\\\\u200b': contains the character U\+200B"),
+        ("patient_id", "K1\x1b[31m", r"row 1 .*contains the character U\+001B"),
+        ("patient_id", "P\u202e1", r"row 1 .*contains the character U\+202E"),
+        ("patient_id", "P" * 65, r"row 1 .*longer than 64 characters"),
+        ("claim_id", "B\n", None),  # stripped: B, a claim of its own
+        ("claim_id", "B\x00", r"row 1 .*claim.id='B\\\\x00': contains the character U\+0000"),
+        ("claim_id", "\uff21", r"row 1 .*claim.id='A': claim id given twice in one file \(first at row 0\)"),
+        ("claim_id", " A", r"row 1 .*claim.id='A': claim id given twice in one file \(first at row 0\)"),
+    ],
+)
+def test_ids_refused_by_settle_are_refused_by_the_batch_path(engine, column, value, message):
+    row = {"patient_id": "P", "discharged": "2021-03-01", "total": "100", "in_scope": "100"}
+    df = frame(row | {"claim_id": "A"}, row | {"claim_id": "B", column: value})
+    for claims in (df, df.astype({column: object})):
+        if message is None:
+            assert len(settle_frame(claims, engine=engine)) == 2
+            continue
+        with pytest.raises(InputError, match=message):
+            settle_frame(claims, engine=engine)
+        with pytest.raises(MedinsureError):
+            settle_frame_scalar(claims, engine=engine)
+
+
+def test_integer_claim_ids_given_twice_are_refused(engine):
+    row = {"patient_id": "P", "discharged": "2021-03-01", "total": "100", "in_scope": "100"}
+    df = frame(row | {"claim_id": "1"}, row | {"claim_id": "2"}, row | {"claim_id": "1"}).astype({"claim_id": "int64"})
+    with pytest.raises(InputError, match=r"row 2 .*claim.id='1': claim id given twice"):
+        settle_frame(df, engine=engine)

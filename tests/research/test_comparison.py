@@ -194,7 +194,7 @@ def test_weights_must_be_one_per_person(engine):
         with pytest.raises(MedinsureError, match=r"row 1: weight=np.int64\(2\)|row 1: weight=2"):
             compare(frame, jurisdictions=["testland"], engine=engine)
     frame["weight"] = -1
-    with pytest.raises(MedinsureError, match=r"row 0: weight=.*not negative"):
+    with pytest.raises(MedinsureError, match=r"row 0 \(claim 'C1'\): weight=-1: must be a finite number, not negative"):
         compare(frame, jurisdictions=["testland"], engine=engine)
 
 
@@ -235,3 +235,74 @@ def test_compare_command_errors():
     code, _, err = run("compare", str(CLAIMS), "--reform", "nothere.yaml")
     assert code == 2
     assert "nothere.yaml" in err
+
+
+HEADER = CLAIMS.read_text(encoding="utf-8").splitlines()[0]
+GOOD = "testland,P1,resident,C1,inpatient,2021-03-01,tertiary,30000,25000"
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], "claims.csv: no claim rows after the header"),
+        (
+            [GOOD, GOOD.replace("C1", "C2").replace("30000", "abc")],
+            "claims.csv: row 3: claim.total='abc': not a number",
+        ),
+        ([GOOD.replace("30000", "1e400")], "claims.csv: row 2: claim.total='1e400': above the largest amount"),
+        ([GOOD.replace("2021-03-01", "20210301")], "claims.csv: row 2: claim.discharged='20210301': expected a date"),
+        ([GOOD.replace("2021-03-01", "2021-02-30")], "claims.csv: row 2: claim.discharged='2021-02-30'"),
+        ([GOOD, GOOD.replace("25000", "25001")], "claims.csv: row 3: claim.id='C1': claim id given twice in one file"),
+        (
+            [GOOD.replace("P1", "P1\u202e")],
+            "claims.csv: row 2: patient.id='P1\\\\u202e': contains the character U+202E",
+        ),
+    ],
+)
+def test_compare_reads_a_file_as_settle_does(tmp_path, rows, message):
+    """One reader: the same file, row and message from compare as from settle, rows counted from
+    the header (row 1), exit 2 and one line."""
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    for command in (["compare", str(path), "--jurisdictions", "testland"], ["settle", str(path)]):
+        code, out, err = run(*command)
+        assert (code, out) == (2, ""), command
+        assert err.count("\n") == 1, err
+        assert f"{path.parent}/{message}" in err, (command, err)
+
+
+def test_compare_takes_full_width_digits_as_settle_does(tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text(f"{HEADER}\n{GOOD.replace('30000', '３0000')}\n", encoding="utf-8")
+    code, _, err = run("compare", str(path), "--jurisdictions", "testland", "--claims", str(tmp_path / "out.csv"))
+    assert (code, err) == (0, "")
+    assert run("settle", str(path), "--format", "csv")[1].splitlines()[1].split(",")[4] == "30000.00"
+
+
+def test_compare_refuses_a_header_of_a_million_columns_at_once(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(1_000_000)) + "\n1\n", encoding="utf-8")
+    code, _, err = run("compare", str(path), "--jurisdictions", "testland")
+    assert code == 2
+    assert err.strip() == f"medinsure compare: {path}: row 1: the header is longer than 4,096 characters"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "lower.yaml: the file is empty"),
+        ("testland:\n  critical_illness.schedule: [", "lower.yaml: line 3: invalid YAML"),
+        ("a: &a [*a]\n", "lower.yaml: line 1: YAML anchors and aliases"),
+        (
+            "testland:\n  critical_illness.schedule:\n    general: {threshold: 0x3A98}\n",
+            "lower.yaml: jurisdiction 'testland', rule 'critical_illness.schedule[general]': threshold: not a number",
+        ),
+    ],
+)
+def test_a_bad_reform_file_is_one_line_naming_it(tmp_path, text, message):
+    reform = tmp_path / "lower.yaml"
+    reform.write_text(text, encoding="utf-8")
+    code, out, err = run("compare", str(CLAIMS), "--jurisdictions", "testland", "--reform", str(reform))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert f"medinsure compare: {tmp_path}/{message}" in err

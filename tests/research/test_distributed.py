@@ -62,11 +62,12 @@ def test_reform_on_the_cluster(engine, client):
 
 
 def test_one_person_written_two_ways_stays_in_one_partition(engine, client):
-    # " P1 " is P1 (ids are compared stripped): the year's subsidy base must accumulate over both
+    # " P1 " and full-width "Ｐ１" are P1 (ids are read stripped, NFKC): the year's subsidy base
+    # must accumulate over all of them
     row = {"jurisdiction": "testland", "scheme": "employee", "kind": "inpatient", "discharged": "2021-06-01"}
     df = pd.DataFrame(
         [row | {"patient_id": pid, "claim_id": f"C{i}", "basic_pool": "0", "basic_in_scope_self_pay": "8000"}
-         for i, pid in enumerate(["P1", " P1 ", "P1  ", "\u3000P1", *(f"Q{i}" for i in range(12))])]
+         for i, pid in enumerate(["P1", " P1 ", "\uff30\uff11", "\u3000P1", *(f"Q{i}" for i in range(12))])]
     )  # fmt: skip
     expected = settle_frame(df, engine=engine)
     # self-pay 8,000 a claim: the year reaches 10,000 on the second, then 40% of what is above

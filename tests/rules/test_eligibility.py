@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from medinsure import Accumulator
+import pytest
+
+import testplugin
+from medinsure import Accumulator, EligibilityRule, Engine, PluginError, Provenance, Source, hookimpl
 from support import D, claim, patient
 
 
@@ -157,3 +160,54 @@ def test_out_of_area_without_filing_is_refused(engine):
     assert s.refusals[0].rule_id == "testland/eligibility.filed"
     filed = engine.settle(patient(), [claim(in_scope=2000, location="out_of_province")], jurisdiction="testland")[0]
     assert filed.eligible
+
+
+class CheckPlugin:
+    """A child of testland whose eligibility check, written in Python, returns or raises what it is given."""
+
+    __name__ = "checkplugin"
+
+    def __init__(self, check):
+        self.check = check
+
+    @hookimpl
+    def medinsure_register_jurisdictions(self, registry):
+        registry.add_jurisdiction("checkland", "核查", parent="testland")
+
+    @hookimpl
+    def medinsure_register_rules(self, registry):
+        registry.add_eligibility(
+            "checkland",
+            EligibilityRule(
+                id="custom",
+                check=self.check,
+                reason="refused by the custom check",
+                provenance=Provenance(Source("s", "medinsure tests"), True),
+            ),
+        )
+
+
+def failing(ctx):
+    raise KeyError("no such field")
+
+
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [
+        (lambda ctx: "no", "eligibility check 'custom' returned 'no', not True or False (claim 'K1')"),
+        (lambda ctx: None, "eligibility check 'custom' returned None, not True or False (claim 'K1')"),
+        (failing, "eligibility check 'custom' raised KeyError: 'no such field' (claim 'K1')"),
+    ],
+)
+def test_an_eligibility_check_must_answer_true_or_false(check, message):
+    engine = Engine.from_plugins(testplugin, CheckPlugin(check))
+    with pytest.raises(PluginError) as info:
+        engine.settle(patient(), [claim(id="K1", in_scope=100)], jurisdiction="checkland")
+    assert str(info.value) == f"plugin 'checkplugin', jurisdiction 'checkland': {message}"
+
+
+def test_an_eligibility_check_answering_false_refuses():
+    engine = Engine.from_plugins(testplugin, CheckPlugin(lambda ctx: ctx.claim.in_scope < 50))
+    (s,) = engine.settle(patient(), [claim(in_scope=100)], jurisdiction="checkland")
+    assert [r.reason for r in s.refusals] == ["refused by the custom check"]
+    assert s.fund_total == 0

@@ -34,7 +34,7 @@ def test_ids_a_database_cannot_store_are_refused(ledger_target):
                 assert response.status_code == 422, (path, response.text)
                 found = response.json()
                 assert found["field"] == field
-                assert found["reason"] == "must not hold control characters or lone surrogates"
+                assert found["reason"] in ("contains the character U+0000", "contains the character U+D800")
         for path in ("/v1/settlements/X%00Y", "/v1/persons/X%00Y/years/2020", "/v1/settlements/%ED%A0%80"):
             assert client.get(path).status_code == 404, path
         assert client.post("/v1/settlements", json=_case("P1", "C1")).status_code == 201

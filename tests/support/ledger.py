@@ -108,6 +108,41 @@ def claim_counter(target: str) -> Iterator[Callable[[], int]]:
         conn.close()
 
 
+@contextmanager
+def file_writer_probe(target: str) -> Iterator[Callable[[], bool]]:
+    """Tells whether a file is being recorded in one transaction: whether a writer holds the
+    ledger alone (SQLite's write lock; on PostgreSQL the ledger-wide advisory lock, whose two-key
+    form shows in ``pg_locks`` with ``objsubid`` 2)."""
+    if target.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+
+            def held_pg() -> bool:
+                row = conn.execute(
+                    "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
+                    " AND mode = 'ExclusiveLock' AND granted"
+                ).fetchone()
+                return bool(row and row[0])
+
+            yield held_pg
+        return
+    conn = sqlite3.connect(target, timeout=0, isolation_level=None)
+
+    def held_sqlite() -> bool:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # locked: a writer is inside its transaction
+            return True
+        conn.execute("ROLLBACK")
+        return False
+
+    try:
+        yield held_sqlite
+    finally:
+        conn.close()
+
+
 def tamper(target: str, sql: str) -> None:
     """Change the ledger's tables behind its back."""
     if target.startswith("postgresql://"):

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from medinsure.errors import MedinsureError
+from medinsure.errors import InputError, MedinsureError
 from medinsure.settlement.engine import Engine
 
 __all__ = ["add_parser", "run"]
@@ -48,6 +48,12 @@ def run(args: argparse.Namespace, engine: Engine, out: TextIO, progress: Any = N
         reform = Reform.from_yaml(path, name=name or None) if Path(path).exists() else None
         if reform is None:
             raise MedinsureError(f"--reform {spec!r}: no such file")
+        try:
+            reform.tables(engine)  # its values checked against the rules now, naming the file
+        except InputError:
+            raise
+        except MedinsureError as exc:
+            raise InputError(path, str(exc)) from None
         reforms[reform.name] = reform
     codes = None if not args.jurisdictions else [c.strip() for c in args.jurisdictions.split(",") if c.strip()]
     comparison = research.compare(

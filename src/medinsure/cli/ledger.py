@@ -1,10 +1,13 @@
 """The ledger's part of the command line.
 
-- ``medinsure settle FILE --ledger L [--dry-run]``: settle a scenario file into a ledger
-  (``expect:`` is ignored). The whole file is pre-settled against the ledger first, so a bad
-  claim anywhere in it records nothing; then each claim is recorded in its own transaction.
-  Output is the same as without a ledger; a claim already recorded prints its stored
-  settlement. ``--dry-run`` prints the pre-settlement and records nothing.
+- ``medinsure settle FILE --ledger L [--dry-run] [--commit-every N]``: settle a scenario or CSV
+  file into a ledger (``expect:`` is ignored), in one transaction: a bad claim anywhere in it,
+  a conflict, even one another writer makes meanwhile, and nothing of the file is recorded.
+  With ``--commit-every N``, the file is pre-settled against the ledger first (so bad input
+  still records nothing), then recorded in transactions of N claims; a claim another writer
+  records meanwhile can then stop it with the groups before recorded, and running the file
+  again resumes it. Output is the same as without a ledger; a claim already recorded prints
+  its stored settlement. ``--dry-run`` prints the pre-settlement and records nothing.
 - ``medinsure presettle FILE --ledger L``: the same as ``settle --ledger L --dry-run``
   (interfaces 2206 / 2303).
 - ``medinsure reverse CLAIM_ID --ledger L [--reason TEXT]``, or by the platform's ids
@@ -22,23 +25,26 @@ and carries ids as they are, the same as without a ledger.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from decimal import Decimal
 from functools import partial
 from typing import Any, TextIO, TypeVar
 
-import attrs
-
+from medinsure.cli.output import emit
+from medinsure.cli.progress import Progress
 from medinsure.errors import InputError, LedgerError, MedinsureError, UnknownClaim
 from medinsure.io.masking import IdMasker
 from medinsure.io.national import interface
-from medinsure.io.records import read_records
+from medinsure.io.records import count_records, read_records
 from medinsure.io.writers import write_settlements
-from medinsure.ledger import Event, Ledger, open_ledger
+from medinsure.ledger import Event, Ledger, Submission, open_ledger
 from medinsure.model import Claim, Patient
 from medinsure.money import fmt
 from medinsure.rules.names import FUNDS
 from medinsure.settlement.engine import Engine
+from medinsure.settlement.result import Settlement
 
 __all__ = ["COMMANDS", "add_commands", "add_settle_options", "run"]
 
@@ -69,6 +75,24 @@ def add_settle_options(settle: argparse.ArgumentParser) -> None:
     settle.add_argument(
         "--dry-run", action="store_true", help="with --ledger: pre-settle against the ledger, record nothing"
     )
+    settle.add_argument(
+        "--commit-every",
+        type=_positive,
+        metavar="N",
+        help="with --ledger: commit every N claims instead of the whole file at once (other writers go"
+        " on in between; an error stops it with the groups before recorded, and running the file again"
+        " resumes it)",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of claims, 1 or more, not {text!r}")
+    return value
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser, settling: argparse.ArgumentParser | None = None) -> None:
@@ -106,13 +130,20 @@ def add_commands(sub: Any, common: argparse.ArgumentParser, settling: argparse.A
     )
 
 
-def run(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO) -> int:
-    """Run a ledger command (or ``settle --ledger``); errors have person ids masked."""
+def run(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, err: TextIO | None = None) -> int:
+    """Run a ledger command (or ``settle --ledger``); errors have person ids masked.
+
+    A progress bar goes to ``err`` when it is a terminal.
+    """
     masker = IdMasker(show=args.show_ids)
     ids: set[str] = set()
+    progress = Progress(err or sys.stderr, None)
     try:
         if args.command in ("settle", "presettle"):
-            return _settle(args, make_engine, out, masker, ids)
+            if progress.active:
+                progress.close()
+                progress = Progress(err or sys.stderr, count_records(args.file))
+            return _settle(args, make_engine, out, masker, ids, progress)
         if args.command == "reverse":
             return _reverse(args, make_engine, out, masker, ids)
         if args.command == "correct":
@@ -120,23 +151,17 @@ def run(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO) -> int:
         if args.ledger_command == "show":
             ids.add(args.person)
             return _show(args, make_engine, out, masker)
-        return _verify(args, make_engine, out, masker)
+        return _verify(args, make_engine, out, masker, progress)
     except MedinsureError as exc:
         message = masker.text(str(exc), ids)
         if message == str(exc):
             raise
         raise MedinsureError(message) from None
+    finally:
+        progress.close()
 
 
 # --- settle, correct -------------------------------------------------------------------------
-
-
-@attrs.frozen
-class _Item:
-    where: str
-    patient: Patient
-    claim: Claim
-    jurisdiction: str
 
 
 def _at(where: str, action: Callable[[], T]) -> T:
@@ -149,9 +174,8 @@ def _at(where: str, action: Callable[[], T]) -> T:
         raise InputError(where, str(exc)) from None
 
 
-def _items(file: str, jurisdiction: str | None, ids: set[str], lines: str | None = None) -> list[_Item]:
-    """Every claim of a scenario or CSV file, validated before the ledger is touched."""
-    items = []
+def _items(file: str, jurisdiction: str | None, ids: set[str], lines: str | None = None) -> Iterator[Submission]:
+    """The claims of a scenario or CSV file, validated, as they are read."""
     for record in read_records(file, lines=lines):
         if record.patient.get("id") is not None:
             ids.add(str(record.patient["id"]))
@@ -160,48 +184,88 @@ def _items(file: str, jurisdiction: str | None, ids: set[str], lines: str | None
             raise InputError(record.where, "no jurisdiction: give a jurisdiction column or --jurisdiction")
         patient = _at(record.where, partial(Patient.from_mapping, record.patient))
         claim = _at(record.where, partial(Claim.from_mapping, record.claim))
-        items.append(_Item(record.where, patient, claim, code))
-    return items
+        yield Submission(patient, claim, code, record.where)
 
 
 def _open(args: argparse.Namespace, make_engine: MakeEngine, masker: IdMasker, *, create: bool) -> Ledger:
     return open_ledger(args.ledger, make_engine(args), create=create, masker=masker)
 
 
-def _settle(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker, ids: set[str]) -> int:
+def _presettle(ledger: Ledger, submissions: Iterator[Submission]) -> Generator[Settlement, None, None]:
+    with ledger.dry_run() as dry:
+        for sub in submissions:
+            yield _at(sub.where, partial(dry.settle, sub.patient, sub.claim, jurisdiction=sub.jurisdiction))
+
+
+def _settle(
+    args: argparse.Namespace,
+    make_engine: MakeEngine,
+    out: TextIO,
+    masker: IdMasker,
+    ids: set[str],
+    progress: Progress,
+) -> int:
     if not args.ledger:
         raise MedinsureError("--dry-run: needs --ledger (a pre-settlement is made against a ledger)")
-    items = _items(args.file, args.jurisdiction, ids, getattr(args, "lines", None))
+    every = getattr(args, "commit_every", None)
+    if every is not None and args.dry_run:
+        raise MedinsureError("--commit-every: goes with recording (not with --dry-run or presettle)")
+    lines = getattr(args, "lines", None)
+    committed = 0  # with --commit-every: the claims yielded so far are recorded
     with _open(args, make_engine, masker, create=not args.dry_run) as ledger:
-        # the whole file against the ledger first: a bad claim anywhere records nothing
-        with ledger.dry_run() as dry:
-            preview = [
-                _at(item.where, partial(dry.settle, item.patient, item.claim, jurisdiction=item.jurisdiction))
-                for item in items
-            ]
-        if args.dry_run:
-            settlements = preview
-            if args.format == "table":
-                print(
-                    f"Pre-settlement against ledger {ledger.location} (2206 outpatient / 2303 inpatient):"
-                    " nothing recorded.\n",
-                    file=out,
+
+        def record() -> Generator[Settlement, None, None]:
+            nonlocal committed
+            if every is not None:  # bad input anywhere, and no group is recorded
+                for _ in _presettle(ledger, _items(args.file, args.jurisdiction, ids, lines)):
+                    pass
+            submissions = _items(args.file, args.jurisdiction, ids, lines)
+            recording = ledger.record_many(submissions, commit_every=every)
+            with closing(recording):
+                for recorded in recording:
+                    committed += 1
+                    yield recorded.settlement
+
+        def write(handle: TextIO) -> None:
+            if args.dry_run:
+                settlements = _presettle(ledger, _items(args.file, args.jurisdiction, ids, lines))
+                if args.format == "table":
+                    print(
+                        f"Pre-settlement against ledger {ledger.location} (2206 outpatient / 2303 inpatient):"
+                        " nothing recorded.\n",
+                        file=handle,
+                    )
+            else:
+                settlements = record()
+            with closing(settlements):
+                # the same output as settle without a ledger; whole or not at all, to -o OUT when given
+                write_settlements(
+                    settlements,
+                    handle,
+                    format=args.format,
+                    national=args.national_fields,
+                    mask=not args.show_ids,
+                    progress=progress,
                 )
-        else:
-            settlements = [
-                _at(item.where, partial(ledger.settle, item.patient, item.claim, jurisdiction=item.jurisdiction))
-                for item in items
-            ]
-    # the same output as settle without a ledger
-    write_settlements(settlements, out, format=args.format, national=args.national_fields, mask=not args.show_ids)
+
+        try:
+            emit(args.output, out, write)
+        except MedinsureError as exc:
+            if every is not None and committed:
+                before = f"the {committed:,} claims before it are" if committed > 1 else "the claim before it is"
+                raise MedinsureError(
+                    f"{exc} ({before} recorded, in groups of {every}: run the file again once it is fixed;"
+                    " recorded claims are returned as they are)"
+                ) from None
+            raise
     return 0
 
 
 def _correct(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker, ids: set[str]) -> int:
-    items = _items(args.file, args.jurisdiction, ids)
+    items = list(_items(args.file, args.jurisdiction, ids))
     with _open(args, make_engine, masker, create=False) as ledger:
 
-        def check(item: _Item) -> None:
+        def check(item: Submission) -> None:
             """Every corrected claim is recorded already, and settles on its own."""
             if ledger.entry(item.claim.id) is None:
                 raise UnknownClaim(item.claim.id)
@@ -320,9 +384,11 @@ def _show(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker
     return 0
 
 
-def _verify(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker) -> int:
+def _verify(
+    args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, masker: IdMasker, progress: Progress
+) -> int:
     with _open(args, make_engine, masker, create=False) as ledger:
-        report = ledger.verify()
+        report = ledger.verify(progress=progress)
     for difference in report.differences:
         print(f"DIFF {difference.describe(masker)}", file=out)
     summary = f"{report.person_years} person-years, {report.claims} claims, {report.events} events"

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -38,6 +36,8 @@ from medinsure.cli import compare as compare_cli
 from medinsure.cli import kit
 from medinsure.cli import ledger as ledger_cli
 from medinsure.cli import serve as serve_cli
+from medinsure.cli.output import INPUT_FORMATS, emit, input_file, replace_atomically, write_atomically
+from medinsure.cli.progress import Progress
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
 from medinsure.plugins.discovery import import_plugin_modules
@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         help="also load this plugin module (repeatable)",
     )
     common.add_argument("--no-entry-points", action="store_true", help="do not load the installed plugins")
+    common.add_argument(
+        "--strict-plugins",
+        action="store_true",
+        help="fail when any installed plugin fails to load (by default it is set aside and named)",
+    )
     common.add_argument("--allow", metavar="NAMES", help="load only these installed plugins (comma-separated)")
     common.add_argument("--block", metavar="NAMES", help="never load these installed plugins (comma-separated)")
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
@@ -79,25 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     settle = sub.add_parser("settle", parents=[settling], help="settle the claims of a scenario, CSV or Parquet file")
-    settle.add_argument(
-        "file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat claim file (.csv, .parquet)"
-    )
-    settle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
-    settle.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    settle.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
+    _claim_file_options(settle)
     settle.add_argument(
         "--amounts-only",
         action="store_true",
         help="csv/json: each claim's amounts and plugin, without its lines and rule versions (fast)",
     )
-    settle.add_argument(
-        "-o",
-        "--output",
-        metavar="OUT",
-        help="write to OUT (created only when every claim settles); OUT.parquet: amounts as int64 _fen columns",
-    )
-    settle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
-    settle.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims by claim_id")
     ledger_cli.add_settle_options(settle)
 
     presettle = sub.add_parser(
@@ -105,17 +97,15 @@ def _parser() -> argparse.ArgumentParser:
         parents=[settling],
         help="pre-settle (2206 / 2303): compute what settle would give, record nothing",
     )
-    presettle.add_argument("file", metavar="FILE", help="scenario file (.yaml, .yml, .json) or flat CSV (.csv)")
-    presettle.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
-    presettle.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    presettle.add_argument("--national-fields", action="store_true", help="add the national platform's fields")
-    presettle.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
-    presettle.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims")
+    _claim_file_options(presettle)
     presettle.add_argument("--ledger", metavar="PATH|URL", help="pre-settle against this ledger's recorded claims")
-    presettle.set_defaults(dry_run=True, output=None)
+    presettle.set_defaults(dry_run=True)
 
     explain = sub.add_parser("explain", parents=[settling], help="print the discharge settlement sheet of each claim")
-    explain.add_argument("file", metavar="FILE")
+    explain.add_argument("file", metavar="FILE", help="a scenario or CSV file, or - (standard input)")
+    explain.add_argument(
+        "--input-format", choices=tuple(INPUT_FORMATS), help="the format of standard input (FILE -); default yaml"
+    )
     explain.add_argument("--jurisdiction", metavar="CODE")
     explain.add_argument("--claim", metavar="ID", help="only this claim (the claims before it still accumulate)")
     explain.add_argument("--lang", choices=("zh", "en"), default="zh")
@@ -147,9 +137,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _claim_file_options(parser: argparse.ArgumentParser) -> None:
+    """FILE and the output options of ``settle`` and ``presettle``."""
+    parser.add_argument(
+        "file",
+        metavar="FILE",
+        help="scenario file (.yaml, .yml, .json), flat claim file (.csv, .parquet), or - (standard input)",
+    )
+    parser.add_argument("--jurisdiction", metavar="CODE", help="settle every claim under this jurisdiction")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "jsonl"),
+        default="table",
+        help="jsonl: one JSON object a line, each written as soon as its claim is settled",
+    )
+    parser.add_argument("--national-fields", action="store_true", help="add the national platform's field names")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write to OUT (created only when every claim settles); OUT.parquet: amounts as int64 _fen columns",
+    )
+    parser.add_argument(
+        "--input-format", choices=tuple(INPUT_FORMATS), help="the format of standard input (FILE -); default yaml"
+    )
+    parser.add_argument("--show-ids", action="store_true", help="do not mask person ids in the table")
+    parser.add_argument("--lines", metavar="LINES", help="a CSV file of fee lines joined to FILE's claims by claim_id")
+
+
 def _engine(args: argparse.Namespace) -> Engine:
     strict = getattr(args, "strict", None)
-    if not args.plugin and not args.no_entry_points and args.allow is None and not args.block:
+    plain = not (args.plugin or args.no_entry_points or args.block or args.strict_plugins)
+    if plain and args.allow is None:
         shared = Engine.shared()  # the installed plugins: one engine per process
         return shared if strict is None else shared.with_strict(strict)
     return Engine.from_plugins(
@@ -157,56 +176,9 @@ def _engine(args: argparse.Namespace) -> Engine:
         entry_points=not args.no_entry_points,
         allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
         block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
+        isolate=not args.strict_plugins,
         strict=strict,
     )
-
-
-class Progress:
-    """A progress bar on the terminal's standard error, with the rate and the time left (tqdm);
-    silent when standard error is not a terminal.
-
-    Call it with the number of claims done so far; ``close()`` clears the bar.
-    """
-
-    def __init__(self, err: TextIO, total: int | None = None, *, unit: str = "claims", interval: float = 0.2) -> None:
-        from tqdm import tqdm
-
-        self.active = err.isatty()
-        self.count = 0
-        self.bar = tqdm(
-            total=total,
-            file=err,
-            unit=f" {unit}",
-            miniters=1,
-            disable=not self.active,
-            leave=False,
-            dynamic_ncols=True,
-            mininterval=interval,
-            smoothing=0.1,
-            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt}{unit} [{elapsed}<{remaining}, {rate_fmt}]"
-            if total
-            else "{n_fmt}{unit} [{elapsed}, {rate_fmt}]",
-        )
-
-    def __call__(self, count: int) -> None:
-        if self.active and count > self.count:
-            self.bar.update(count - self.count)
-            self.count = count
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def _write_atomically(path: str, write: Callable[[TextIO], None]) -> None:
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write(handle)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -238,10 +210,7 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
 
     try:
-        if args.output:
-            _write_atomically(args.output, write)
-        else:
-            write(out)
+        emit(args.output, out, write, stream=args.format == "jsonl")
     finally:
         progress.close()
     return 0
@@ -255,7 +224,7 @@ def _batch_settles(args: argparse.Namespace) -> bool:
         return False
     if args.output and Path(args.output).suffix.lower() == ".parquet":
         return True
-    return args.format == "table" or bool(args.amounts_only)
+    return args.format == "table" or (bool(args.amounts_only) and args.format != "jsonl")
 
 
 def _settle_batch(args: argparse.Namespace, engine: Engine, out: TextIO) -> MedinsureError | None:
@@ -275,15 +244,7 @@ def _settle_batch(args: argparse.Namespace, engine: Engine, out: TextIO) -> Medi
     except MedinsureError as exc:
         return exc
     if args.output and Path(args.output).suffix.lower() == ".parquet":
-        target = Path(args.output)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
-        os.close(fd)
-        try:
-            write_frame(table.reset_index(drop=True), tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_atomically(args.output, lambda tmp: write_frame(table.reset_index(drop=True), tmp))
         return None
 
     def write(handle: TextIO) -> None:
@@ -292,10 +253,7 @@ def _settle_batch(args: argparse.Namespace, engine: Engine, out: TextIO) -> Medi
             for text in table.attrs["medinsure"].get("carried_forward", ()):
                 handle.write(f"    carried forward: {text}; unverified for the claims resting on it\n")
 
-    if args.output:
-        _write_atomically(args.output, write)
-    else:
-        write(out)
+    emit(args.output, out, write)
     return None
 
 
@@ -323,7 +281,7 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
             def write_page(handle: TextIO) -> None:
                 handle.write(page)
 
-            _write_atomically(args.html, write_page)
+            write_atomically(args.html, write_page)
         return 0
     print("\n\n".join(render_text(s, **options) for s in chosen), file=out)
     return 0
@@ -334,13 +292,15 @@ def _plugins(args: argparse.Namespace, out: TextIO) -> int:
 
     engine = _engine(args)
     reg = engine.registry
-    if not reg.codes:
+    if not reg.codes and not reg.failures:
         print("no jurisdiction plugins installed", file=out)
         return 0
-    head = (
-        f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}{'raw costs':<12}verified values"
-    )
-    print(head, file=out)
+    if reg.codes:
+        head = (
+            f"{'jurisdiction':<14}{'name':<12}{'parent':<12}{'plugin':<22}{'version':<10}{'raw costs':<12}"
+            "verified values"
+        )
+        print(head, file=out)
     for code in reg.codes:
         j = reg.jurisdiction(code)
         plugin, version = reg.plugin_of(code)
@@ -348,6 +308,10 @@ def _plugins(args: argparse.Namespace, out: TextIO) -> int:
         print(
             f"{code:<14}{j.name:<12}{j.parent or '-':<12}{plugin:<22}{version:<10}{raw_costs:<12}{verified}", file=out
         )
+    for plugin, reason in sorted(reg.failures.items()):
+        print(f"FAILED plugin {plugin}: {reason}", file=out)
+    for code, reason in sorted(reg.unavailable.items()):
+        print(f"UNAVAILABLE jurisdiction {code}: {reason}", file=out)
     return 0
 
 
@@ -380,30 +344,17 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
     try:
-        if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
-            return ledger_cli.run(args, _engine, out)
-        if args.command == "presettle" and args.ledger:
-            return ledger_cli.run(args, _engine, out)
-        if args.command == "check":
-            return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
-        if args.command in ("settle", "presettle"):
-            return _settle(args, out, err)
-        if args.command == "explain":
-            return _explain(args, out)
-        if args.command == "plugins":
-            return _plugins(args, out)
-        if args.command == "rules":
-            return _rules(args, out)
-        if args.command == "new-plugin":
-            return kit.run(args, out)
-        if args.command == "compare":
-            progress = Progress(err, unit="claim settlements")
-            try:
-                return compare_cli.run(args, _engine(args), out, progress)
-            finally:
-                progress.close()
-        if args.command == "serve":
-            return serve_cli.run(args, err)
+        if hasattr(args, "file") and args.file == "-":  # standard input, kept in a temporary file meanwhile
+            with input_file(args.file, getattr(args, "input_format", None)) as path:
+                args.file = str(path)
+                try:
+                    return _dispatch(args, out, err)
+                except MedinsureError as exc:
+                    raise MedinsureError(str(exc).replace(str(path), "standard input")) from None
+        if getattr(args, "input_format", None) is not None:
+            with input_file(args.file, args.input_format):
+                pass  # refuses --input-format for a named file
+        return _dispatch(args, out, err)
     except MedinsureError as exc:
         if args.debug:
             raise
@@ -414,6 +365,33 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             raise
         print(f"medinsure {args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=err)
         return 2
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.command in ledger_cli.COMMANDS or (args.command == "settle" and (args.ledger or args.dry_run)):
+        return ledger_cli.run(args, _engine, out, err)
+    if args.command == "presettle" and args.ledger:
+        return ledger_cli.run(args, _engine, out, err)
+    if args.command == "check":
+        return check_paths(_engine(args), args.paths, out, err, verbose=args.verbose)
+    if args.command in ("settle", "presettle"):
+        return _settle(args, out, err)
+    if args.command == "explain":
+        return _explain(args, out)
+    if args.command == "plugins":
+        return _plugins(args, out)
+    if args.command == "rules":
+        return _rules(args, out)
+    if args.command == "new-plugin":
+        return kit.run(args, out)
+    if args.command == "compare":
+        progress = Progress(err, unit="claim settlements")
+        try:
+            return compare_cli.run(args, _engine(args), out, progress)
+        finally:
+            progress.close()
+    if args.command == "serve":
+        return serve_cli.run(args, err)
     return 2  # pragma: no cover - argparse requires a command
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from medinsure.errors import InputError, MedinsureError, ScenarioError
+from medinsure.errors import InputError, InvalidInput, MedinsureError, ScenarioError
 from medinsure.io.scenarios import load_cases
 from medinsure.model import Claim, Patient
 from medinsure.settlement.engine import Engine
@@ -77,6 +77,8 @@ LINE_ALIASES = {
 BASIC_COLUMNS = ("basic_pool", "basic_in_scope_self_pay", "basic_deductible")
 CSV_COLUMNS = ("jurisdiction", *PATIENT_COLUMNS, *CLAIM_COLUMNS, *BASIC_COLUMNS)
 REQUIRED_COLUMNS = ("patient_id", "scheme", "claim_id", "kind", "discharged")
+#: The longest header line read (the known columns need a few hundred characters).
+MAX_HEADER_CHARS = 4096
 
 
 @attrs.frozen
@@ -157,12 +159,17 @@ def _csv_rows(
         raise InputError(str(path), f"cannot read file: {exc.strerror or exc}") from None
     with handle:
         try:
-            first = handle.readline()
+            first = handle.readline(MAX_HEADER_CHARS + 1)
         except UnicodeDecodeError as exc:
             raise InputError(str(path), f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
         if not first.strip():
             raise InputError(str(path), "the file is empty (expected a header row)")
-        header = next(csv.reader(io.StringIO(first)))
+        if len(first) > MAX_HEADER_CHARS:
+            raise InputError(f"{path}: row 1", f"the header is longer than {MAX_HEADER_CHARS:,} characters")
+        try:
+            header = next(csv.reader(io.StringIO(first)))
+        except csv.Error as exc:
+            raise InputError(f"{path}: row 1", f"malformed CSV: {exc}") from None
         header = [aliases.get(h.strip(), h.strip()) for h in header]
         for column in header:
             if column not in columns:
@@ -188,8 +195,8 @@ def _csv_rows(
                 yield where, dict(zip(header, (c.strip() for c in cells), strict=True))
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: row {row_number + 1}", f"not UTF-8 text (byte {exc.start})") from None
-        except csv.Error as exc:
-            raise InputError(f"{path}: row {row_number}", f"malformed CSV: {exc}") from None
+        except csv.Error as exc:  # raised while reading the row after the last one counted
+            raise InputError(f"{path}: row {row_number + 1}", f"malformed CSV: {exc}") from None
         if row_number == 1:
             raise InputError(str(path), f"no {noun} rows after the header")
 
@@ -299,10 +306,11 @@ def settle_records(
 ) -> Iterator[Settlement]:
     """Settle records in order; ``jurisdiction`` overrides the records' own.
 
-    An error names the record's file and row or case. Claim ids are not checked for repeats
-    across a file (that would keep every id in memory); settle through a ledger for that.
+    An error names the record's file and row or case. A claim id given twice in one file is
+    refused (the ids are kept in memory: some tens of bytes a claim).
     """
     years = PersonYears(engine)
+    seen: dict[str, str] = {}  # claim id -> where it was first given
     for record in records:
         code = jurisdiction or record.jurisdiction
         if not code:
@@ -310,6 +318,11 @@ def settle_records(
         try:
             patient = Patient.from_mapping(record.patient)
             claim = Claim.from_mapping(record.claim)
+            if claim.id in seen:
+                raise InvalidInput(
+                    "claim.id", claim.id, f"claim id given twice in one file (first at {seen[claim.id]})"
+                )
+            seen[claim.id] = record.where.rpartition(": ")[2] or record.where
             settlement = years.settle(patient, claim, jurisdiction=code)
         except MedinsureError as exc:
             raise InputError(record.where, str(exc)) from None

@@ -20,7 +20,7 @@ import attrs
 
 from medinsure.errors import InvalidInput, MedinsureError, ReadError, ScenarioError, UnknownJurisdiction
 from medinsure.io.data import line_of, read_data_file
-from medinsure.model import BasicResult, Claim, Patient
+from medinsure.model import BasicResult, Claim, Patient, identifier
 from medinsure.money import amount, fmt
 from medinsure.rules.names import COMPONENTS
 from medinsure.settlement.result import Settlement
@@ -124,11 +124,21 @@ def load_cases(path: str | Path) -> list[Case]:
         if not isinstance(claims, list) or not claims:
             raise ScenarioError(file, "claims: expected a non-empty list", case=label, line=line_of(c, "claims"))
         ids: list[str] = []
+        claim_ids: set[str] = set()  # a case is one person's claims: each id once
         for i, claim in enumerate(claims):
             _keys(claim, Claim.FIELDS, file, label, f"claims[{i}]")
             if isinstance(claim.get("basic"), Mapping):
                 _keys(claim["basic"], attrs.fields_dict(BasicResult), file, label, f"claims[{i}].basic")
             ids.append(str(claim.get("id")))
+            try:
+                claim_id = identifier(claim.get("id"), "claim.id")
+            except InvalidInput:
+                continue  # refused with its reason when the case runs (a case may expect that)
+            if claim_id in claim_ids:
+                raise ScenarioError(
+                    file, f"claims[{i}].id={claim_id!r}: claim id given twice", case=label, line=line_of(claim, "id")
+                )
+            claim_ids.add(claim_id)
         expect = _expectations(c.get("expect") or {}, ids, file, label)
         cases.append(
             Case(

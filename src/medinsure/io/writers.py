@@ -32,7 +32,7 @@ __all__ = [
     "write_settlements",
 ]
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "jsonl")
 
 
 def settlement_record(settlement: Settlement, *, national: bool = False) -> dict[str, Any]:
@@ -91,7 +91,8 @@ def write_settlements(
     mask: bool = False,
     progress: Any = None,
 ) -> int:
-    """Write settlements one at a time as ``table``, ``json`` (a list) or ``csv``; return the count.
+    """Write settlements one at a time as ``table``, ``json`` (a list), ``jsonl`` (one object a
+    line, flushed) or ``csv``; return the count.
 
     ``mask`` hides the middle of person ids (table output only; JSON and CSV are data for
     systems that already hold the ids). ``progress`` is called with the count after each one.
@@ -106,6 +107,9 @@ def write_settlements(
         if format == "json":
             out.write("\n" if count == 0 else ",\n")
             out.write(json.dumps(settlement_record(settlement, national=national), ensure_ascii=False))
+        elif format == "jsonl":
+            out.write(json.dumps(settlement_record(settlement, national=national), ensure_ascii=False) + "\n")
+            out.flush()
         elif format == "csv":
             row = {
                 "claim_id": settlement.claim.id,

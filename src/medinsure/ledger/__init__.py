@@ -17,7 +17,17 @@ from pathlib import Path
 
 from medinsure.errors import ClaimConflict, ClaimReversed, LedgerError, UnknownClaim
 from medinsure.io.masking import IdMasker
-from medinsure.ledger.base import Adjustment, Difference, DryRun, Entry, Event, Ledger, Recorded, Report
+from medinsure.ledger.base import (
+    Adjustment,
+    Difference,
+    DryRun,
+    Entry,
+    Event,
+    Ledger,
+    Recorded,
+    Report,
+    Submission,
+)
 from medinsure.settlement.engine import Engine
 
 __all__ = [
@@ -32,6 +42,7 @@ __all__ = [
     "LedgerError",
     "Recorded",
     "Report",
+    "Submission",
     "UnknownClaim",
     "is_postgres_url",
     "open_ledger",

@@ -18,6 +18,9 @@
   adds settlement versions and adjustments; nothing is overwritten.
 - **Locks per person-year.** Writers of one person-year run one after the other; readers never
   wait.
+- **Many claims at once.** :meth:`Ledger.record_many` records a file's claims in one
+  transaction (all or nothing), or in groups of ``commit_every`` claims (each group whole or
+  not at all), with the statements of many claims sent together.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ import datetime as dt
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import attrs
 
@@ -37,6 +40,7 @@ from medinsure.errors import (
     ClaimConflict,
     ClaimReversed,
     ConcurrentWrite,
+    InputError,
     InvalidInput,
     LedgerError,
     MedinsureError,
@@ -45,7 +49,7 @@ from medinsure.errors import (
 from medinsure.io.masking import IdMasker
 from medinsure.io.national import derived_setl_id
 from medinsure.ledger import codec
-from medinsure.ledger.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, ddl
+from medinsure.ledger.schema import LEDGER_MARKER, MIGRATIONS, SCHEMA_VERSION, TABLES, ddl
 from medinsure.model import Claim, Patient
 from medinsure.money import fmt
 from medinsure.rules.names import COMPONENTS
@@ -54,11 +58,27 @@ from medinsure.settlement.engine import Engine
 from medinsure.settlement.result import Settlement
 from medinsure.settlement.years import PersonYears
 
-__all__ = ["Adjustment", "Difference", "DryRun", "Entry", "Event", "Ledger", "Recorded", "Report", "SettlementIds"]
+__all__ = [
+    "Adjustment",
+    "Difference",
+    "DryRun",
+    "Entry",
+    "Event",
+    "Ledger",
+    "Recorded",
+    "Report",
+    "SettlementIds",
+    "Submission",
+]
 
 log = logging.getLogger("medinsure.ledger")
 
+T = TypeVar("T")
 _RETRIES = 5
+#: Claims whose statements are sent together when a file is recorded in one transaction.
+_GROUP = 256
+#: Values in one ``IN (…)`` list.
+_IN = 500
 PersonYear = tuple[str, int]
 
 
@@ -68,6 +88,9 @@ class Tx(Protocol):
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run ``sql`` once for each of ``rows`` (sent together)."""
 
 
 # --- what the ledger gives back ----------------------------------------------------------------
@@ -161,6 +184,30 @@ class Recorded:
 
 
 @attrs.frozen
+class Submission:
+    """A claim to record with :meth:`Ledger.record_many`: patient, claim and jurisdiction.
+
+    ``where`` names the claim for its errors (a file and row, say): when it is given, an error
+    about this claim is raised as an :class:`~medinsure.errors.InputError` that starts with it.
+    """
+
+    patient: Patient
+    claim: Claim
+    jurisdiction: str
+    where: str = ""
+
+
+@attrs.frozen
+class _Pending:
+    """A submission with its canonical content, fingerprint and person-year."""
+
+    submission: Submission
+    data: dict[str, Any]
+    fingerprint: str
+    key: PersonYear
+
+
+@attrs.frozen
 class Report:
     """The result of :meth:`Ledger.verify`."""
 
@@ -221,6 +268,47 @@ JOIN ledger_settlements s ON s.claim_id = c.claim_id
 """
 
 
+_UPSERT_ACCUMULATOR = (
+    "INSERT INTO ledger_person_years (person_id, year, accumulator, last_event) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (person_id, year) DO UPDATE SET accumulator = excluded.accumulator, last_event = excluded.last_event"
+)
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter), read as they are needed."""
+    group: list[T] = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _in(tx: Tx, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` whose ``IN ({})`` takes ``values``, asked in parts of :data:`_IN`."""
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), _IN):
+        part = values[start : start + _IN]
+        rows.extend(tx.rows(sql.format(", ".join("?" * len(part))), part))
+    return rows
+
+
+@contextmanager
+def _naming(sub: Submission) -> Iterator[None]:
+    """An error about ``sub`` names it by its ``where``, when it has one."""
+    try:
+        yield
+    except InputError:
+        raise
+    except MedinsureError as exc:
+        where = getattr(sub, "where", "")
+        if not where:
+            raise
+        raise InputError(where, str(exc)) from None
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
@@ -273,11 +361,27 @@ class Ledger(ABC):
         """A transaction holding the write locks of ``keys``; commits when the block ends normally."""
 
     @abstractmethod
+    def _write_all(self) -> AbstractContextManager[Tx]:
+        """A transaction that no other writer runs beside: a whole file recorded at once."""
+
+    @abstractmethod
     def _next_seq(self, tx: Tx) -> int:
         """The next arrival number (called with the person-year's lock held)."""
 
     @abstractmethod
+    def _next_seqs(self, tx: Tx, count: int) -> list[int]:
+        """The next ``count`` arrival numbers, ascending."""
+
+    @abstractmethod
+    def _insert_events(self, tx: Tx, rows: Sequence[tuple[str, str, str, str]]) -> list[int]:
+        """Insert events ``(kind, claim_id, reason, recorded_at)``; their ids, in order."""
+
+    @abstractmethod
     def _has_schema(self, tx: Tx) -> bool: ...
+
+    @abstractmethod
+    def _other_tables(self, tx: Tx) -> list[str]:
+        """The tables the database (or schema) holds, to refuse one that is not a ledger."""
 
     @abstractmethod
     def _prepare(self, create: bool) -> None:
@@ -298,10 +402,24 @@ class Ledger(ABC):
             if not self._has_schema(tx):
                 if not create:
                     raise LedgerError(f"ledger {self.location}: holds no medinsure ledger")
+                others = self._other_tables(tx)
+                if others:  # someone else's database: never add tables to it
+                    shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+                    raise LedgerError(
+                        f"ledger {self.location}: not a medinsure ledger (it holds other tables: {shown});"
+                        " give a new file or an empty database"
+                    )
                 for statement in ddl(self.dialect):
                     tx.run(statement)
                 tx.run("INSERT INTO ledger_meta (key, value) VALUES (?, ?)", ("schema", SCHEMA_VERSION))
+                tx.run("INSERT INTO ledger_meta (key, value) VALUES (?, ?)", ("application", LEDGER_MARKER))
+            marker = tx.rows("SELECT value FROM ledger_meta WHERE key = ?", ("application",))
             found = tx.rows("SELECT value FROM ledger_meta WHERE key = ?", ("schema",))
+            if not marker and found and found[0][0] in MIGRATIONS:
+                # a ledger of an earlier schema, from before the marker: it is ours, and gets it
+                tx.run("INSERT INTO ledger_meta (key, value) VALUES (?, ?)", ("application", LEDGER_MARKER))
+            elif not marker or marker[0][0] != LEDGER_MARKER:
+                raise LedgerError(f"ledger {self.location}: not a medinsure ledger (its ledger_meta has no marker)")
             while found and found[0][0] in MIGRATIONS:
                 self._migrate(tx, found[0][0])
                 found = tx.rows("SELECT value FROM ledger_meta WHERE key = ?", ("schema",))
@@ -361,6 +479,147 @@ class Ledger(ABC):
             log.info("settled claim %s (person %s, %d)", claim.id, self.masker(patient.id), claim.year)
             return Recorded(settlement, new=True)
         raise LedgerError(f"claim.id={claim.id!r}: not recorded after {_RETRIES} attempts (concurrent writers)")
+
+    def record_many(
+        self, submissions: Iterable[Submission], *, commit_every: int | None = None
+    ) -> Generator[Recorded, None, None]:
+        """Record claims in order, each as :meth:`record` would, and yield what each gave.
+
+        Without ``commit_every``, all of them in **one transaction**, committed when the iteration
+        ends: all or nothing. An error about any claim (invalid, refused, conflicting with the
+        ledger), an interruption, or the caller stopping early, and none of them is recorded.
+        Other writers wait for it (SQLite's write lock; on PostgreSQL a ledger-wide lock that
+        every other writer takes shared), so a claim another process records meanwhile cannot
+        slip in between.
+
+        With ``commit_every=N``, a transaction per group of N claims: each group whole or not at
+        all, other writers in between. An error stops the recording with the groups before it
+        recorded (the claims yielded so far); recording the same claims again returns those as
+        they are and records the rest.
+
+        Either way the statements of many claims are sent together, and memory does not grow
+        with the number of claims. A claim id given twice is refused.
+        """
+        if commit_every is not None and (
+            isinstance(commit_every, bool) or not isinstance(commit_every, int) or commit_every < 1
+        ):
+            raise InvalidInput("commit_every", commit_every, "expected a number of claims, 1 or more")
+        seen: dict[str, str] = {}  # claim id -> where it was first given
+        if commit_every is None:
+            with self._write_all() as tx:
+                for group in _chunks(submissions, _GROUP):
+                    yield from self._record_group(tx, self._pending(group, seen))
+            return
+        for group in _chunks(submissions, commit_every):
+            pending = self._pending(group, seen)
+            keys = {p.key for p in pending}
+            for _ in range(_RETRIES):
+                try:
+                    with self._write(keys) as tx:
+                        done = self._record_group(tx, pending)
+                    break
+                except ConcurrentWrite:
+                    continue  # another writer recorded one of these claim ids meanwhile: again
+            else:
+                raise LedgerError(f"{len(pending)} claims: not recorded after {_RETRIES} attempts (concurrent writers)")
+            yield from done
+
+    def _pending(self, group: Sequence[Submission], seen: dict[str, str]) -> list[_Pending]:
+        out = []
+        for sub in group:
+            with _naming(sub):
+                if not isinstance(sub, Submission):
+                    raise InvalidInput("submission", sub, "expected a Submission (patient, claim, jurisdiction)")
+                data, fingerprint, key = _identify(sub.patient, sub.claim, sub.jurisdiction)
+                if sub.claim.id in seen:
+                    first = seen[sub.claim.id]
+                    raise InvalidInput(
+                        "claim.id", sub.claim.id, "claim id given twice" + (f" (first at {first})" if first else "")
+                    )
+            seen[sub.claim.id] = sub.where.rpartition(": ")[2]
+            out.append(_Pending(sub, data, fingerprint, key))
+        return out
+
+    def _record_group(self, tx: Tx, pending: list[_Pending]) -> list[Recorded]:
+        """Record ``pending`` in the transaction ``tx`` (its locks held), in order."""
+        ids = [p.submission.claim.id for p in pending]
+        found = {row[0] for row in _in(tx, "SELECT claim_id FROM ledger_claims WHERE claim_id IN ({})", ids)}
+        accumulators: dict[PersonYear, Accumulator] = {}
+        new_keys = {p.key for p in pending if p.submission.claim.id not in found}
+        for person_id, year, text in _in(
+            tx,
+            "SELECT person_id, year, accumulator FROM ledger_person_years WHERE person_id IN ({})",
+            sorted({person for person, _ in new_keys}),
+        ):
+            if (person_id, year) in new_keys:
+                accumulators[(person_id, year)] = codec.accumulator_from_dict(json.loads(text))
+        out: list[Recorded] = []
+        new: list[tuple[_Pending, Settlement, str]] = []
+        for p in pending:
+            sub = p.submission
+            with _naming(sub):
+                if sub.claim.id in found:
+                    stored = self._stored(tx, sub.claim.id)
+                    assert stored is not None  # rows are never deleted
+                    out.append(Recorded(self._replay(stored, p.fingerprint, p.data), new=False))
+                    continue
+                before = accumulators[p.key] if p.key in accumulators else Accumulator.empty(*p.key)
+                settlement = self.engine.settle_claim(
+                    sub.patient, sub.claim, jurisdiction=sub.jurisdiction, accumulator=before
+                )
+            accumulators[p.key] = settlement.accumulator_after
+            setl_id = sub.claim.setl_id or derived_setl_id(sub.jurisdiction, sub.patient.id, sub.claim.id)
+            new.append((p, settlement, setl_id))
+            out.append(Recorded(settlement, new=True))
+        if new:
+            self._insert_new(tx, new)
+        return out
+
+    def _insert_new(self, tx: Tx, new: list[tuple[_Pending, Settlement, str]]) -> None:
+        """The rows of newly settled claims: events, claims, submissions, settlements, ids."""
+        setl_ids = [setl_id for _, _, setl_id in new]
+        taken = dict(_in(tx, "SELECT setl_id, claim_id FROM ledger_setl_ids WHERE setl_id IN ({})", setl_ids))
+        for p, _, setl_id in new:
+            owner = taken.setdefault(setl_id, p.submission.claim.id)
+            if owner != p.submission.claim.id:
+                with _naming(p.submission):
+                    raise InvalidInput("claim.setl_id", setl_id, f"already the setl_id of claim {owner!r}")
+        now = _now()
+        events = self._insert_events(tx, [("settle", p.submission.claim.id, "", now) for p, _, _ in new])
+        seqs = self._next_seqs(tx, len(new))
+        claims, submissions, settlements, adjustments, ids = [], [], [], [], []
+        last: dict[PersonYear, tuple[int, Accumulator]] = {}
+        for (p, settlement, setl_id), event_id, seq in zip(new, events, seqs, strict=True):
+            sub, claim_id = p.submission, p.submission.claim.id
+            amounts = codec.amounts_of(settlement)
+            claims.append((claim_id, seq, event_id))
+            submissions.append((claim_id, event_id, p.fingerprint, sub.jurisdiction, *p.key, _json(p.data)))
+            record = codec.canonical_json(codec.encode_settlement(settlement))
+            settlements.append((claim_id, event_id, *p.key, _json(amounts), record))
+            for component, diff in codec.component_differences({}, amounts).items():
+                adjustments.append((event_id, claim_id, component, str(diff)))
+            ids.append((setl_id, claim_id, sub.claim.treatment_id, sub.patient.id))
+            last[p.key] = (event_id, settlement.accumulator_after)
+        tx.many("INSERT INTO ledger_claims (claim_id, seq, first_event) VALUES (?, ?, ?)", claims)
+        tx.many(
+            "INSERT INTO ledger_submissions (claim_id, version, event_id, fingerprint, jurisdiction, person_id, year,"
+            " content) VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
+            submissions,
+        )
+        tx.many(
+            "INSERT INTO ledger_settlements (claim_id, version, event_id, submission, status, person_id, year,"
+            " amounts, record) VALUES (?, 1, ?, 1, 'settled', ?, ?, ?, ?)",
+            settlements,
+        )
+        tx.many(
+            "INSERT INTO ledger_adjustments (event_id, claim_id, from_version, to_version, component, amount)"
+            " VALUES (?, ?, 0, 1, ?, ?)",
+            adjustments,
+        )
+        tx.many(_UPSERT_ACCUMULATOR, [(*key, _json(acc.to_dict()), event) for key, (event, acc) in last.items()])
+        tx.many("INSERT INTO ledger_setl_ids (setl_id, claim_id, mdtrt_id, psn_no) VALUES (?, ?, ?, ?)", ids)
+        for p, _, _ in new:
+            log.info("settled claim %s (person %s, %d)", p.submission.claim.id, self.masker(p.key[0]), p.key[1])
 
     @contextmanager
     def dry_run(self) -> Iterator[DryRun]:
@@ -527,8 +786,10 @@ class Ledger(ABC):
 
     # -- verification ------------------------------------------------------------------------------
 
-    def verify(self) -> Report:
+    def verify(self, *, progress: Callable[[int], object] | None = None) -> Report:
         """Recompute every person-year from the stored claims and the audit trail.
+
+        ``progress`` is called with the number of claims settled again so far.
 
         Checks that each submission's fingerprint matches its content; that settlement versions
         run 1, 2, … and name existing events; that each claim's adjustments add up to its current
@@ -603,8 +864,15 @@ class Ledger(ABC):
                 )
 
         keys = sorted({s.key for s in stored} | {s.settled_key for s in stored} | set(accumulators))
+        members: dict[PersonYear, list[_Stored]] = {}
+        for s in stored:
+            members.setdefault(s.key, []).append(s)
+        done = 0
         for key in keys:
-            diffs.extend(self._verify_person_year(key, stored, accumulators.get(key)))
+            diffs.extend(self._verify_person_year(key, members.get(key, []), accumulators.get(key)))
+            done += len(members.get(key, []))
+            if progress is not None:
+                progress(done)
         return Report(len(keys), len(stored), len(events), tuple(diffs))
 
     def _verify_person_year(
@@ -680,12 +948,7 @@ class Ledger(ABC):
         return codec.accumulator_from_dict(json.loads(rows[0][0])) if rows else Accumulator.empty(*key)
 
     def _store_accumulator(self, tx: Tx, key: PersonYear, acc: Accumulator, event_id: int) -> None:
-        tx.run(
-            "INSERT INTO ledger_person_years (person_id, year, accumulator, last_event) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (person_id, year) DO UPDATE SET accumulator = excluded.accumulator,"
-            " last_event = excluded.last_event",
-            (*key, _json(acc.to_dict()), event_id),
-        )
+        tx.run(_UPSERT_ACCUMULATOR, (*key, _json(acc.to_dict()), event_id))
 
     def _event(self, tx: Tx, kind: str, claim_id: str, reason: str) -> int:
         rows = tx.rows(

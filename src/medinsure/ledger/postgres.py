@@ -3,11 +3,13 @@
 Install the optional extra: ``pip install 'medinsure[postgresql]'``. The tables live in the
 connection's current schema (set ``options=-csearch_path=NAME`` in the URL to choose one).
 
-A write transaction first takes a transaction-scoped advisory lock per person-year it touches
-(``pg_advisory_xact_lock`` on a 64-bit hash of person id and year, in ascending order so that two
-writers never wait for each other in a circle). Writers of different person-years run at the
-same time; readers use REPEATABLE READ snapshots and never wait. A writer waits for a lock up to
-``timeout`` seconds.
+A write transaction first takes a ledger-wide advisory lock shared, then a transaction-scoped
+advisory lock per person-year it touches (``pg_advisory_xact_lock`` on a 64-bit hash of person
+id and year, in ascending order so that two writers never wait for each other in a circle).
+Writers of different person-years run at the same time; readers use REPEATABLE READ snapshots
+and never wait. A file recorded in one transaction (:meth:`~medinsure.ledger.Ledger.record_many`)
+takes the ledger-wide lock alone instead: the other writers wait until it commits. A writer
+waits for a lock up to ``timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ from medinsure.ledger.base import Ledger, PersonYear, Tx
 from medinsure.settlement.engine import Engine
 
 __all__ = ["PostgresLedger", "lock_key"]
+
+
+#: The ledger-wide lock: every writer takes it shared, a file recorded in one transaction takes
+#: it alone. Its two-key form (the oid of this schema's ``ledger_meta``, 0) is a key space of
+#: its own, apart from the person-years' 64-bit keys, and differs between schemas; before the
+#: tables exist the oid is NULL and the (strict) function takes no lock.
+_LEDGER_LOCK = "SELECT {}(to_regclass('ledger_meta')::oid::integer, 0)"
 
 
 def lock_key(key: PersonYear) -> int:
@@ -41,6 +50,21 @@ class _PgTx:
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._cur.execute(sql.replace("?", "%s"), tuple(params))
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cur.executemany(sql.replace("?", "%s"), rows)
+
+    def returning(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """The first row each of ``rows`` returns (``sql`` ends in ``RETURNING``)."""
+        if not rows:
+            return []
+        self._cur.executemany(sql.replace("?", "%s"), rows, returning=True)
+        out = []
+        while True:
+            out.append(self._cur.fetchone())
+            if not self._cur.nextset():
+                return out
 
 
 class PostgresLedger(Ledger):
@@ -102,15 +126,42 @@ class PostgresLedger(Ledger):
     def _write(self, keys: Iterable[PersonYear]) -> Iterator[Tx]:
         with self._errors(), self._conn.transaction():
             cur = self._conn.cursor()
+            cur.execute(_LEDGER_LOCK.format("pg_advisory_xact_lock_shared"))  # none while a file records
             for key in sorted({lock_key(k) for k in keys}):
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
             yield _PgTx(cur)
 
+    @contextmanager
+    def _write_all(self) -> Iterator[Tx]:
+        with self._errors(), self._conn.transaction():
+            cur = self._conn.cursor()
+            cur.execute(_LEDGER_LOCK.format("pg_advisory_xact_lock"))
+            yield _PgTx(cur)
+
     def _next_seq(self, tx: Tx) -> int:
-        return int(tx.rows("SELECT nextval('ledger_claim_seq')")[0][0])
+        return self._next_seqs(tx, 1)[0]
+
+    def _next_seqs(self, tx: Tx, count: int) -> list[int]:
+        rows = tx.rows("SELECT nextval('ledger_claim_seq') FROM generate_series(1, ?)", (count,))
+        return sorted(int(row[0]) for row in rows)
+
+    def _insert_events(self, tx: Tx, rows: Sequence[tuple[str, str, str, str]]) -> list[int]:
+        assert isinstance(tx, _PgTx)
+        returned = tx.returning(
+            "INSERT INTO ledger_events (kind, claim_id, reason, recorded_at) VALUES (?, ?, ?, ?) RETURNING event_id",
+            rows,
+        )
+        return [int(row[0]) for row in returned]
 
     def _has_schema(self, tx: Tx) -> bool:
         return bool(tx.rows("SELECT to_regclass('ledger_meta') IS NOT NULL")[0][0])
+
+    def _other_tables(self, tx: Tx) -> list[str]:
+        rows = tx.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            " AND table_type = 'BASE TABLE' ORDER BY table_name"
+        )
+        return [str(r[0]) for r in rows]
 
 
 def _first_line(exc: BaseException) -> str:

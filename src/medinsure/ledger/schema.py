@@ -27,9 +27,11 @@ fills it from the claims' first submissions and records version ``2``, in one tr
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "ddl"]
+__all__ = ["LEDGER_MARKER", "MIGRATIONS", "SCHEMA_VERSION", "TABLES", "ddl"]
 
 SCHEMA_VERSION = "2"
+#: ``ledger_meta`` row ``application``: what tells a medinsure ledger from another database.
+LEDGER_MARKER = "medinsure-ledger"
 
 #: Every table, with the columns that order a dump of it.
 TABLES: dict[str, str] = {

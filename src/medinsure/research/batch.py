@@ -52,7 +52,7 @@ import pandas as pd
 
 from medinsure.errors import InputError, InvalidInput, MedinsureError, RowInputError
 from medinsure.io.records import BASIC_COLUMNS, CSV_COLUMNS, REQUIRED_COLUMNS, record_from_row, settle_records
-from medinsure.model import WHITESPACE, Claim, Patient, whole_years
+from medinsure.model import MAX_ID_LENGTH, WHITESPACE, Claim, Patient, identifier, whole_years
 from medinsure.money import amount, fmt, from_fen, to_fen
 from medinsure.rules.names import BASES, COMPONENTS, FUNDS
 from medinsure.rules.reforms import apply_reform
@@ -240,15 +240,16 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     result as ``df``; invalid amounts or dates are refused here, naming the field and value.
     """
     out: dict[str, Any] = {}
+    where = rows_named(df)
     for column in df.columns:
         values = df[column]
         name = str(column)
         if name in AMOUNT_COLUMNS and f"{name}_fen" not in df.columns:
-            fen = yuan_to_fen(values, f"claim.{name}")
+            fen = yuan_to_fen(values, f"claim.{name}", where)
             empty = fen < 0
             out[f"{name}_fen"] = pd.arrays.IntegerArray(np.where(empty, 0, fen), empty) if empty.any() else fen
         elif name in _DATE_COLUMNS and not pd.api.types.is_datetime64_any_dtype(values):
-            days = _days(values, _DATE_COLUMNS[name])
+            days = _days(values, _DATE_COLUMNS[name], where)
             dates = days.astype("datetime64[D]")
             dates[days == np.iinfo(np.int64).min] = np.datetime64("NaT")
             out[name] = dates.astype("datetime64[s]")
@@ -256,7 +257,29 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
             out[name] = values.astype("category")
         else:
             out[name] = values
-    return pd.DataFrame(out, index=df.index, copy=False)
+    prepared = pd.DataFrame(out, index=df.index, copy=False)
+    if ROWS in df.attrs:
+        prepared.attrs[ROWS] = df.attrs[ROWS]
+    return prepared
+
+
+#: ``df.attrs[ROWS]``: the file a frame was read from and the row of its first line
+#: (``{"file": "claims.csv", "first": 2}``, the header being row 1), set by
+#: :func:`~medinsure.research.frames.read_frame`: errors then name the file and the row of the
+#: file, as ``medinsure settle`` does, whatever rows were taken from the frame since.
+ROWS = "medinsure.rows"
+
+
+def rows_named(df: pd.DataFrame) -> Callable[[int], str]:
+    """How errors name the row at position ``i`` of ``df``: by file and line when the frame
+    says where it was read from (:data:`ROWS`), else by position and claim id."""
+    source = df.attrs.get(ROWS)
+    if isinstance(source, Mapping) and pd.api.types.is_integer_dtype(df.index.dtype):
+        file, first = source["file"], int(source["first"])
+        return lambda i: f"{file}: row {int(df.index[i]) + first}"
+    if "claim_id" in df.columns:
+        return lambda i: f"row {i} (claim {df['claim_id'].iloc[i]!r})"
+    return lambda i: f"row {i}"
 
 
 def _fen_columns(frame: pd.DataFrame) -> list[str]:
@@ -380,8 +403,9 @@ def _cut_points(rules_list: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 _NO_DAY = np.iinfo(np.int64).min
 
 
-def _days(values: pd.Series, field: str) -> np.ndarray:
+def _days(values: pd.Series, field: str, where: Callable[[int], str] | None = None) -> np.ndarray:
     """Days since 1970 of a date column (text YYYY-MM-DD or datetime); missing is INT64 min.
+    ``where(row)`` names the row of a refused date.
 
     Text is read per distinct value (a column of dates holds few): each is parsed once and the
     days are gathered back, so a million rows cost one hashing pass, not a million parses.
@@ -398,7 +422,11 @@ def _days(values: pd.Series, field: str) -> np.ndarray:
         parsed = pd.to_datetime(text, format="%Y-%m-%d")
     except (ValueError, TypeError):
         bad = text[pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").isna() & text.notna()]
-        raise InvalidInput(field, bad.iloc[0] if len(bad) else None, "expected a date written YYYY-MM-DD") from None
+        value = bad.iloc[0] if len(bad) else None
+        if where is not None and len(bad):
+            row = int(np.flatnonzero(codes == bad.index[0])[0])
+            raise RowInputError(where(row), field, value, "expected a date written YYYY-MM-DD") from None
+        raise InvalidInput(field, value, "expected a date written YYYY-MM-DD") from None
     arr = parsed.to_numpy(dtype="datetime64[D]")
     distinct = arr.astype(np.int64)
     distinct[np.isnat(arr)] = _NO_DAY
@@ -513,23 +541,105 @@ def _blank(values: pd.Series) -> np.ndarray:
     return (text == "").fillna(False).to_numpy(dtype=bool)
 
 
-def _canonical(values: pd.Index | pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """For distinct ids: a code per id, equal for ids with the same stripped text; and blanks."""
+#: An id problem: the position of the first bad value and what is wrong with it.
+Problem = tuple[int, str]
+
+
+def _plain(values: Any) -> bool:
+    """Every (non-missing) value printable ASCII of at most :data:`MAX_ID_LENGTH` characters:
+    ids that :func:`~medinsure.model.identifier` leaves as they are, once stripped."""
+    array = values.array if isinstance(values, pd.Index | pd.Series) else values
+    if isinstance(array, pd.arrays.ArrowStringArray):
+        import pyarrow.compute as pc
+
+        arrow = array.__arrow_array__()
+        longest = pc.max(pc.utf8_length(arrow)).as_py()
+        return bool(
+            pc.all(pc.string_is_ascii(arrow)).as_py() is not False
+            and pc.all(pc.ascii_is_printable(arrow)).as_py() is not False
+            and (longest is None or longest <= MAX_ID_LENGTH)
+        )
+    return all(
+        not isinstance(v, str) or (v.isascii() and v.isprintable() and len(v) <= MAX_ID_LENGTH)
+        for v in array
+        if v is not None and v is not pd.NA and v == v
+    )
+
+
+def _identified(texts: pd.Series, blank: np.ndarray, field: str) -> tuple[list[str], Problem | None]:
+    """Each text as :func:`~medinsure.model.identifier` reads it (blanks left empty); or the
+    first one it refuses."""
+    out = []
+    for i, text in enumerate(texts.tolist()):
+        if blank[i]:
+            out.append("")
+            continue
+        try:
+            out.append(identifier(text, field))
+        except InvalidInput as exc:
+            return out, (i, str(exc))
+    return out, None
+
+
+def _canonical(
+    values: pd.Index | pd.Series, field: str = "patient.id"
+) -> tuple[np.ndarray, np.ndarray, Problem | None]:
+    """For distinct ids: a code per id, equal for ids that are one id as
+    :func:`~medinsure.model.identifier` reads them (stripped, NFKC: ``Ｋ1`` is ``K1``); blanks;
+    and the first id it refuses (a control or format character, too long), if any."""
     if pd.api.types.is_integer_dtype(values.dtype):  # distinct integers: distinct, never blank
-        return np.arange(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+        return np.arange(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool), None
     string = isinstance(values.dtype, pd.StringDtype)
     array = values.array if isinstance(values, pd.Index | pd.Series) else values
     if isinstance(array, pd.arrays.ArrowStringArray):
         maybe = _maybe_padded(array.__arrow_array__())
-        if maybe is not None and not maybe.any():  # nothing to strip, nothing blank
-            return np.arange(len(values), dtype=np.int64), maybe
+        if maybe is not None and not maybe.any() and _plain(array):  # nothing to strip, nothing blank
+            return np.arange(len(values), dtype=np.int64), maybe, None
     text = pd.Series(values, dtype=None if string else object).astype(str)
     stripped = text.str.strip(WHITESPACE)
     blank = (stripped == "").to_numpy(dtype=bool)
-    if string and not (stripped != text).any():
-        return np.arange(len(values), dtype=np.int64), blank
-    merged, _ = pd.factorize(stripped)  # the same text once stripped: the same person
-    return merged.astype(np.int64), blank
+    if not _plain(stripped):
+        normalised, problem = _identified(stripped, blank, field)
+        if problem is not None:
+            return np.zeros(0, dtype=np.int64), blank, problem
+        stripped = pd.Series(normalised, dtype=object)
+    elif string and not (stripped != text).any():
+        return np.arange(len(values), dtype=np.int64), blank, None
+    merged, _ = pd.factorize(stripped)  # one id once read: one person
+    return merged.astype(np.int64), blank, None
+
+
+def _claim_id_problem(values: pd.Series) -> Problem | None:
+    """The first claim id that :func:`~medinsure.model.identifier` refuses, or that is given a
+    second time (as it reads them); None when every claim id is good and given once."""
+    texts: Any = values.to_numpy()
+    if not pd.api.types.is_integer_dtype(values.dtype):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        padded = (
+            _maybe_padded(values.array.__arrow_array__())
+            if isinstance(values.array, pd.arrays.ArrowStringArray)
+            else None
+        )
+        if padded is not None and not padded.any() and _plain(values):
+            texts = values.array  # as they are: compared in Arrow
+        else:
+            stripped = pd.Series(values.to_numpy(dtype=object), dtype=object).astype(str).str.strip(WHITESPACE)
+            if not _plain(stripped):
+                normalised, problem = _identified(stripped, np.zeros(len(stripped), dtype=bool), "claim.id")
+                if problem is not None:
+                    return problem
+                stripped = pd.Series(normalised, dtype=object)
+            texts = stripped.to_numpy()
+    if len(texts) < 2 or _increasing(texts):
+        return None  # in order: each given once
+    again = pd.Series(texts).duplicated().to_numpy(dtype=bool)
+    if not again.any():
+        return None
+    row = int(np.flatnonzero(again)[0])
+    value = texts[row]
+    first = int(np.flatnonzero((pd.Series(texts) == value).to_numpy(dtype=bool))[0])
+    return row, f"claim.id={str(value)!r}: claim id given twice in one file (first at row {first})"
 
 
 def _numbers(starts: np.ndarray) -> np.ndarray:
@@ -551,6 +661,9 @@ def _increasing(values: Any) -> bool:
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+#: Bytes of printable ASCII: an id made of them alone is as identifier() reads it.
+_PRINTABLE = np.zeros(256, dtype=bool)
+_PRINTABLE[0x20:0x7F] = True
 
 
 def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
@@ -582,6 +695,8 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[0] + n * w].reshape(n, w)
     if WHITESPACE_FIRST[raw[:, 0]].any() or WHITESPACE_LAST[raw[:, -1]].any():
         return None  # some id may be padded: the general path strips it
+    if not _PRINTABLE[raw].all():
+        return None  # beyond printable ASCII: the general path reads each id as identifier() does
     words = -(-w // 8)
     if w % 8:
         padded = np.zeros((n, words * 8), dtype=np.uint8)
@@ -607,8 +722,12 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     return codes if runs == n else codes[_numbers(starts)]
 
 
-def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
-    """One int64 code per person, ids compared as stripped text; or the first row without an id.
+_REQUIRED = "patient_id: required"
+
+
+def _person_codes(values: pd.Series) -> tuple[np.ndarray, Problem | None]:
+    """One int64 code per person, ids compared as :func:`~medinsure.model.identifier` reads them;
+    or the first row without an id, or with an id it refuses.
 
     Codes are numbered in order of first appearance, so that rows already grouped by person
     need no sorting. Rows of one person usually follow each other: only the first row of every
@@ -616,16 +735,18 @@ def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
     """
     missing = values.isna().to_numpy()
     if missing.any():
-        return np.zeros(0, dtype=np.int64), int(np.flatnonzero(missing)[0])
+        return np.zeros(0, dtype=np.int64), (int(np.flatnonzero(missing)[0]), _REQUIRED)
     fixed = _fixed_width_codes(values)
     if fixed is not None:
         return fixed, None
     categorical = isinstance(values.dtype, pd.CategoricalDtype)
     if categorical:
-        merged, blank = _canonical(values.cat.categories)
+        merged, blank, problem = _canonical(values.cat.categories)
         codes = values.cat.codes.to_numpy()
+        if problem is not None:
+            return np.zeros(0, dtype=np.int64), (int(np.flatnonzero(codes == problem[0])[0]), problem[1])
         if blank.any():
-            return np.zeros(0, dtype=np.int64), int(np.flatnonzero(blank[codes])[0])
+            return np.zeros(0, dtype=np.int64), (int(np.flatnonzero(blank[codes])[0]), _REQUIRED)
         array: Any = codes if (merged == np.arange(len(merged))).all() else merged[codes]
     else:
         array = values.array
@@ -646,9 +767,11 @@ def _person_codes(values: pd.Series) -> tuple[np.ndarray, int | None]:
         else:
             run_codes, uniques = pd.factorize(head_ids)
             run_codes = run_codes.astype(np.int64)
-        merged, blank = _canonical(uniques)
+        merged, blank, problem = _canonical(uniques)
+        if problem is not None:
+            return np.zeros(0, dtype=np.int64), (int(heads[np.flatnonzero(run_codes == problem[0])[0]]), problem[1])
         if blank.any():
-            return np.zeros(0, dtype=np.int64), int(heads[np.flatnonzero(blank[run_codes])[0]])
+            return np.zeros(0, dtype=np.int64), (int(heads[np.flatnonzero(blank[run_codes])[0]]), _REQUIRED)
         if not (merged == np.arange(len(merged))).all():
             run_codes = pd.factorize(merged[run_codes])[0].astype(np.int64)  # first appearance again
         elif len(uniques) == len(heads):  # each person in one run: number the runs
@@ -818,14 +941,14 @@ def settle_frame_scalar(
 ) -> pd.DataFrame:
     """The reference for :func:`settle_frame`: every row through the scalar engine, one by one.
 
-    Same input and output as :func:`settle_frame` (without ``_fen`` columns); it is what
-    ``medinsure settle`` does for a CSV file, and far slower.
+    Same input and output as :func:`settle_frame` (integer ``_fen`` columns read as fen, as
+    there); it is what ``medinsure settle`` does for a CSV file, and far slower.
     """
     if engine is None:
         engine = Engine.shared()
     columns = list(df.columns)
     records = (
-        record_from_row(f"row {i}", {c: _text(v) for c, v in zip(columns, values, strict=True)})
+        record_from_row(f"row {i}", {c: _cell_text(c, v) for c, v in zip(columns, values, strict=True)})
         for i, values in enumerate(df.itertuples(index=False, name=None))
     )
     out: dict[str, list[Any]] = {name: [] for name in COMPONENTS}
@@ -871,7 +994,7 @@ class _Batch:
         return amount_fen(self.df, name, self._where)
 
     def _where(self, row: int) -> str:
-        return f"row {row} (claim {self.df['claim_id'].iloc[row]!r})"
+        return rows_named(self.df)(row)
 
     def _fail(self, row: int, message: str) -> InputError:
         return InputError(self._where(row), message)
@@ -887,10 +1010,13 @@ class _Batch:
         missing = df["claim_id"].isna().to_numpy() | _blank(df["claim_id"])
         if missing.any():
             raise self._fail(int(np.flatnonzero(missing)[0]), "claim_id: required")
-        person_codes, blank_person = _person_codes(df["patient_id"])
-        if blank_person is not None:
-            raise self._fail(blank_person, "patient_id: required")
-        days = _days(df["discharged"], "claim.discharged")
+        problem = _claim_id_problem(df["claim_id"])
+        if problem is not None:
+            raise self._fail(*problem)
+        person_codes, problem = _person_codes(df["patient_id"])
+        if problem is not None:
+            raise self._fail(*problem)
+        days = _days(df["discharged"], "claim.discharged", self._where)
         if (days == np.iinfo(np.int64).min).any():
             raise self._fail(int(np.flatnonzero(days == np.iinfo(np.int64).min)[0]), "claim.discharged: required")
 
@@ -938,7 +1064,7 @@ class _Batch:
             if mask.any():
                 raise self._fail(int(np.flatnonzero(mask)[0]), message)
         if "admitted" in df.columns:
-            admitted = _days(df["admitted"], "claim.admitted")
+            admitted = _days(df["admitted"], "claim.admitted", self._where)
             late = admitted > days
             if late.any():
                 raise self._fail(int(np.flatnonzero(late)[0]), "claim.discharged: before admitted")
@@ -983,7 +1109,7 @@ class _Batch:
         epoch = np.searchsorted(day_cuts, days, side="right")
         key_parts = [juris_codes, epoch, given]
         if len(age_cuts) and "birth_date" in df.columns:
-            birth = _days(df["birth_date"], "patient.birth_date")
+            birth = _days(df["birth_date"], "patient.birth_date", self._where)
             known = birth != np.iinfo(np.int64).min
             age = _age(np.where(known, birth, 0), days)
             band = np.where(known, np.searchsorted(age_cuts, age, side="right"), -1)
@@ -1099,11 +1225,8 @@ class _Batch:
     def _record(self, i: int, columns: list[str], code: str) -> Any:
         row = {}
         for c in columns:
-            value = self.df[c].iloc[i]
-            if c.endswith("_fen") and c not in CSV_COLUMNS:
-                row[c.removesuffix("_fen")] = "" if pd.isna(value) else f"{int(value) // 100}.{int(value) % 100:02d}"
-            else:
-                row[c] = _text(value)
+            text = _cell_text(c, self.df[c].iloc[i])
+            row[c.removesuffix("_fen") if c.endswith("_fen") and c not in CSV_COLUMNS else c] = text
         row["jurisdiction"] = code
         return record_from_row(f"row {i}", row)
 
@@ -1126,6 +1249,17 @@ class _Batch:
                 raise self._fail(i, str(exc)) from None
             for name in COMPONENTS:
                 out[name][i] = to_fen(s.components[name])
+
+
+def _cell_text(column: str, value: Any) -> str:
+    """A cell as the scalar rules read it: an integer ``_fen`` amount as yuan text."""
+    if column.endswith("_fen") and column not in CSV_COLUMNS:
+        text = _text(value)
+        if not text or not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_):
+            return text  # empty, or refused as an amount by the scalar rules, naming the value
+        sign, fen = ("-", -int(value)) if value < 0 else ("", int(value))
+        return f"{sign}{fen // 100}.{fen % 100:02d}"
+    return _text(value)
 
 
 def _text(value: Any) -> str:

@@ -46,7 +46,7 @@ import pandas as pd
 
 from medinsure.errors import InputError, MedinsureError
 from medinsure.money import amount, fmt
-from medinsure.research.batch import FEN_COLUMNS, amount_fen, prepare, settle_frame, to_decimal, yuan
+from medinsure.research.batch import FEN_COLUMNS, amount_fen, prepare, rows_named, settle_frame, to_decimal, yuan
 from medinsure.research.frames import read_frame
 from medinsure.rules.reforms import Reform
 from medinsure.settlement.engine import Engine
@@ -249,31 +249,32 @@ def compare(
 def _weights(frame: pd.DataFrame) -> np.ndarray:
     """The ``weight`` column: non-negative, finite, one per person (every row of a person alike)."""
     values = frame["weight"]
+    where = rows_named(frame)
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         try:
             values = pd.to_numeric(values.astype("string").str.strip(), errors="raise")
         except (ValueError, TypeError):
             bad = pd.to_numeric(values.astype("string").str.strip(), errors="coerce").isna()
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"row {row}", f"weight={values.iloc[row]!r}: expected a number of persons") from None
+            raise InputError(where(row), f"weight={values.iloc[row]!r}: expected a number of persons") from None
     if values.isna().any():
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise InputError(f"row {row}", "weight: required on every row when the column is given (how many persons)")
+        raise InputError(where(row), "weight: required on every row when the column is given (how many persons)")
     arr = values.to_numpy()
     if pd.api.types.is_float_dtype(arr) and (arr == np.round(arr)).all() and np.abs(arr).max(initial=0) < 2**53:
         arr = arr.astype(np.int64)  # whole weights read as floats: counted exactly
     bad = ~np.isfinite(arr.astype(float)) | (arr < 0)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise InputError(f"row {row}", f"weight={arr[row]!r}: must be a finite number, not negative")
+        raise InputError(where(row), f"weight={arr[row].item()!r}: must be a finite number, not negative")
     person = frame["patient_id"].astype("string").str.strip()
     first = pd.Series(arr).groupby(person.to_numpy(), sort=False).transform("first").to_numpy()
     differs = first != arr
     if differs.any():
         row = int(np.flatnonzero(differs)[0])
         raise InputError(
-            f"row {row}",
-            f"weight={arr[row]!r} differs from the weight of an earlier row of person {person.iloc[row]!r}:"
+            where(row),
+            f"weight={arr[row].item()!r} differs from the weight of an earlier row of person {person.iloc[row]!r}:"
             " a weight is the number of persons a sampled person stands for",
         )
     return arr

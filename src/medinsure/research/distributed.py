@@ -7,9 +7,12 @@ on a laptop (``LocalCluster``), a batch scheduler or Kubernetes. An engine is pl
 there.
 
 :func:`settle_dask` keeps every person's claims in one partition (a shuffle on
-``patient_id``, stripped as the engine compares ids) and the claims of a person in their input
-order (a global ``_order`` column), so every partition holds whole person-years in settlement
-order and the result is the single-machine result, row for row. :func:`collect` computes it and restores the input order.
+``patient_id`` read as the engine reads ids: NFKC-normalised and stripped, so that ``Ｋ1`` and
+``K1`` meet) and the claims of a person in their input order (a global ``_order`` column), so
+every partition holds whole person-years in settlement order and the result is the
+single-machine result, row for row. :func:`collect` computes it and restores the input order.
+A claim id given twice is refused within a partition, so for one person; the same claim id for
+two persons in different partitions is not looked for (that would take a second shuffle).
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ _STRIDE = 1 << 40  # rows per partition in the global order
 
 
 def _number(part: pd.DataFrame, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
-    """The rows' global order, and the person as compared (stripped text) to shuffle on."""
+    """The rows' global order, and the person as compared (NFKC, stripped) to shuffle on."""
     number = 0 if partition_info is None else int(partition_info["number"])
-    person = part["patient_id"].astype(str).str.strip(WHITESPACE)
+    person = part["patient_id"].astype(str).str.normalize("NFKC").str.strip(WHITESPACE)
     return part.assign(_order=np.arange(len(part), dtype=np.int64) + number * _STRIDE, _person=person)
 
 

@@ -4,7 +4,9 @@
 :class:`pandas.DataFrame` ready for :func:`~medinsure.research.batch.settle_frame`: CSV cells as
 text (Arrow-backed strings, so amounts stay exact and are parsed by Arrow compute), Parquet as
 stored (integer ``_fen`` columns and dictionary-encoded ids stay what they are: categoricals).
-The file is read whole; errors name the file and, where they can, the row (the header is row 1).
+The file is read whole; errors name the file and, where they can, the row (the header is row 1,
+the first claim row 2; in Parquet the first claim is row 1), here and in what settles the frame
+(``frame.attrs["medinsure.rows"]``).
 :func:`write_frame` writes a result as Parquet.
 """
 
@@ -20,7 +22,8 @@ import pandas as pd
 
 from medinsure.errors import InputError
 from medinsure.io.masking import mask_id
-from medinsure.io.records import COLUMN_ALIASES
+from medinsure.io.records import COLUMN_ALIASES, MAX_HEADER_CHARS
+from medinsure.research.batch import ROWS
 from medinsure.rules.names import COMPONENTS
 
 __all__ = ["FRAME_SUFFIXES", "SETTLED_COLUMNS", "read_frame", "settled", "write_frame", "write_settled"]
@@ -39,9 +42,9 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         raise InputError(str(path), f"expected a flat claim file ({', '.join(FRAME_SUFFIXES)})")
     if not path.is_file():
         raise InputError(str(path), "cannot read file: No such file or directory")
-    if suffix == ".parquet":
-        return _read_parquet(path)
-    return _read_csv(path)
+    frame = _read_parquet(path) if suffix == ".parquet" else _read_csv(path)
+    frame.attrs[ROWS] = {"file": str(path), "first": 1 if suffix == ".parquet" else 2}
+    return frame
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -100,10 +103,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _header(path: Path) -> list[str]:
     import csv
-    import io
 
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline()
+        first = handle.readline(MAX_HEADER_CHARS + 1)
+    if len(first) > MAX_HEADER_CHARS:
+        raise InputError(f"{path}: row 1", f"the header is longer than {MAX_HEADER_CHARS:,} characters")
     return next(csv.reader(io.StringIO(first)))
 
 

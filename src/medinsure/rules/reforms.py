@@ -41,8 +41,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from medinsure.errors import InvalidInput, RuleError
+from medinsure.errors import InputError, InvalidInput, MedinsureError, ReadError, RuleError
 from medinsure.io.data import read_data_file
+from medinsure.model import parse_date
 from medinsure.money import amount, rate
 from medinsure.rules.tables import ParameterTable, Provenance, Row, Schedule, Source, Tier, Version
 
@@ -81,9 +82,21 @@ class Reform:
 
     @classmethod
     def from_yaml(cls, path: str | Path, name: str | None = None) -> Reform:
-        """A reform from a YAML or JSON file (numbers with a decimal point are read exactly)."""
+        """A reform from a YAML or JSON file (numbers with a decimal point are read exactly).
+
+        An error names the file (and the line, where the reader knows it).
+        """
         path = Path(path)
-        return cls.from_mapping(read_data_file(path), name=name or path.stem)
+        try:
+            data = read_data_file(path)
+        except ReadError as exc:
+            raise InputError(f"{path}: line {exc.line}" if exc.line else str(path), str(exc)) from None
+        try:
+            return cls.from_mapping(data, name=name or path.stem)
+        except InputError:
+            raise
+        except MedinsureError as exc:
+            raise InputError(str(path), str(exc)) from None
 
     def tables(self, engine: Engine) -> dict[str, list[ParameterTable[Any]]]:
         """The changed tables, per jurisdiction, built against ``engine``'s rules."""
@@ -147,11 +160,11 @@ def _change_row(code: str, kind: str, row: Row[Any], change: Any, source: Source
         if key not in allowed:
             raise fail(f"unknown key {key!r} (allowed: {', '.join(allowed)})", key)
     start = change.get("from")
-    if start is not None and not isinstance(start, dt.date):
+    if start is not None:
         try:
-            start = dt.date.fromisoformat(str(start))
-        except ValueError:
-            raise fail("from: expected a date YYYY-MM-DD", start) from None
+            start = parse_date(start, "from")
+        except InvalidInput as exc:
+            raise fail(f"from: {exc.reason}", start) from None
     fields = {k: v for k, v in change.items() if k != "from"}
     if not fields:
         raise fail("nothing to change", dict(change))

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from medinsure.errors import RuleError, UnknownJurisdiction
+from medinsure.errors import PluginError, RuleError, UnknownJurisdiction
 from medinsure.model import CATEGORIES, CLAIM_KINDS, CONDITIONS, SCHEMES
 from medinsure.rules.eligibility import BUILTIN_CHECKS
 from medinsure.rules.names import BASES, FUNDS, TABLE_KINDS
@@ -55,6 +55,8 @@ class JurisdictionRules:
     combined_caps: tuple[tuple[str, CombinedCap], ...]
     overrides: tuple[str, ...] = ()
     start: dt.date | None = None
+    #: the plugin that provides each jurisdiction of the chain
+    owners: Mapping[str, str] = attrs.field(factory=dict)
 
     @property
     def code(self) -> str:
@@ -186,6 +188,10 @@ class Registry:
         self._sources: dict[str, dict[str, Source]] = {}
         self._removed: dict[str, set[tuple[str, str]]] = {}
         self._resolved: dict[str, JurisdictionRules] = {}
+        #: plugins that could not be loaded or registered, and why (see :meth:`discard`)
+        self.failures: dict[str, str] = {}
+        #: jurisdictions that cannot be used, and why: their plugin failed, or their parent did
+        self.unavailable: dict[str, str] = {}
 
     # -- used by the host -----------------------------------------------------------------
 
@@ -195,23 +201,58 @@ class Registry:
             self._plugin_versions[plugin] = version
         return RegistryScope(self, plugin)
 
-    def check(self) -> None:
-        """Validate what spans plugins: parents exist, no cycles."""
-        for code, juris in self._jurisdictions.items():
-            seen = {code}
-            parent = juris.parent
-            while parent is not None:
-                if parent not in self._jurisdictions:
-                    raise RuleError(
-                        f"parent jurisdiction {parent!r} is not installed (install its plugin first)",
-                        plugin=self._owners[code],
-                        jurisdiction=code,
-                        value=parent,
-                    )
-                if parent in seen:
-                    raise RuleError("jurisdiction parents form a cycle", plugin=self._owners[code], jurisdiction=code)
-                seen.add(parent)
-                parent = self._jurisdictions[parent].parent
+    def discard(self, plugin: str, reason: str) -> None:
+        """Forget everything ``plugin`` registered; its jurisdictions become unavailable for ``reason``."""
+        self.failures[plugin] = reason
+        for code in [c for c, owner in self._owners.items() if owner == plugin]:
+            self._drop(code, f"plugin {plugin!r} failed: {reason}")
+
+    def failed(self, plugin: str) -> bool:
+        return plugin in self.failures
+
+    def _drop(self, code: str, reason: str) -> None:
+        self._jurisdictions.pop(code, None)
+        self._owners.pop(code, None)
+        for section in (self._tables, self._benefits, self._eligibility, self._caps, self._sources, self._removed):
+            section.pop(code, None)
+        self._resolved.clear()
+        self.unavailable[code] = reason
+
+    def check(self, *, isolate: frozenset[str] | set[str] = frozenset()) -> None:
+        """Validate what spans plugins: parents exist, no cycles.
+
+        A jurisdiction of a plugin named in ``isolate`` whose parent is missing or unavailable
+        becomes unavailable itself (with the reason) instead of failing the whole registry.
+        """
+        changed = True
+        while changed:
+            changed = False
+            for code, juris in list(self._jurisdictions.items()):
+                try:
+                    self._check_chain(code, juris)
+                except RuleError as exc:
+                    if self._owners[code] not in isolate:
+                        raise
+                    self._drop(code, str(exc))
+                    changed = True
+
+    def _check_chain(self, code: str, juris: Jurisdiction) -> None:
+        seen = {code}
+        parent = juris.parent
+        while parent is not None:
+            if parent not in self._jurisdictions:
+                why = f" ({self.unavailable[parent]})" if parent in self.unavailable else " (install its plugin first)"
+                raise RuleError(
+                    f"parent jurisdiction {parent!r} is not {'available' if parent in self.unavailable else 'installed'}"
+                    + why,
+                    plugin=self._owners[code],
+                    jurisdiction=code,
+                    value=parent,
+                )
+            if parent in seen:
+                raise RuleError("jurisdiction parents form a cycle", plugin=self._owners[code], jurisdiction=code)
+            seen.add(parent)
+            parent = self._jurisdictions[parent].parent
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -223,7 +264,9 @@ class Registry:
         try:
             return self._jurisdictions[code]
         except KeyError:
-            raise UnknownJurisdiction(code, list(self._jurisdictions)) from None
+            if code in self.unavailable:
+                raise PluginError(f"jurisdiction={code!r}: unavailable: {self.unavailable[code]}") from None
+            raise UnknownJurisdiction(code, list(self._jurisdictions), self.failures) from None
 
     def owner(self, code: str) -> str:
         return self._owners[code]
@@ -295,6 +338,7 @@ class Registry:
             eligibility=tuple(eligibility.values()),
             combined_caps=tuple(caps.values()),
             start=start,
+            owners={item.code: self._owners[item.code] for item in chain},
         )
         self._resolved[code] = resolved
         return resolved

@@ -29,6 +29,7 @@ import attrs
 
 from medinsure.errors import InvalidInput, ReadError, RuleError
 from medinsure.io.data import line_of, read_data_file
+from medinsure.model import parse_date
 from medinsure.money import amount, rate
 from medinsure.rules.tables import (
     Benefit,
@@ -148,14 +149,10 @@ class _Pack:
         value = data.get(key)
         if value is None:
             return None
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise self.fail(f"{key}: expected a date YYYY-MM-DD", rule, data, key, value)
+        try:
+            return parse_date(value, key)
+        except InvalidInput as exc:
+            raise self.fail(f"{key}: {exc.reason}", rule, data, key, value) from None
 
     def money(self, data: Mapping[str, Any], key: str, rule: str) -> Decimal:
         try:

@@ -340,7 +340,9 @@ ROUTES = [
 
 async def _medinsure_error(request: Request, exc: Exception) -> Response:
     problem = problem_of(exc, request_id=_REQUEST_ID.get())
-    if problem.status >= 500:
+    if problem.name == "internal":  # a plugin's code failed: the whole story, for whoever runs the server
+        log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
+    elif problem.status >= 500:
         log.warning("%s: %s", problem.name, exc)
     return _problem_response(problem, instance=request.url.path)
 

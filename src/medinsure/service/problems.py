@@ -27,6 +27,7 @@ from medinsure.errors import (
     InvalidInput,
     LedgerError,
     MedinsureError,
+    PluginError,
     ReadError,
     RequestError,
     RuleError,
@@ -147,6 +148,9 @@ def problem_of(exc: BaseException, *, request_id: str) -> Problem:
     """The problem that answers ``exc``; anything unexpected is ``internal``, with no detail of it."""
     if isinstance(exc, RequestError):
         return Problem(_BY_STATUS.get(exc.status, "not-found"), exc.status, exc.detail)
+    if isinstance(exc, PluginError) or isinstance(exc.__cause__, PluginError):
+        # a plugin's own code failed: the server's fault, not the request's; its words stay in the log
+        return Problem("internal", 500, f"an unexpected error; the server logged it under request id {request_id}")
     if isinstance(exc, InvalidInput):
         return Problem("invalid-input", 422, str(exc), _input(exc))
     if isinstance(exc, InputError):

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from medinsure.errors import InvalidInput, RuleError, RuleNotInForce
+from medinsure.errors import InvalidInput, PluginError, RuleError, RuleNotInForce
 from medinsure.model import HOSPITAL_LEVELS, Claim, Patient
 from medinsure.rules.eligibility import BUILTIN_CHECKS, REASONS_ZH
 from medinsure.rules.names import BASIC_DEDUCTIBLE, BASIC_POOL_CAP, BASIC_RATIO
@@ -139,9 +139,19 @@ def make_plan(rules: JurisdictionRules, patient: Patient, claim: Claim) -> Plan:
             continue
         check = BUILTIN_CHECKS[rule.check] if isinstance(rule.check, str) else rule.check
         try:
-            passed = bool(check(ctx))
+            passed = check(ctx)
         except RuleError as exc:
             raise RuleError(str(exc), jurisdiction=owner, rule=f"eligibility.{rule.id}") from None
+        except Exception as exc:  # a plugin's own check: its failure is the plugin's, named
+            raise PluginError(
+                f"plugin {rules.owners.get(owner, owner)!r}, jurisdiction {owner!r}: eligibility check {rule.id!r}"
+                f" raised {type(exc).__name__}: {exc} (claim {claim.id!r})"
+            ) from exc
+        if not isinstance(passed, bool):
+            raise PluginError(
+                f"plugin {rules.owners.get(owner, owner)!r}, jurisdiction {owner!r}: eligibility check {rule.id!r}"
+                f" returned {passed!r}, not True or False (claim {claim.id!r})"
+            )
         if not passed:
             reason_zh = REASONS_ZH.get(rule.check, "") if isinstance(rule.check, str) else ""
             refusals.append(

@@ -48,7 +48,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from medinsure.errors import MedinsureError, RuleError
+from medinsure.errors import MedinsureError, PluginError, RuleError
 from medinsure.io.scenarios import SUFFIXES, load_cases, run_case
 from medinsure.model import CLAIM_KINDS, HOSPITAL_LEVELS, BasicResult, Claim, Patient
 from medinsure.money import FEN, round_fen
@@ -226,21 +226,28 @@ def conformance_tests(
             else:
                 own = [p for p in chosen if (getattr(p, "__name__", None) or type(p).__name__) == rules.plugin]
 
-            def alone() -> Engine:
+            def alone(isolate: bool = False) -> Engine:
                 if chosen is None:
-                    return Engine.from_installed(allow=[rules.plugin])
+                    return Engine.from_installed(allow=[rules.plugin], isolate=isolate)
                 return Engine.from_plugins(*own)
 
             parent = rules.jurisdiction.parent
             if parent is None or eng.registry.owner(parent) == rules.plugin:
                 assert code in alone().jurisdictions
                 return
-            with pytest.raises(RuleError) as info:
-                alone()
-            assert str(info.value) == (
+            refusal = (
                 f"plugin {rules.plugin!r}, jurisdiction {code!r}: parent jurisdiction {parent!r} is not installed"
                 " (install its plugin first)"
             )
+            with pytest.raises(RuleError) as info:
+                alone()
+            assert str(info.value) == refusal
+            if chosen is None:  # installed: by default set aside, and named when it is asked for
+                engine = alone(isolate=True)
+                assert code not in engine.jurisdictions
+                with pytest.raises(PluginError) as unavailable:
+                    engine.rules(code)
+                assert str(unavailable.value) == f"jurisdiction={code!r}: unavailable: {refusal}"
 
         def test_every_value_has_provenance(self) -> None:
             eng, rules, _years, _terms = context()
