@@ -32,13 +32,12 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, TextIO, TypeVar
 
-from medinsure.cli.output import emit
+from medinsure.cli.output import emit, write_as_asked
 from medinsure.cli.progress import Progress
 from medinsure.errors import InputError, LedgerError, MedinsureError, UnknownClaim
 from medinsure.io.masking import IdMasker
 from medinsure.io.national import interface
 from medinsure.io.records import count_records, read_records
-from medinsure.io.writers import write_settlements
 from medinsure.ledger import Event, Ledger, Submission, open_ledger
 from medinsure.model import Claim, Patient
 from medinsure.money import fmt
@@ -239,14 +238,7 @@ def _settle(
                 settlements = record()
             with closing(settlements):
                 # the same output as settle without a ledger; whole or not at all, to -o OUT when given
-                write_settlements(
-                    settlements,
-                    handle,
-                    format=args.format,
-                    national=args.national_fields,
-                    mask=not args.show_ids,
-                    progress=progress,
-                )
+                write_as_asked(args, settlements, handle, progress)
 
         try:
             emit(args.output, out, write)

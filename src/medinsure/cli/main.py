@@ -36,7 +36,14 @@ from medinsure.cli import compare as compare_cli
 from medinsure.cli import kit
 from medinsure.cli import ledger as ledger_cli
 from medinsure.cli import serve as serve_cli
-from medinsure.cli.output import INPUT_FORMATS, emit, input_file, replace_atomically, write_atomically
+from medinsure.cli.output import (
+    INPUT_FORMATS,
+    emit,
+    input_file,
+    replace_atomically,
+    write_as_asked,
+    write_atomically,
+)
 from medinsure.cli.progress import Progress
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.io.scenarios import check_paths
@@ -183,7 +190,6 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from medinsure.io.records import count_records, settle_file
-    from medinsure.io.writers import write_settlements
 
     engine = _engine(args)
     if _batch_settles(args):
@@ -200,14 +206,7 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print("Pre-settlement (2206 outpatient / 2303 inpatient): nothing recorded.\n", file=out)
 
     def write(handle: TextIO) -> None:
-        write_settlements(
-            settlements,
-            handle,
-            format=args.format,
-            national=args.national_fields,
-            mask=not args.show_ids,
-            progress=progress,
-        )
+        write_as_asked(args, settlements, handle, progress)
 
     try:
         emit(args.output, out, write, stream=args.format == "jsonl")

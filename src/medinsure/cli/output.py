@@ -11,22 +11,48 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from medinsure.errors import MedinsureError
+from medinsure.io.writers import write_settlements
+from medinsure.settlement.result import Settlement
 
-__all__ = ["INPUT_FORMATS", "emit", "input_file", "replace_atomically", "write_atomically", "write_whole"]
+__all__ = [
+    "INPUT_FORMATS",
+    "emit",
+    "input_file",
+    "replace_atomically",
+    "write_as_asked",
+    "write_atomically",
+    "write_whole",
+]
 
 #: What ``--input-format`` names, and the suffix the readers know it by.
 INPUT_FORMATS = {"yaml": ".yaml", "json": ".json", "csv": ".csv", "parquet": ".parquet"}
 _SPOOL = 16 * 1024 * 1024  # output held in memory up to this size, on disk beyond it
+
+
+def write_as_asked(
+    args: argparse.Namespace, settlements: Iterable[Settlement], handle: TextIO, progress: Callable[[int], object]
+) -> int:
+    """Write ``settlements`` in the ``--format`` of ``args``, with ``--national-fields`` and ids
+    masked unless ``--show-ids``; the count."""
+    return write_settlements(
+        settlements,
+        handle,
+        format=args.format,
+        national=args.national_fields,
+        mask=not args.show_ids,
+        progress=progress,
+    )
 
 
 def write_atomically(path: str | Path, write: Callable[[TextIO], object]) -> None:
