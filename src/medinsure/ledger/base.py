@@ -199,10 +199,11 @@ class Submission:
 
 @attrs.frozen
 class _Pending:
-    """A submission with its canonical content, fingerprint and person-year."""
+    """A submission with its canonical content (as data and as text), fingerprint and person-year."""
 
     submission: Submission
     data: dict[str, Any]
+    text: str
     fingerprint: str
     key: PersonYear
 
@@ -313,8 +314,11 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-def _identify(patient: Any, claim: Any, jurisdiction: Any) -> tuple[dict[str, Any], str, PersonYear]:
-    """A claim's content, its fingerprint and its person-year (inputs checked first)."""
+def _identify(
+    patient: Any, claim: Any, jurisdiction: Any, *, fingerprint: bool = True
+) -> tuple[dict[str, Any], str, PersonYear]:
+    """A claim's content, its fingerprint (unless ``fingerprint=False``: empty) and its
+    person-year (inputs checked first)."""
     if not isinstance(patient, Patient):
         raise InvalidInput("patient", patient, "expected a Patient (use Patient.from_mapping)")
     if not isinstance(claim, Claim):
@@ -322,7 +326,7 @@ def _identify(patient: Any, claim: Any, jurisdiction: Any) -> tuple[dict[str, An
     if not isinstance(jurisdiction, str):
         raise InvalidInput("jurisdiction", jurisdiction, "expected a jurisdiction code")
     data = codec.content(patient, claim, jurisdiction)
-    return data, codec.fingerprint(data), (patient.id, claim.year)
+    return data, codec.fingerprint(data) if fingerprint else "", (patient.id, claim.year)
 
 
 class Ledger(ABC):
@@ -530,14 +534,15 @@ class Ledger(ABC):
             with _naming(sub):
                 if not isinstance(sub, Submission):
                     raise InvalidInput("submission", sub, "expected a Submission (patient, claim, jurisdiction)")
-                data, fingerprint, key = _identify(sub.patient, sub.claim, sub.jurisdiction)
+                data, _, key = _identify(sub.patient, sub.claim, sub.jurisdiction, fingerprint=False)
                 if sub.claim.id in seen:
                     first = seen[sub.claim.id]
                     raise InvalidInput(
                         "claim.id", sub.claim.id, "claim id given twice" + (f" (first at {first})" if first else "")
                     )
             seen[sub.claim.id] = sub.where.rpartition(": ")[2]
-            out.append(_Pending(sub, data, fingerprint, key))
+            text = _json(data)  # made once: the stored content and its fingerprint
+            out.append(_Pending(sub, data, text, codec.fingerprint_of(text), key))
         return out
 
     def _record_group(self, tx: Tx, pending: list[_Pending]) -> list[Recorded]:
@@ -593,7 +598,7 @@ class Ledger(ABC):
             sub, claim_id = p.submission, p.submission.claim.id
             amounts = codec.amounts_of(settlement)
             claims.append((claim_id, seq, event_id))
-            submissions.append((claim_id, event_id, p.fingerprint, sub.jurisdiction, *p.key, _json(p.data)))
+            submissions.append((claim_id, event_id, p.fingerprint, sub.jurisdiction, *p.key, p.text))
             record = codec.canonical_json(codec.encode_settlement(settlement))
             settlements.append((claim_id, event_id, *p.key, _json(amounts), record))
             for component, diff in codec.component_differences({}, amounts).items():

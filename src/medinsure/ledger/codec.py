@@ -120,7 +120,12 @@ def content(patient: Patient, claim: Claim, jurisdiction: str) -> dict[str, Any]
 
 def fingerprint(data: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of :func:`content`."""
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    return fingerprint_of(canonical_json(data))
+
+
+def fingerprint_of(text: str) -> str:
+    """SHA-256 of a canonical JSON text already made (:func:`canonical_json`)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, str]:
