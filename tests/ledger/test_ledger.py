@@ -12,7 +12,7 @@ import logging
 
 import pytest
 
-from medinsure import Engine, InvalidInput, RuleNotInForce, UnknownJurisdiction
+from medinsure import Engine, InvalidInput, Patient, RuleNotInForce, UnknownJurisdiction
 from medinsure.ledger import ClaimConflict, ClaimReversed, Ledger, LedgerError, UnknownClaim, open_ledger
 from support import D, claim, patient, presettled
 from support.ledger import tamper
@@ -102,6 +102,7 @@ def test_record_says_whether_it_recorded_the_claim(ledger):
         (patient(id=P.id, categories=["minimum_living"]), c2(), "testland", "patient.categories"),
         (P, c2(), "testcity", "jurisdiction"),
         (patient(id="110101199003071234"), c2(), "testland", "patient.id"),
+        (patient(id=P.id, service_years=25), c2(), "testland", "patient.service_years"),
     ],
 )
 def test_the_same_id_with_other_content_is_refused(ledger, who, what, jurisdiction, field):
@@ -501,3 +502,17 @@ def test_a_ledger_meta_without_the_marker_is_not_a_ledger(tmp_path, engine):
         conn.execute("INSERT INTO ledger_meta VALUES ('schema', '7')")
     with pytest.raises(LedgerError, match=r"not a medinsure ledger \(its ledger_meta has no marker\)"):
         open_ledger(path, engine)
+
+
+def test_the_stored_content_reads_back_as_the_patient_and_claim_given(ledger):
+    """What a reversal or a correction settles again, and verify re-settles, is the patient as
+    given: every field, the years of service too."""
+    who = patient(id=P.id, scheme="employee", status="retired", birth_date="1950-01-01", service_years=25)
+    given = presettled(30000, 12000, id="C9", discharged="2020-06-01")
+    ledger.settle(who, given, jurisdiction="testland")
+    entry = ledger.entry("C9")
+    assert entry is not None
+    assert entry.claim == given
+    rows = [json.loads(line) for line in ledger.dump().decode().splitlines()]
+    (content,) = [row[-1] for table, row in rows if table == "ledger_submissions" and row[0] == "C9"]
+    assert Patient.from_mapping(json.loads(content)["patient"]) == who

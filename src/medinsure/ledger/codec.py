@@ -69,6 +69,8 @@ def patient_mapping(patient: Patient) -> dict[str, Any]:
         data["contributions"] = [
             {"paid_on": _date(c.paid_on), "from": _date(c.start), "to": _date(c.end)} for c in patient.contributions
         ]
+    if patient.service_years is not None:
+        data["service_years"] = patient.service_years
     return data
 
 
@@ -271,16 +273,9 @@ def encode_settlement(s: Settlement) -> dict[str, Any]:
         },
         "overrides": list(s.overrides),
         **({"account": _account(s.account)} if s.account is not None else {}),
-        **({"patient": _patient_record(s.patient)} if s.patient is not None else {}),
+        **({"patient": patient_mapping(s.patient)} if s.patient is not None else {}),
         **({"warnings": list(s.warnings)} if s.warnings else {}),
     }
-
-
-def _patient_record(patient: Patient) -> dict[str, Any]:
-    data = patient_mapping(patient)
-    if patient.service_years is not None:
-        data["service_years"] = patient.service_years
-    return data
 
 
 def same_record(stored: str | None, settlement: Settlement) -> bool:
