@@ -305,6 +305,27 @@ def test_every_form_of_the_ids_settles_alike(engine, form):
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
 
+@pytest.mark.parametrize("ids", [["AAAAAAAA01", "BBBBBBBB01", "AAAAAAAA01"], ["AAAAAAAA01", "AAAAAAAA01", "BBBBBBBB01"]])
+def test_fixed_width_ids_that_meet_in_one_number_are_told_apart(engine, monkeypatch, ids):
+    # with a multiplier of 0 an id's number is its last word alone: these ids, apart or in a
+    # run, meet in one number, and the codes must still tell the persons apart
+    import medinsure.research.batch as batch
+
+    df = frame(
+        *(
+            {"patient_id": p, "claim_id": f"C{i}", "discharged": f"2021-0{i + 1}-01"}
+            | {"total": "30000", "in_scope": "25000", "scheme": "employee"}
+            for i, p in enumerate(ids)
+        )
+    ).astype({"patient_id": "str"})
+    expected = settle_frame_scalar(df, engine=engine)
+    monkeypatch.setattr(batch, "_MIX", np.uint64(0))
+    assert batch._fixed_width_codes(df["patient_id"]) is None  # the general path takes over
+    pd.testing.assert_frame_equal(settle_frame(df, engine=engine), expected, check_exact=True)
+    # the subsidy (see above) is passed only on a person's second claim
+    assert sorted(expected["burden_subsidy_fen"]) == [0, 0, 64_000]
+
+
 def test_an_empty_frame_prepares_and_settles_to_an_empty_result(engine):
     df = frame({"patient_id": "P", "claim_id": "C", "discharged": "2021-03-01", "total": "1", "in_scope": "1"}).head(0)
     assert len(settle_frame(prepare(df), engine=engine)) == 0

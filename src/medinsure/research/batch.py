@@ -545,6 +545,11 @@ def _blank(values: pd.Series) -> np.ndarray:
 Problem = tuple[int, str]
 
 
+def _printable_bytes(raw: np.ndarray) -> bool:
+    """Every byte printable ASCII (0x20 to 0x7E, one range: its least and greatest byte tell)."""
+    return not raw.size or (int(raw.min()) >= 0x20 and int(raw.max()) <= 0x7E)
+
+
 def _plain(values: Any) -> bool:
     """Every (non-missing) value printable ASCII of at most :data:`MAX_ID_LENGTH` characters:
     ids that :func:`~medinsure.model.identifier` leaves as they are, once stripped."""
@@ -553,6 +558,16 @@ def _plain(values: Any) -> bool:
         import pyarrow.compute as pc
 
         arrow = array.__arrow_array__()
+        chunks = [_text_buffers(chunk) for chunk in getattr(arrow, "chunks", [arrow])]
+        if all(found is not None for found in chunks):  # the bytes themselves: no text made
+            for bounds, data in chunks:  # type: ignore[misc]
+                if len(bounds) < 2 or data is None or bounds[-1] == bounds[0]:
+                    continue
+                if int(np.diff(bounds).max()) > MAX_ID_LENGTH:  # bytes: printable ASCII is a byte each
+                    return False
+                if not _printable_bytes(np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]]):
+                    return False
+            return True
         longest = pc.max(pc.utf8_length(arrow)).as_py()
         return bool(
             pc.all(pc.string_is_ascii(arrow)).as_py() is not False
@@ -612,8 +627,10 @@ def _canonical(
 def _claim_id_problem(values: pd.Series) -> Problem | None:
     """The first claim id that :func:`~medinsure.model.identifier` refuses, or that is given a
     second time (as it reads them); None when every claim id is good and given once."""
-    texts: Any = values.to_numpy()
-    if not pd.api.types.is_integer_dtype(values.dtype):
+    texts: Any
+    if pd.api.types.is_integer_dtype(values.dtype):
+        texts = values.to_numpy()
+    else:
         if isinstance(values.dtype, pd.CategoricalDtype):
             values = values.astype(object)
         padded = (
@@ -661,9 +678,6 @@ def _increasing(values: Any) -> bool:
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-#: Bytes of printable ASCII: an id made of them alone is as identifier() reads it.
-_PRINTABLE = np.zeros(256, dtype=bool)
-_PRINTABLE[0x20:0x7F] = True
 
 
 def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
@@ -695,7 +709,7 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[0] + n * w].reshape(n, w)
     if WHITESPACE_FIRST[raw[:, 0]].any() or WHITESPACE_LAST[raw[:, -1]].any():
         return None  # some id may be padded: the general path strips it
-    if not _PRINTABLE[raw].all():
+    if not _printable_bytes(raw):
         return None  # beyond printable ASCII: the general path reads each id as identifier() does
     words = -(-w // 8)
     if w % 8:
@@ -704,22 +718,23 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     else:
         padded = np.ascontiguousarray(raw)
     view = padded.view(np.uint64)
-    # runs of one id (a person's claims in a row): only the first of each run is hashed
-    starts = np.empty(n, dtype=bool)
-    starts[0] = True
-    np.any(view[1:] != view[:-1], axis=1, out=starts[1:])
-    runs = int(np.count_nonzero(starts))
-    heads = view if runs == n else view[starts]
-    mixed = heads[:, 0].copy()
+    mixed = view[:, 0].copy()
     for j in range(1, words):
         mixed *= _MIX
-        mixed ^= heads[:, j]
-    codes = pd.factorize(mixed)[0].astype(np.int64)
+        mixed ^= view[:, j]
+    # runs of one number (a person's claims in a row): each run is numbered once
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.not_equal(mixed[1:], mixed[:-1], out=starts[1:])
+    runs = int(np.count_nonzero(starts))
+    codes = pd.factorize(mixed if runs == n else mixed[starts])[0].astype(np.int64)
+    if runs != n:
+        codes = codes[_numbers(starts)]
     # a code's first row is where it exceeds every code before it (codes number first appearances)
     first = np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]])
-    if not (heads == heads[first[codes]]).all():
+    if not (view == view[first[codes]]).all():  # every row, the runs' rows included
         return None
-    return codes if runs == n else codes[_numbers(starts)]
+    return codes
 
 
 _REQUIRED = "patient_id: required"
