@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import testplugin
 from medinsure import EligibilityRule, Engine, Provenance, Source, hookimpl
@@ -110,6 +112,52 @@ def test_yuan_to_fen_is_exact_and_refuses_floats():
         yuan_to_fen(pd.Series(["1.234"]), "claim.total")
     with pytest.raises(InvalidInput, match="negative"):
         yuan_to_fen(pd.Series(["-3"]), "claim.total")
+    # above 10⁹ yuan, as the scalar rules refuse it: as text, and as integers (before scaling)
+    for values in (["1", "1000000000.01"], [1, 10**17]):
+        with pytest.raises(InvalidInput, match=r"above the largest amount accepted \(1,000,000,000\)"):
+            yuan_to_fen(pd.Series(values), "claim.total")
+    assert list(yuan_to_fen(pd.Series(["1000000000.00", 1_000_000_000]))) == [10**11] * 2
+
+
+def _scalar_fen(text: str) -> int | str:
+    from medinsure.money import amount
+
+    if not text.strip():
+        return -1
+    try:
+        return int(amount(text, "claim.total") * 100)
+    except InvalidInput as exc:
+        return exc.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.from_regex(r"\A[0-9]{1,18}(\.[0-9]{1,3})?\Z"),  # plain, and plain but for a digit too many
+            st.text(alphabet="0123456789.+-eE /", max_size=8),  # near misses
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from(["str", "large_string", "object"]),
+)
+def test_yuan_text_is_read_as_the_scalar_rules_read_it(texts, dtype):
+    # the Arrow reading of a column of plain amounts (and of any other column) gives each text
+    # the fen the scalar rules give it, or refuses it as they do
+    import pyarrow as pa
+
+    if dtype == "large_string":
+        series = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(texts, type=pa.large_string())])))
+    else:
+        series = pd.Series(texts, dtype=dtype)
+    expected = [_scalar_fen(t) for t in texts]
+    refused = [e for e in expected if isinstance(e, str)]
+    if refused:
+        with pytest.raises(InvalidInput, match=re.escape(refused[0])):
+            yuan_to_fen(series, "claim.total")
+    else:
+        assert list(yuan_to_fen(series, "claim.total")) == expected
 
 
 def test_native_fen_columns_and_order_of_persons(engine):
@@ -305,7 +353,9 @@ def test_every_form_of_the_ids_settles_alike(engine, form):
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
 
-@pytest.mark.parametrize("ids", [["AAAAAAAA01", "BBBBBBBB01", "AAAAAAAA01"], ["AAAAAAAA01", "AAAAAAAA01", "BBBBBBBB01"]])
+@pytest.mark.parametrize(
+    "ids", [["AAAAAAAA01", "BBBBBBBB01", "AAAAAAAA01"], ["AAAAAAAA01", "AAAAAAAA01", "BBBBBBBB01"]]
+)
 def test_fixed_width_ids_that_meet_in_one_number_are_told_apart(engine, monkeypatch, ids):
     # with a multiplier of 0 an id's number is its last word alone: these ids, apart or in a
     # run, meet in one number, and the codes must still tell the persons apart

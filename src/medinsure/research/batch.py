@@ -53,7 +53,7 @@ import pandas as pd
 from medinsure.errors import InputError, InvalidInput, MedinsureError, RowInputError
 from medinsure.io.records import BASIC_COLUMNS, CSV_COLUMNS, REQUIRED_COLUMNS, record_from_row, settle_records
 from medinsure.model import MAX_ID_LENGTH, WHITESPACE, Claim, Patient, identifier, whole_years
-from medinsure.money import amount, fmt, from_fen, to_fen
+from medinsure.money import MAX_AMOUNT, amount, fmt, from_fen, to_fen
 from medinsure.rules.names import BASES, COMPONENTS, FUNDS
 from medinsure.rules.reforms import apply_reform
 from medinsure.settlement import formulas
@@ -93,7 +93,8 @@ FEN_COLUMNS = {name: f"{name}_fen" for name in COMPONENTS}
 #: Output columns: the claim id and one int64 column of fen per component (``fund_total_fen``...).
 OUTPUT_COLUMNS = ("claim_id", *FEN_COLUMNS.values())
 
-_MAX_FEN = 10**11  # 10⁹ yuan: every product of an amount and a scaled rate stays within int64
+_MAX_FEN = int(MAX_AMOUNT * 100)  # 10⁹ yuan: every product of an amount and a scaled rate stays within int64
+_MAX_YUAN = int(MAX_AMOUNT)
 _MAX_DECIMALS = 6
 _EPOCH = dt.date(1970, 1, 1)
 _KEY_COLUMNS = (
@@ -141,15 +142,21 @@ def yuan_to_fen(values: Any, field: str = "amount", where: Callable[[int], str] 
         row = int(np.flatnonzero(nan)[0]) if nan.any() else int(np.argmax(fraction))
         value = series.iloc[row]
         raise refuse(row, float(value), _float_message(field, value).partition(": ")[2])
+    too_large = f"above the largest amount accepted ({MAX_AMOUNT:,.0f})"  # as the scalar rules say it
     if pd.api.types.is_integer_dtype(series) and not series.isna().any():
         arr = series.to_numpy(dtype=np.int64)
-        if (arr < 0).any():
-            row = int(np.flatnonzero(arr < 0)[0])
-            raise refuse(row, int(arr[row]), "must not be negative")
+        wrong = (arr < 0) | (arr > _MAX_YUAN)  # checked before scaling, which could overflow
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise refuse(row, int(arr[row]), "must not be negative" if arr[row] < 0 else too_large)
         return arr * 100
     fen, bad = _text_fen(series)
-    for i in np.flatnonzero(bad):  # other spellings (Decimal exponents, signs): the scalar rules decide
+    large = fen > _MAX_FEN
+    # other spellings (Decimal exponents, signs): the scalar rules decide; the first row in error is named
+    for i in np.flatnonzero(bad | large) if large.any() else np.flatnonzero(bad):
         value = series.iloc[i]
+        if not bad[i]:
+            raise refuse(int(i), value, too_large)
         if isinstance(value, float):
             raise refuse(int(i), value, _float_message(field, value).partition(": ")[2])
         try:
@@ -184,6 +191,9 @@ def _text_fen(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             )
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    fen = _plain_fen(arrow)
+    if fen is not None:
+        return fen, np.zeros(len(fen), dtype=bool)
     padded = _maybe_padded(arrow)
     text = pc.utf8_trim(arrow, characters=WHITESPACE) if padded is None or padded.any() else arrow
     length = np.asarray(pc.fill_null(pc.binary_length(text), 0), dtype=np.int64)
@@ -200,6 +210,44 @@ def _text_fen(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     fen *= np.where(decimals == 0, 100, np.where(decimals == 1, 10, 1))
     fen[empty] = -1
     return fen, ~(plain | empty)
+
+
+def _plain_fen(arrow: Any) -> np.ndarray | None:
+    """Fen of an Arrow text column in which every row is a plain amount (digits, and a dot
+    followed by one or two of them: ``123``, ``123.4``, ``123.45``), or None for any other column.
+
+    The rows are checked on the column's bytes (only digits and dots, a digit first and last,
+    each dot one or two places from the end, at most 16 digits before it) and converted by
+    Arrow's cast to a decimal of two places, whose 128-bit integers are the fen.
+    """
+    import pyarrow as pa
+
+    found = _text_buffers(arrow)
+    if found is None or arrow.null_count or not len(arrow):
+        return None
+    bounds, data = found
+    lengths = np.diff(bounds)
+    if data is None or int(lengths.min()) < 1 or int(lengths.max()) > _WHOLE_DIGITS + 3:
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]]
+    if int(raw.min()) < 0x2E or int(raw.max()) > 0x39 or (raw == 0x2F).any():  # "." and "0" to "9" only
+        return None
+    ends = bounds[1:] - bounds[0]
+    if (raw[ends - lengths] < 0x30).any() or (raw[ends - 1] < 0x30).any():  # a digit first and last
+        return None
+    one = (lengths >= 3) & (raw[np.maximum(ends - 2, 0)] == 0x2E)  # "123.4"
+    two = (lengths >= 4) & (raw[np.maximum(ends - 3, 0)] == 0x2E)  # "123.45"
+    if int(np.count_nonzero(raw == 0x2E)) != int(np.count_nonzero(one)) + int(np.count_nonzero(two)):
+        return None  # a dot elsewhere, or two in a row
+    whole = lengths - np.where(one, 2, np.where(two, 3, 0))
+    if int(whole.max()) > _WHOLE_DIGITS:
+        return None
+    try:
+        decimal = pa.compute.cast(arrow, pa.decimal128(_WHOLE_DIGITS + 2, 2))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # two dots in one row, say
+        return None
+    words = np.frombuffer(decimal.buffers()[1], dtype=np.int64).reshape(-1, 2)
+    return words[decimal.offset : decimal.offset + len(decimal), 0].copy()  # little-endian: the low word
 
 
 def amount_fen(df: pd.DataFrame, name: str, where: Callable[[int], str] | None = None) -> np.ndarray | None:
