@@ -672,20 +672,18 @@ def _canonical(
     return merged.astype(np.int64), blank, None
 
 
-def _claim_id_problem(values: pd.Series) -> Problem | None:
+def _claim_id_problem(values: pd.Series, padded: np.ndarray | None = None) -> Problem | None:
     """The first claim id that :func:`~medinsure.model.identifier` refuses, or that is given a
-    second time (as it reads them); None when every claim id is good and given once."""
+    second time (as it reads them); None when every claim id is good and given once.
+    ``padded``: :func:`_maybe_padded` of the column, when the caller has it."""
     texts: Any
     if pd.api.types.is_integer_dtype(values.dtype):
         texts = values.to_numpy()
     else:
         if isinstance(values.dtype, pd.CategoricalDtype):
             values = values.astype(object)
-        padded = (
-            _maybe_padded(values.array.__arrow_array__())
-            if isinstance(values.array, pd.arrays.ArrowStringArray)
-            else None
-        )
+        if padded is None and isinstance(values.array, pd.arrays.ArrowStringArray):
+            padded = _maybe_padded(values.array.__arrow_array__())
         if padded is not None and not padded.any() and _plain(values):
             texts = values.array  # as they are: compared in Arrow
         else:
@@ -1070,10 +1068,18 @@ class _Batch:
         if n == 0:
             return self._result({name: np.zeros(0, dtype=np.int64) for name in COMPONENTS}, info)
         amounts = {name: self._amount(name) for name in AMOUNT_COLUMNS}
-        missing = df["claim_id"].isna().to_numpy() | _blank(df["claim_id"])
+        claim_ids = df["claim_id"]
+        padded = (
+            _maybe_padded(claim_ids.array.__arrow_array__())
+            if isinstance(claim_ids.array, pd.arrays.ArrowStringArray)
+            else None
+        )
+        missing = np.array(claim_ids.isna(), dtype=bool)
+        if padded is None or padded.any():  # an empty or padded text may be blank
+            missing |= _blank(claim_ids)
         if missing.any():
             raise self._fail(int(np.flatnonzero(missing)[0]), "claim_id: required")
-        problem = _claim_id_problem(df["claim_id"])
+        problem = _claim_id_problem(claim_ids, padded)
         if problem is not None:
             raise self._fail(*problem)
         person_codes, problem = _person_codes(df["patient_id"])
