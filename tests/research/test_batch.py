@@ -495,3 +495,31 @@ def test_integer_claim_ids_given_twice_are_refused(engine):
     df = frame(row | {"claim_id": "1"}, row | {"claim_id": "2"}, row | {"claim_id": "1"}).astype({"claim_id": "int64"})
     with pytest.raises(InputError, match=r"row 2 .*claim.id='1': claim id given twice"):
         settle_frame(df, engine=engine)
+
+
+@pytest.mark.parametrize("mix", [None, 0])
+@pytest.mark.parametrize(
+    ("ids", "twice"),
+    [
+        (["AAAAAAAA02", "BBBBBBBB01", "AAAAAAAA01"], None),
+        (["AAAAAAAA02", "BBBBBBBB01", "AAAAAAAA02"], (2, 0)),
+        (["BBBBBBBB01", "AAAAAAAA01", "BBBBBBBB01", "CCCCCCCC02"], (2, 0)),
+    ],
+)
+def test_fixed_width_claim_ids_given_twice_are_found_out_of_order(engine, monkeypatch, mix, ids, twice):
+    # claim ids of one width not in order: compared by their numbers, and byte for byte where
+    # numbers meet (a multiplier of 0 makes ids with the same last word meet)
+    import medinsure.research.batch as batch
+
+    if mix is not None:
+        monkeypatch.setattr(batch, "_MIX", np.uint64(mix))
+    row = {"patient_id": "P", "discharged": "2021-03-01", "total": "100", "in_scope": "100"}
+    df = frame(*(row | {"claim_id": c} for c in ids)).astype({"claim_id": "str"})
+    assert batch._all_different(df["claim_id"]) is (twice is None)
+    if twice is None:
+        assert list(settle_frame(df, engine=engine)["claim_id"]) == ids
+    else:
+        with pytest.raises(
+            InputError, match=rf"row {twice[0]} .*claim id given twice in one file \(first at row {twice[1]}\)"
+        ):
+            settle_frame(df, engine=engine)

@@ -694,8 +694,8 @@ def _claim_id_problem(values: pd.Series, padded: np.ndarray | None = None) -> Pr
                     return problem
                 stripped = pd.Series(normalised, dtype=object)
             texts = stripped.to_numpy()
-    if len(texts) < 2 or _increasing(texts):
-        return None  # in order: each given once
+    if len(texts) < 2 or _increasing(texts) or (texts is values.array and _all_different(values)):
+        return None  # in order, or all different: each given once
     again = pd.Series(texts).duplicated().to_numpy(dtype=bool)
     if not again.any():
         return None
@@ -726,15 +726,10 @@ def _increasing(values: Any) -> bool:
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
-    """Codes in order of first appearance for Arrow text ids all of one byte length, none blank
-    or padded (national and hospital ids usually are); None when the column is not so.
-
-    Each id's bytes are read as 64-bit words and mixed into one number, the numbers are
-    numbered by a hash table of integers, and every id is then compared, word by word, with the
-    first id of its number: two different ids that met in one number (a collision) send the
-    column down the general path, so the codes are exact.
-    """
+def _fixed_width_words(values: pd.Series) -> np.ndarray | None:
+    """The bytes of Arrow text ids all of one byte length (at most 64), none missing, blank or
+    padded, and all printable ASCII (national and hospital ids usually are), as a matrix of
+    64-bit words, one row per id, zero-filled; None when the column is not so."""
     import pyarrow as pa
 
     if not isinstance(values.array, pd.arrays.ArrowStringArray) or values.hasnans:
@@ -763,11 +758,33 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
         padded[:, :w] = raw
     else:
         padded = np.ascontiguousarray(raw)
-    view = padded.view(np.uint64)
+    return padded.view(np.uint64)
+
+
+def _mixed(view: np.ndarray) -> np.ndarray:
+    """One 64-bit number per row of words: equal rows give equal numbers (different rows
+    almost always different ones)."""
     mixed = view[:, 0].copy()
-    for j in range(1, words):
+    for j in range(1, view.shape[1]):
         mixed *= _MIX
         mixed ^= view[:, j]
+    return mixed
+
+
+def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
+    """Codes in order of first appearance for the ids :func:`_fixed_width_words` reads; None
+    when the column is not so, or when two different ids met in one number.
+
+    Each id's words are mixed into one number, the numbers are numbered by a hash table of
+    integers, and every id is then compared, word by word, with the first id of its number: two
+    different ids that met in one number (a collision) send the column down the general path,
+    so the codes are exact.
+    """
+    view = _fixed_width_words(values)
+    if view is None:
+        return None
+    n = len(view)
+    mixed = _mixed(view)
     # runs of one number (a person's claims in a row): each run is numbered once
     starts = np.empty(n, dtype=bool)
     starts[0] = True
@@ -781,6 +798,20 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     if not (view == view[first[codes]]).all():  # every row, the runs' rows included
         return None
     return codes
+
+
+def _all_different(values: pd.Series) -> bool | None:
+    """Whether no two of the ids :func:`_fixed_width_words` reads are equal (None when the
+    column is not so). Ids with different numbers differ; only the ids that share a number with
+    another are compared byte for byte."""
+    view = _fixed_width_words(values)
+    if view is None:
+        return None
+    shared = pd.Series(_mixed(view), copy=False).duplicated(keep=False).to_numpy(dtype=bool)
+    if not shared.any():
+        return True
+    rows = view[shared]
+    return len(np.unique(rows, axis=0)) == len(rows)
 
 
 _REQUIRED = "patient_id: required"
