@@ -221,6 +221,7 @@ def _plain_fen(arrow: Any) -> np.ndarray | None:
     Arrow's cast to a decimal of two places, whose 128-bit integers are the fen.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     found = _text_buffers(arrow)
     if found is None or arrow.null_count or not len(arrow):
@@ -243,7 +244,7 @@ def _plain_fen(arrow: Any) -> np.ndarray | None:
     if int(whole.max()) > _WHOLE_DIGITS:
         return None
     try:
-        decimal = pa.compute.cast(arrow, pa.decimal128(_WHOLE_DIGITS + 2, 2))
+        decimal = pc.cast(arrow, pa.decimal128(_WHOLE_DIGITS + 2, 2))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # two dots in one row, say
         return None
     words = np.frombuffer(decimal.buffers()[1], dtype=np.int64).reshape(-1, 2)
