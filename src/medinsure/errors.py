@@ -58,7 +58,21 @@ __all__ = [
 
 
 class MedinsureError(Exception):
-    """Base class of every error medinsure raises on purpose."""
+    """Base class of every error medinsure raises on purpose.
+
+    Every one survives pickling (a Dask worker or another process sends it back whole): it is
+    rebuilt from its message and attributes, not by calling its constructor again.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuild(cls: type[MedinsureError], args: tuple[Any, ...], state: dict[str, Any]) -> MedinsureError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidInput(MedinsureError, ValueError):
