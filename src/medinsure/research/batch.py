@@ -327,8 +327,13 @@ def rows_named(df: pd.DataFrame) -> Callable[[int], str]:
         file, first = source["file"], int(source["first"])
         return lambda i: f"{file}: row {int(df.index[i]) + first}"
     if "claim_id" in df.columns:
-        return lambda i: f"row {i} (claim {df['claim_id'].iloc[i]!r})"
+        return lambda i: f"row {i} (claim {_python(df['claim_id'].iloc[i])!r})"
     return lambda i: f"row {i}"
+
+
+def _python(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (``1``, not ``np.int64(1)``, in messages)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _fen_columns(frame: pd.DataFrame) -> list[str]:
@@ -1003,6 +1008,7 @@ def settle_frame(
     engine: Engine | None = None,
     overrides: Reform | Mapping[str, Any] | None = None,
     jurisdiction: str | None = None,
+    rows: Callable[[int], str] | None = None,
 ) -> pd.DataFrame:
     """Settle every claim of ``df``; the result equals the scalar engine's to the fen.
 
@@ -1012,6 +1018,8 @@ def settle_frame(
     per person. ``overrides`` is a :class:`~medinsure.rules.reforms.Reform` (or its mapping) applied
     to ``engine`` (by default one over the installed plugins); ``jurisdiction`` settles every
     row under one jurisdiction, as ``--jurisdiction`` does.
+    ``rows(i)`` names the row at position ``i`` in errors (default: :func:`rows_named`), for
+    a frame that is part of a larger one.
 
     Returns a frame with the index of ``df``, a ``claim_id`` column and one int64 column of
     fen per component (:data:`~medinsure.settlement.result.COMPONENTS`). ``result.attrs["medinsure"]``
@@ -1023,10 +1031,10 @@ def settle_frame(
         engine = Engine.shared()
     if overrides is not None:
         engine, reform = apply_reform(engine, overrides)
-        result = _Batch(engine, df, jurisdiction).run()
+        result = _Batch(engine, df, jurisdiction, rows).run()
         result.attrs["medinsure"]["reform"] = reform.name
         return result
-    return _Batch(engine, df, jurisdiction).run()
+    return _Batch(engine, df, jurisdiction, rows).run()
 
 
 def settle_frame_scalar(
@@ -1055,10 +1063,13 @@ def settle_frame_scalar(
 
 
 class _Batch:
-    def __init__(self, engine: Engine, df: pd.DataFrame, jurisdiction: str | None) -> None:
+    def __init__(
+        self, engine: Engine, df: pd.DataFrame, jurisdiction: str | None, rows: Callable[[int], str] | None = None
+    ) -> None:
         self.engine = engine
         self.df = df
         self.jurisdiction = jurisdiction
+        self._where = rows or rows_named(df)
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -1085,9 +1096,6 @@ class _Batch:
 
     def _amount(self, name: str) -> np.ndarray | None:
         return amount_fen(self.df, name, self._where)
-
-    def _where(self, row: int) -> str:
-        return rows_named(self.df)(row)
 
     def _fail(self, row: int, message: str) -> InputError:
         return InputError(self._where(row), message)

@@ -11,8 +11,10 @@ there.
 ``K1`` meet) and the claims of a person in their input order (a global ``_order`` column), so
 every partition holds whole person-years in settlement order and the result is the
 single-machine result, row for row. :func:`collect` computes it and restores the input order.
-A claim id given twice is refused within a partition, so for one person; the same claim id for
-two persons in different partitions is not looked for (that would take a second shuffle).
+A claim id given twice is refused wherever the two rows are: a second, smaller shuffle on the
+claim ids (read as the engine reads them) brings the copies of an id together, and the first
+repeat found stops every partition with the error ``settle_frame`` gives. Errors name a row by
+its position in a pandas input (``row 5``), or by partition and position in a Dask input.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from medinsure.errors import InputError
 from medinsure.model import WHITESPACE
 from medinsure.research.batch import OUTPUT_COLUMNS, settle_frame
 from medinsure.rules.reforms import apply_reform
@@ -39,17 +42,83 @@ __all__ = ["collect", "merge_provenance", "settle_dask"]
 _STRIDE = 1 << 40  # rows per partition in the global order
 
 
+def _as_read(values: pd.Series) -> pd.Series:
+    """Ids as the engine compares them: NFKC-normalised and stripped."""
+    return values.astype(str).str.normalize("NFKC").str.strip(WHITESPACE)
+
+
 def _number(part: pd.DataFrame, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
-    """The rows' global order, and the person as compared (NFKC, stripped) to shuffle on."""
-    number = 0 if partition_info is None else int(partition_info["number"])
-    person = part["patient_id"].astype(str).str.normalize("NFKC").str.strip(WHITESPACE)
-    return part.assign(_order=np.arange(len(part), dtype=np.int64) + number * _STRIDE, _person=person)
+    """The rows' global order (kept when the input numbered its rows), and the person and
+    claim ids as compared, to shuffle on."""
+    if "_order" not in part.columns:
+        number = 0 if partition_info is None else int(partition_info["number"])
+        part = part.assign(_order=np.arange(len(part), dtype=np.int64) + number * _STRIDE)
+    claim = part["claim_id"].astype("string").str.normalize("NFKC").str.strip(WHITESPACE)  # missing stays so
+    return part.assign(_person=_as_read(part["patient_id"]), _claim=claim.astype(object).where(claim.notna(), None))
 
 
-def _settle(part: pd.DataFrame, engine: Engine, jurisdiction: str | None, reform: str | None) -> pd.DataFrame:
+def _row(order: int, numbered: bool) -> str:
+    """The name of the row with global ``order``: its position in the input, or its partition
+    and position there."""
+    return f"row {order}" if numbered else f"partition {order // _STRIDE}, row {order % _STRIDE}"
+
+
+def _repeats(ids: pd.DataFrame) -> pd.Series:
+    """For every row of ``ids`` (all copies of each claim id it holds) that repeats an earlier
+    row's claim id: its row and the first row of that id (20 digits each, so that the least
+    text names the first repeat of the input), then the claim id as read and as given (JSON)."""
+    ids = ids[ids["_claim"].notna() & (ids["_claim"] != "")]  # a blank claim id: settle_frame names it
+    ids = ids.sort_values("_order", kind="stable")
+    again = ids["_claim"].duplicated()
+    if not again.any():
+        return pd.Series([], dtype=object)
+    first = ids.groupby("_claim", sort=False)["_order"].transform("min")[again].tolist()
+    found = ids[again]
+    rows = zip(found["_order"].tolist(), first, found["_claim"].tolist(), found["claim_id"].tolist(), strict=True)
+    return pd.Series(
+        [f"{row:020d}{start:020d}{json.dumps([claim, given])}" for row, start, claim, given in rows], dtype=object
+    )
+
+
+def _texts(data: pd.Series | pd.DataFrame) -> list[str]:
+    return [value for value in data.to_numpy().ravel().tolist() if isinstance(value, str)]
+
+
+def _least(part: pd.Series) -> pd.Series:
+    """The least text of a partition (none when it holds none)."""
+    texts = _texts(part)
+    return pd.Series([min(texts)] if texts else [], dtype=object)
+
+
+def _least_text(parts: pd.Series | pd.DataFrame) -> str | None:
+    """The least text of the partitions' least (None when there is none)."""
+    texts = _texts(parts)
+    return min(texts) if texts else None
+
+
+def _settle(
+    part: pd.DataFrame,
+    engine: Engine,
+    jurisdiction: str | None,
+    reform: str | None,
+    numbered: bool,
+    repeat: Any = None,
+) -> pd.DataFrame:
+    if isinstance(repeat, str):  # a claim id given twice somewhere in the input: no partition settles
+        row, first, (claim, given) = int(repeat[:20]), int(repeat[20:40]), json.loads(repeat[40:])
+        raise InputError(
+            f"{_row(row, numbered)} (claim {given!r})",
+            f"claim.id={claim!r}: claim id given twice in one file (first at {_row(first, numbered)})",
+        )
     part = part.sort_values("_order", kind="stable")
     order = part["_order"].to_numpy()
-    result = settle_frame(part.drop(columns=["_order", "_person"]), engine=engine, jurisdiction=jurisdiction)
+    claim_ids = part["claim_id"]
+    result = settle_frame(
+        part.drop(columns=["_order", "_person", "_claim"]),
+        engine=engine,
+        jurisdiction=jurisdiction,
+        rows=lambda i: f"{_row(int(order[i]), numbered)} (claim {claim_ids.iloc[i : i + 1].tolist()[0]!r})",
+    )
     info = dict(result.attrs["medinsure"])
     if reform is not None:
         info["reform"] = reform
@@ -81,12 +150,17 @@ def settle_dask(
     overrides: Reform | Mapping[str, Any] | None = None,
     jurisdiction: str | None = None,
     npartitions: int | None = None,
+    claim_ids_once: bool = True,
 ) -> dd.DataFrame:
     """A lazy Dask frame of settlements: ``_order`` (the input position), ``claim_id`` and the
     components in fen, as :func:`~medinsure.research.batch.settle_frame` returns them.
 
     ``claims`` is a Dask or pandas frame with the flat CSV columns; a pandas frame is split
     into ``npartitions`` (default 8). Compute it with the active Dask scheduler or client.
+    A claim id given twice is refused when the result is computed (an
+    :class:`~medinsure.errors.InputError` naming both rows), wherever the two rows are;
+    ``claim_ids_once=False`` leaves out the shuffle of claim ids that finds them, for claims
+    whose ids are known to be unique (a claim id given twice for one person is still refused).
     """
     import dask
     import dask.dataframe as dd
@@ -98,13 +172,26 @@ def settle_dask(
         engine, applied = apply_reform(engine, overrides)
         reform = applied.name
     with dask.config.set({"dataframe.convert-string": False}):  # the input's dtypes, as settle_frame keeps them
-        if isinstance(claims, pd.DataFrame):
-            claims = dd.from_pandas(claims.reset_index(drop=True), npartitions=npartitions or 8, sort=False)
-        meta = {**claims.dtypes.to_dict(), "_order": np.int64, "_person": object}
+        numbered_rows = isinstance(claims, pd.DataFrame)
+        if isinstance(claims, pd.DataFrame):  # rows numbered by their position in the input
+            claims = claims.reset_index(drop=True)
+            claims = dd.from_pandas(
+                claims.assign(_order=np.arange(len(claims), dtype=np.int64)), npartitions=npartitions or 8, sort=False
+            )
+        claim_dtype = claims.dtypes["claim_id"]
+        meta = {**claims.dtypes.to_dict(), "_order": np.int64, "_person": object, "_claim": object}
         numbered = claims.map_partitions(_number, meta=meta)
+        partitions = npartitions or claims.npartitions
+        repeat = None
+        if claim_ids_once:  # the copies of a claim id meet in one partition
+            ids = numbered[["_claim", "_order", "claim_id"]].shuffle(on="_claim", npartitions=partitions)
+            found = ids.map_partitions(_repeats, meta=pd.Series([], dtype=object))
+            repeat = found.reduction(chunk=_least, aggregate=_least_text, meta=object)
         # on the id as the engine compares it: " P1" and "P1" are one person, in one partition
-        shuffled = numbered.shuffle(on="_person", npartitions=npartitions or claims.npartitions)
-        return shuffled.map_partitions(_settle, engine, jurisdiction, reform, meta=_meta(claims.dtypes["claim_id"]))
+        shuffled = numbered.shuffle(on="_person", npartitions=partitions)
+        return shuffled.map_partitions(
+            _settle, engine, jurisdiction, reform, numbered_rows, repeat, meta=_meta(claim_dtype)
+        )
 
 
 def collect(result: dd.DataFrame) -> pd.DataFrame:
