@@ -98,6 +98,7 @@ def numpy_baseline(frame: pd.DataFrame, engine: Engine) -> Callable[[], dict[str
 
 
 CLOCK: Callable[[], float] = time.process_time
+ONCE = False
 
 
 def best_of(
@@ -205,9 +206,14 @@ def construction(args: argparse.Namespace) -> None:
 
 
 def dask_overhead(args: argparse.Namespace, engine: Engine, frame: pd.DataFrame) -> None:
+    import inspect
+
     import distributed
 
     from medinsure.research.distributed import collect, settle_dask
+
+    global ONCE
+    ONCE = "claim_ids_once" in inspect.signature(settle_dask).parameters  # not in earlier versions
 
     with (
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
@@ -220,12 +226,21 @@ def dask_overhead(args: argparse.Namespace, engine: Engine, frame: pd.DataFrame)
                 "frame": lambda part=part: settle_frame(part, engine=engine),
                 "dask": lambda part=part: collect(settle_dask(part, engine=engine, npartitions=4)),
             }
+            if ONCE:
+                runs["unchecked"] = lambda part=part: collect(
+                    settle_dask(part, engine=engine, npartitions=4, claim_ids_once=False)
+                )
             best, _ = best_of(runs, max(2, args.repeat // 2), time.perf_counter)
             extra = (best["dask"] - best["frame"]) / n * 1e6
             print(
                 f"  {n:>9,} claims: settle_frame {rate(n, best['frame'])}, settle_dask {rate(n, best['dask'])}"
                 f" ({best['dask'] / best['frame']:.1f}x; {extra:.1f} µs more per claim)"
             )
+            if ONCE:
+                print(
+                    f"  {'':>9}         without the claim id check {rate(n, best['unchecked'])}"
+                    f" ({best['unchecked'] / best['frame']:.1f}x)"
+                )
 
 
 def main() -> None:
