@@ -48,6 +48,7 @@ def test_values_and_lines(tmp_path):
         assert got["b"]["c"] == Decimal("0.65")  # never a float
         assert got["b"]["d"] == ["2021-01-01", "yes", True, "text"]  # a date and "yes" stay text
         assert (line_of(got, "b"), line_of(got["b"], "d"), line_of(got["e"])) == (2, 4, 5)
+    assert read_data_file(str(path)) == read_data_file(path)  # a path given as text
 
 
 @pytest.mark.parametrize(

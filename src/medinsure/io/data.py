@@ -221,11 +221,12 @@ def parse_json(text: str) -> Any:
     return data
 
 
-def read_data_file(path: Path, *, pure: bool = False) -> Any:
+def read_data_file(path: str | Path, *, pure: bool = False) -> Any:
     """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) file; raise :class:`ReadError`.
 
     YAML is parsed by libyaml when PyYAML has it (``pure=True``: by the pure-Python parser).
     """
+    path = Path(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
