@@ -47,10 +47,10 @@ def _as_read(values: pd.Series) -> pd.Series:
     return values.astype(str).str.normalize("NFKC").str.strip(WHITESPACE)
 
 
-def _number(part: pd.DataFrame, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
-    """The rows' global order (kept when the input numbered its rows), and the person and
-    claim ids as compared, to shuffle on."""
-    if "_order" not in part.columns:
+def _number(part: pd.DataFrame, numbered: bool, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The rows' global order (kept when ``numbered``: a pandas input, numbered by position),
+    and the person and claim ids as compared, to shuffle on."""
+    if not numbered:
         number = 0 if partition_info is None else int(partition_info["number"])
         part = part.assign(_order=np.arange(len(part), dtype=np.int64) + number * _STRIDE)
     claim = part["claim_id"].astype("string").str.normalize("NFKC").str.strip(WHITESPACE)  # missing stays so
@@ -180,7 +180,7 @@ def settle_dask(
             )
         claim_dtype = claims.dtypes["claim_id"]
         meta = {**claims.dtypes.to_dict(), "_order": np.int64, "_person": object, "_claim": object}
-        numbered = claims.map_partitions(_number, meta=meta)
+        numbered = claims.map_partitions(_number, numbered_rows, meta=meta)
         partitions = npartitions or claims.npartitions
         repeat = None
         if claim_ids_once:  # the copies of a claim id meet in one partition
