@@ -376,6 +376,27 @@ def test_fixed_width_ids_that_meet_in_one_number_are_told_apart(engine, monkeypa
     assert sorted(expected["burden_subsidy_fen"]) == [0, 0, 64_000]
 
 
+@pytest.mark.parametrize(
+    "ids",
+    [["P1 ", "P22", " P1"], ["P1\t", "P22", "P1 "], ["P1\u3000", "P22", "P1 "], ["P 1", "P22", "P 1"]],
+    ids=["spaces", "tab", "ideographic-space", "inner-space"],
+)
+def test_ids_of_one_width_padded_with_whitespace_are_one_person(engine, ids):
+    # every id three bytes or characters wide; padded ones are the same person once stripped
+    df = frame(
+        *(
+            {"patient_id": p, "claim_id": f"C{i}", "discharged": f"2021-0{i + 1}-01"}
+            | {"total": "30000", "in_scope": "25000", "scheme": "employee"}
+            for i, p in enumerate(ids)
+        )
+    ).astype({"patient_id": "str"})
+    expected = settle_frame_scalar(df, engine=engine)
+    # the subsidy (see above) is passed on the first and third row's person's second claim
+    assert list(expected["burden_subsidy_fen"]) == [0, 0, 64_000]
+    for claims in (df, df.astype({"claim_id": "str"})):
+        pd.testing.assert_frame_equal(settle_frame(claims, engine=engine), expected, check_exact=True)
+
+
 def test_an_empty_frame_prepares_and_settles_to_an_empty_result(engine):
     df = frame({"patient_id": "P", "claim_id": "C", "discharged": "2021-03-01", "total": "1", "in_scope": "1"}).head(0)
     assert len(settle_frame(prepare(df), engine=engine)) == 0

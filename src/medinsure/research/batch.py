@@ -561,6 +561,9 @@ def _maybe_padded(arrow: Any, trailing: bool = True) -> np.ndarray | None:
         bounds, data = found
         starts, ends = bounds[:-1], bounds[1:]
         maybe = ends == starts  # empty
+        if data is not None and data.size and not maybe.any() and _visible_ascii(data, bounds):
+            parts.append(maybe)  # no whitespace at all, nor any other byte than visible ASCII
+            continue
         if data is not None and data.size:
             text = np.frombuffer(data, dtype=np.uint8)
             maybe |= WHITESPACE_FIRST[text[np.minimum(starts, data.size - 1)]]
@@ -597,6 +600,13 @@ def _blank(values: pd.Series) -> np.ndarray:
 
 #: An id problem: the position of the first bad value and what is wrong with it.
 Problem = tuple[int, str]
+
+
+def _visible_ascii(data: Any, bounds: np.ndarray) -> bool:
+    """Every byte of the rows within ``bounds`` of an Arrow data buffer visible ASCII (0x21 to
+    0x7E): no row can then start or end with whitespace, ASCII or not."""
+    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]]
+    return not raw.size or (int(raw.min()) > 0x20 and int(raw.max()) <= 0x7E)
 
 
 def _printable_bytes(raw: np.ndarray) -> bool:
@@ -754,10 +764,10 @@ def _fixed_width_words(values: pd.Series) -> np.ndarray | None:
     if not (np.diff(bounds) == w).all():
         return None
     raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[0] + n * w].reshape(n, w)
-    if WHITESPACE_FIRST[raw[:, 0]].any() or WHITESPACE_LAST[raw[:, -1]].any():
-        return None  # some id may be padded: the general path strips it
     if not _printable_bytes(raw):
         return None  # beyond printable ASCII: the general path reads each id as identifier() does
+    if int(raw.min()) <= 0x20 and ((raw[:, 0] == 0x20).any() or (raw[:, -1] == 0x20).any()):
+        return None  # some id is padded with spaces: the general path strips it
     words = -(-w // 8)
     if w % 8:
         padded = np.zeros((n, words * 8), dtype=np.uint8)
