@@ -1160,6 +1160,7 @@ class _Batch:
         if amounts["total"] is not None and (total < 0).any():
             total = np.where(total < 0, in_scope, total)
         ded_in = amounts["basic_deductible"]
+        amounts_given_deductible = ded_in is not None
         ded_in = np.zeros(n, dtype=np.int64) if ded_in is None else np.maximum(ded_in, 0)
         for name, arr in (("total", total), ("in_scope", in_scope)):
             if (arr < 0).any():
@@ -1264,7 +1265,8 @@ class _Batch:
         del amounts, column, key_parts, person_codes, py_key, days
         sorted_out: dict[str, np.ndarray] = {}
         if any_given:
-            pool_s, ded_s = perm(pool_in), perm(ded_in)
+            pool_s = perm(pool_in)  # a deductible not given is zero in any order
+            ded_s = perm(ded_in) if amounts_given_deductible else np.zeros(n, dtype=np.int64)
         else:
             pool_s = ded_s = np.zeros(n, dtype=np.int64)
         for j, code in enumerate(codes):
@@ -1303,7 +1305,6 @@ class _Batch:
         # back to the input order: only what the person-year order computed (a given pool and
         # deductible are the input's own), then the rest, claim by claim, in the input order
         out: dict[str, np.ndarray] = {}
-        inverse: np.ndarray | None = None
         for name, arranged in sorted_out.items():
             if arranged is pool_s and any_given:
                 out[name] = pool_in
@@ -1311,11 +1312,9 @@ class _Batch:
                 out[name] = ded_in
             elif order is None:
                 out[name] = arranged
-            else:
-                if inverse is None:
-                    inverse = np.empty(n, dtype=np.int64)
-                    inverse[order] = np.arange(n)
-                out[name] = arranged[inverse]
+            else:  # each row's value put back where the row came from
+                out[name] = np.empty_like(arranged)
+                out[name][order] = arranged
         del sorted_out
         pool = out["basic_pool"]
         fund_total = pool.copy()
