@@ -23,6 +23,18 @@ def frame(*rows: dict) -> pd.DataFrame:
     return pd.DataFrame([{**base, **row} for row in rows])
 
 
+def employee_claims(ids: list) -> pd.DataFrame:
+    """One employee claim a row, a month apart, for the persons ``ids``: (25,000 − 1,000) × 80%
+    = 19,200 from the pool, a self-pay of 5,800 (see test_every_form_of_the_ids_settles_alike)."""
+    return frame(
+        *(
+            {"patient_id": p, "claim_id": f"C{i}", "discharged": f"2021-0{i + 1}-01"}
+            | {"total": "30000", "in_scope": "25000", "scheme": "employee"}
+            for i, p in enumerate(ids)
+        )
+    )
+
+
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
@@ -330,13 +342,7 @@ def test_a_blank_claim_id_is_refused_as_python_strips_it(engine, claim_id):
 )
 def test_every_form_of_the_ids_settles_alike(engine, form):
     ids = ["P1", "P2", "P1", " P2", "P3"]
-    df = frame(
-        *(
-            {"patient_id": p, "claim_id": f"C{i}", "discharged": f"2021-0{i + 1}-01"}
-            | {"total": "30000", "in_scope": "25000", "scheme": "employee"}
-            for i, p in enumerate(ids)
-        )
-    )
+    df = employee_claims(ids)
     expected = settle_frame_scalar(df, engine=engine)
     # employees: pool (25,000 − 1,000) × 80% = 19,200, self-pay 5,800; the subsidy's 10,000 is
     # passed on a person's second claim: (11,600 − 10,000) × 40% = 640
@@ -361,13 +367,7 @@ def test_fixed_width_ids_that_meet_in_one_number_are_told_apart(engine, monkeypa
     # run, meet in one number, and the codes must still tell the persons apart
     import medinsure.research.batch as batch
 
-    df = frame(
-        *(
-            {"patient_id": p, "claim_id": f"C{i}", "discharged": f"2021-0{i + 1}-01"}
-            | {"total": "30000", "in_scope": "25000", "scheme": "employee"}
-            for i, p in enumerate(ids)
-        )
-    ).astype({"patient_id": "str"})
+    df = employee_claims(ids).astype({"patient_id": "str"})
     expected = settle_frame_scalar(df, engine=engine)
     monkeypatch.setattr(batch, "_MIX", np.uint64(0))
     assert batch._fixed_width_codes(df["patient_id"]) is None  # the general path takes over
@@ -383,13 +383,7 @@ def test_fixed_width_ids_that_meet_in_one_number_are_told_apart(engine, monkeypa
 )
 def test_ids_of_one_width_padded_with_whitespace_are_one_person(engine, ids):
     # every id three bytes or characters wide; padded ones are the same person once stripped
-    df = frame(
-        *(
-            {"patient_id": p, "claim_id": f"C{i}", "discharged": f"2021-0{i + 1}-01"}
-            | {"total": "30000", "in_scope": "25000", "scheme": "employee"}
-            for i, p in enumerate(ids)
-        )
-    ).astype({"patient_id": "str"})
+    df = employee_claims(ids).astype({"patient_id": "str"})
     expected = settle_frame_scalar(df, engine=engine)
     # the subsidy (see above) is passed on the first and third row's person's second claim
     assert list(expected["burden_subsidy_fen"]) == [0, 0, 64_000]
