@@ -360,16 +360,18 @@ def test_every_form_of_the_ids_settles_alike(engine, form):
 
 
 @pytest.mark.parametrize(
-    "ids", [["AAAAAAAA01", "BBBBBBBB01", "AAAAAAAA01"], ["AAAAAAAA01", "AAAAAAAA01", "BBBBBBBB01"]]
+    "ids", [["AB00000001", "CD00000001", "AB00000001"], ["AB00000001", "AB00000001", "CD00000001"]]
 )
 def test_fixed_width_ids_that_meet_in_one_number_are_told_apart(engine, monkeypatch, ids):
-    # with a multiplier of 0 an id's number is its last word alone: these ids, apart or in a
-    # run, meet in one number, and the codes must still tell the persons apart
+    # with a multiplier of 0 an id's number is its last word alone (its last eight bytes):
+    # these ids, apart or in a run, meet in one number, and the codes must still tell the
+    # persons apart
     import medinsure.research.batch as batch
 
     df = employee_claims(ids).astype({"patient_id": "str"})
     expected = settle_frame_scalar(df, engine=engine)
     monkeypatch.setattr(batch, "_MIX", np.uint64(0))
+    assert len(set(batch._mixed(batch._fixed_width_words(df["patient_id"])).tolist())) == 1  # they meet
     assert batch._fixed_width_codes(df["patient_id"]) is None  # the general path takes over
     pd.testing.assert_frame_equal(settle_frame(df, engine=engine), expected, check_exact=True)
     # the subsidy (see above) is passed only on a person's second claim
@@ -516,9 +518,9 @@ def test_integer_claim_ids_given_twice_are_refused(engine):
 @pytest.mark.parametrize(
     ("ids", "twice"),
     [
-        (["AAAAAAAA02", "BBBBBBBB01", "AAAAAAAA01"], None),
-        (["AAAAAAAA02", "BBBBBBBB01", "AAAAAAAA02"], (2, 0)),
-        (["BBBBBBBB01", "AAAAAAAA01", "BBBBBBBB01", "CCCCCCCC02"], (2, 0)),
+        (["AB00000002", "CD00000001", "AB00000001"], None),
+        (["AB00000002", "CD00000001", "AB00000002", "EF00000001"], (2, 0)),
+        (["CD00000001", "AB00000001", "CD00000001", "EF00000002"], (2, 0)),
     ],
 )
 def test_fixed_width_claim_ids_given_twice_are_found_out_of_order(engine, monkeypatch, mix, ids, twice):
@@ -530,6 +532,8 @@ def test_fixed_width_claim_ids_given_twice_are_found_out_of_order(engine, monkey
         monkeypatch.setattr(batch, "_MIX", np.uint64(mix))
     row = {"patient_id": "P", "discharged": "2021-03-01", "total": "100", "in_scope": "100"}
     df = frame(*(row | {"claim_id": c} for c in ids)).astype({"claim_id": "str"})
+    if mix == 0:  # two different ids meet in one number
+        assert len(set(batch._mixed(batch._fixed_width_words(df["claim_id"])).tolist())) < len(set(ids))
     assert batch._all_different(df["claim_id"]) is (twice is None)
     if twice is None:
         assert list(settle_frame(df, engine=engine)["claim_id"]) == ids
@@ -538,3 +542,35 @@ def test_fixed_width_claim_ids_given_twice_are_found_out_of_order(engine, monkey
             InputError, match=rf"row {twice[0]} .*claim id given twice in one file \(first at row {twice[1]}\)"
         ):
             settle_frame(df, engine=engine)
+
+
+@st.composite
+def ids_of_one_width(draw: st.DrawFn) -> list[str]:
+    """Ids of one width (1 to 24 bytes), each one character away from a common id, so that
+    ids differing only in their first, middle or last bytes are all drawn."""
+    base = draw(st.text(alphabet="AB01", min_size=1, max_size=24))
+    changes = st.tuples(st.integers(min_value=0, max_value=len(base) - 1), st.sampled_from("AB01"))
+    return [base[:i] + c + base[i + 1 :] for i, c in draw(st.lists(changes, min_size=1, max_size=12))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(ids_of_one_width(), st.sampled_from([None, 0]))
+def test_fixed_width_codes_number_ids_as_a_hash_table_does(ids, mix):
+    # every width (under, at and over a word; words overlapping), with the real mix and with
+    # one under which ids meet: codes equal pandas' first-appearance codes, or the general path
+    import medinsure.research.batch as batch
+
+    values = pd.Series(ids, dtype="str")
+    original = batch._MIX
+    try:
+        if mix is not None:
+            batch._MIX = np.uint64(mix)
+        codes = batch._fixed_width_codes(values)
+        different = batch._all_different(values)
+    finally:
+        batch._MIX = original
+    if mix is None:
+        assert codes is not None
+    if codes is not None:
+        assert list(codes) == list(pd.factorize(np.array(ids, dtype=object))[0])
+    assert different is (len(set(ids)) == len(ids))

@@ -742,10 +742,12 @@ def _increasing(values: Any) -> bool:
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _fixed_width_words(values: pd.Series) -> np.ndarray | None:
+def _fixed_width_words(values: pd.Series) -> list[np.ndarray] | None:
     """The bytes of Arrow text ids all of one byte length (at most 64), none missing, blank or
-    padded, and all printable ASCII (national and hospital ids usually are), as a matrix of
-    64-bit words, one row per id, zero-filled; None when the column is not so."""
+    padded, and all printable ASCII (national and hospital ids usually are), as columns of
+    64-bit words read in place (the last word of an id may overlap the one before; ids under 8
+    bytes are copied, zero-filled): two ids are equal when all their words are. None when the
+    column is not so."""
     import pyarrow as pa
 
     if not isinstance(values.array, pd.arrays.ArrowStringArray) or values.hasnans:
@@ -768,23 +770,31 @@ def _fixed_width_words(values: pd.Series) -> np.ndarray | None:
         return None  # beyond printable ASCII: the general path reads each id as identifier() does
     if int(raw.min()) <= 0x20 and ((raw[:, 0] == 0x20).any() or (raw[:, -1] == 0x20).any()):
         return None  # some id is padded with spaces: the general path strips it
-    words = -(-w // 8)
-    if w % 8:
-        padded = np.zeros((n, words * 8), dtype=np.uint8)
+    if w < 8:
+        padded = np.zeros((n, 8), dtype=np.uint8)
         padded[:, :w] = raw
-    else:
-        padded = np.ascontiguousarray(raw)
-    return padded.view(np.uint64)
+        return [padded.view(np.uint64)[:, 0]]
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    starts = [8 * j for j in range(w // 8)] + ([w - 8] if w % 8 else [])
+    return [
+        np.ndarray((n,), dtype=np.uint64, buffer=buffer, offset=int(bounds[0]) + start, strides=(w,))
+        for start in starts
+    ]
 
 
-def _mixed(view: np.ndarray) -> np.ndarray:
-    """One 64-bit number per row of words: equal rows give equal numbers (different rows
+def _mixed(words: list[np.ndarray]) -> np.ndarray:
+    """One 64-bit number per id from its words: equal ids give equal numbers (different ids
     almost always different ones)."""
-    mixed = view[:, 0].copy()
-    for j in range(1, view.shape[1]):
+    mixed = words[0].copy()
+    for column in words[1:]:
         mixed *= _MIX
-        mixed ^= view[:, j]
+        mixed ^= column
     return mixed
+
+
+def _same_as(words: list[np.ndarray], rows: np.ndarray) -> bool:
+    """Whether every id equals the id of the row ``rows`` names for it, word by word."""
+    return all(bool((column == column[rows]).all()) for column in words)
 
 
 def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
@@ -796,11 +806,11 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
     different ids that met in one number (a collision) send the column down the general path,
     so the codes are exact.
     """
-    view = _fixed_width_words(values)
-    if view is None:
+    words = _fixed_width_words(values)
+    if words is None:
         return None
-    n = len(view)
-    mixed = _mixed(view)
+    n = len(words[0])
+    mixed = _mixed(words)
     # runs of one number (a person's claims in a row): each run is numbered once
     starts = np.empty(n, dtype=bool)
     starts[0] = True
@@ -811,7 +821,7 @@ def _fixed_width_codes(values: pd.Series) -> np.ndarray | None:
         codes = codes[_numbers(starts)]
     # a code's first row is where it exceeds every code before it (codes number first appearances)
     first = np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]])
-    if not (view == view[first[codes]]).all():  # every row, the runs' rows included
+    if not _same_as(words, first[codes]):  # every row, the runs' rows included
         return None
     return codes
 
@@ -820,13 +830,13 @@ def _all_different(values: pd.Series) -> bool | None:
     """Whether no two of the ids :func:`_fixed_width_words` reads are equal (None when the
     column is not so). Ids with different numbers differ; only the ids that share a number with
     another are compared byte for byte."""
-    view = _fixed_width_words(values)
-    if view is None:
+    words = _fixed_width_words(values)
+    if words is None:
         return None
-    shared = pd.Series(_mixed(view), copy=False).duplicated(keep=False).to_numpy(dtype=bool)
+    shared = pd.Series(_mixed(words), copy=False).duplicated(keep=False).to_numpy(dtype=bool)
     if not shared.any():
         return True
-    rows = view[shared]
+    rows = np.stack([column[shared] for column in words], axis=1)
     return len(np.unique(rows, axis=0)) == len(rows)
 
 
