@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -574,3 +575,27 @@ def test_fixed_width_codes_number_ids_as_a_hash_table_does(ids, mix):
     if codes is not None:
         assert list(codes) == list(pd.factorize(np.array(ids, dtype=object))[0])
     assert different is (len(set(ids)) == len(ids))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31)), min_size=1, max_size=8))
+def test_dates_in_order_are_read_run_by_run_as_one_by_one(dates):
+    # a column of dates in order, each repeated: read a run at a time, the same days as parsed
+    import medinsure.research.batch as batch
+
+    texts = [d.isoformat() for d in sorted(dates) for _ in range(80)]
+    values = pd.Series(texts, dtype="str")
+    assert batch._runs(values) is not None
+    expected = [(d - dt.date(1970, 1, 1)).days for d in sorted(dates) for _ in range(80)]
+    assert list(batch._days(values, "claim.discharged")) == expected
+
+
+def test_a_bad_date_within_a_run_is_named_by_its_row(engine):
+    row = {"patient_id": "P", "total": "100", "in_scope": "100"}
+    dates = ["2021-02-01"] * 50 + ["2021-02-30"] * 3 + ["2021-03-01"] * 47
+    df = frame(*(row | {"claim_id": f"C{i}", "discharged": d} for i, d in enumerate(dates)))
+    import medinsure.research.batch as batch
+
+    assert batch._runs(df["discharged"]) is not None  # read run by run
+    with pytest.raises(InvalidInput, match=r"row 50 \(claim 'C50'\).*claim.discharged='2021-02-30'"):
+        settle_frame(df, engine=engine)

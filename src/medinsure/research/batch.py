@@ -469,6 +469,11 @@ def _days(values: pd.Series, field: str, where: Callable[[int], str] | None = No
         out = arr.astype(np.int64)
         out[np.isnat(arr)] = _NO_DAY
         return out
+    runs = _runs(values)
+    if runs is not None:  # claims in date order: each run of one date read once
+        heads = np.flatnonzero(runs)
+        at = (lambda row: where(int(heads[row]))) if where is not None else None
+        return _days(values.iloc[heads].reset_index(drop=True), field, at)[_numbers(runs)]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     text = pd.Series(np.asarray(uniques, dtype=object), dtype="string").str.strip()
     text = text.where(text != "", None)
@@ -485,6 +490,24 @@ def _days(values: pd.Series, field: str, where: Callable[[int], str] | None = No
     distinct = arr.astype(np.int64)
     distinct[np.isnat(arr)] = _NO_DAY
     return np.append(distinct, _NO_DAY)[codes]  # code -1 (missing): the last
+
+
+def _runs(values: pd.Series) -> np.ndarray | None:
+    """Where each run of equal texts starts, for an Arrow text column of one width whose rows
+    mostly repeat the row before (dates of claims in date order); None for any other column."""
+    if len(values) < 64 or not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return None
+    first = values.iloc[:1024].tolist()  # the first rows tell whether it pays
+    if sum(a != b for a, b in zip(first[1:], first[:-1], strict=False)) * 4 > len(first):
+        return None
+    words = _fixed_width_words(values)
+    if words is None:
+        return None
+    starts = np.zeros(len(values), dtype=bool)
+    starts[0] = True
+    for column in words:
+        starts[1:] |= column[1:] != column[:-1]
+    return starts if np.count_nonzero(starts) * 8 <= len(values) else None
 
 
 def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
