@@ -230,8 +230,9 @@ def _plain_fen(arrow: Any) -> np.ndarray | None:
     lengths = np.diff(bounds)
     if data is None or int(lengths.min()) < 1 or int(lengths.max()) > _WHOLE_DIGITS + 3:
         return None
-    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]]
-    if int(raw.min()) < 0x2E or int(raw.max()) > 0x39 or (raw == 0x2F).any():  # "." and "0" to "9" only
+    raw = _row_bytes(data, bounds)
+    low, high = _byte_range(raw)
+    if low < 0x2E or high > 0x39 or (raw == 0x2F).any():  # "." and "0" to "9" only
         return None
     ends = bounds[1:] - bounds[0]
     if (raw[ends - lengths] < 0x30).any() or (raw[ends - 1] < 0x30).any():  # a digit first and last
@@ -584,9 +585,11 @@ def _maybe_padded(arrow: Any, trailing: bool = True) -> np.ndarray | None:
         bounds, data = found
         starts, ends = bounds[:-1], bounds[1:]
         maybe = ends == starts  # empty
-        if data is not None and data.size and not maybe.any() and _visible_ascii(data, bounds):
-            parts.append(maybe)  # no whitespace at all, nor any other byte than visible ASCII
-            continue
+        if data is not None and data.size and not maybe.any():
+            low, high = _byte_range(_row_bytes(data, bounds))
+            if low > 0x20 and high <= 0x7E:  # visible ASCII alone: no whitespace at all
+                parts.append(maybe)
+                continue
         if data is not None and data.size:
             text = np.frombuffer(data, dtype=np.uint8)
             maybe |= WHITESPACE_FIRST[text[np.minimum(starts, data.size - 1)]]
@@ -625,16 +628,15 @@ def _blank(values: pd.Series) -> np.ndarray:
 Problem = tuple[int, str]
 
 
-def _visible_ascii(data: Any, bounds: np.ndarray) -> bool:
-    """Every byte of the rows within ``bounds`` of an Arrow data buffer visible ASCII (0x21 to
-    0x7E): no row can then start or end with whitespace, ASCII or not."""
-    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]]
-    return not raw.size or (int(raw.min()) > 0x20 and int(raw.max()) <= 0x7E)
+def _byte_range(raw: np.ndarray) -> tuple[int, int]:
+    """The least and greatest byte of ``raw`` (0xFF and 0x00 when it is empty, so that any
+    range holds them): printable ASCII is one range, 0x20 (the space) to 0x7E."""
+    return (int(raw.min()), int(raw.max())) if raw.size else (0xFF, 0x00)
 
 
-def _printable_bytes(raw: np.ndarray) -> bool:
-    """Every byte printable ASCII (0x20 to 0x7E, one range: its least and greatest byte tell)."""
-    return not raw.size or (int(raw.min()) >= 0x20 and int(raw.max()) <= 0x7E)
+def _row_bytes(data: Any, bounds: np.ndarray) -> np.ndarray:
+    """The bytes of the rows within ``bounds`` of an Arrow data buffer."""
+    return np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]]
 
 
 def _plain(values: Any) -> bool:
@@ -652,7 +654,8 @@ def _plain(values: Any) -> bool:
                     continue
                 if int(np.diff(bounds).max()) > MAX_ID_LENGTH:  # bytes: printable ASCII is a byte each
                     return False
-                if not _printable_bytes(np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]]):
+                low, high = _byte_range(_row_bytes(data, bounds))
+                if low < 0x20 or high > 0x7E:
                     return False
             return True
         longest = pc.max(pc.utf8_length(arrow)).as_py()
@@ -788,10 +791,11 @@ def _fixed_width_words(values: pd.Series) -> list[np.ndarray] | None:
         return None
     if not (np.diff(bounds) == w).all():
         return None
-    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[0] + n * w].reshape(n, w)
-    if not _printable_bytes(raw):
+    raw = _row_bytes(data, bounds).reshape(n, w)  # bounds[-1] is bounds[0] + n × w
+    low, high = _byte_range(raw)
+    if low < 0x20 or high > 0x7E:
         return None  # beyond printable ASCII: the general path reads each id as identifier() does
-    if int(raw.min()) <= 0x20 and ((raw[:, 0] == 0x20).any() or (raw[:, -1] == 0x20).any()):
+    if low == 0x20 and ((raw[:, 0] == 0x20).any() or (raw[:, -1] == 0x20).any()):
         return None  # some id is padded with spaces: the general path strips it
     if w < 8:
         padded = np.zeros((n, 8), dtype=np.uint8)
