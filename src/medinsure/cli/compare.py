@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from medinsure.cli.output import listed_names
 from medinsure.errors import InputError, MedinsureError
 from medinsure.settlement.engine import Engine
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace, engine: Engine, out: TextIO, progress: Any = N
         except MedinsureError as exc:
             raise InputError(path, str(exc)) from None
         reforms[reform.name] = reform
-    codes = None if not args.jurisdictions else [c.strip() for c in args.jurisdictions.split(",") if c.strip()]
+    codes = None if not args.jurisdictions else listed_names(args.jurisdictions)
     comparison = research.compare(
         args.file,
         jurisdictions=codes,

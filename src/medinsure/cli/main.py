@@ -40,6 +40,7 @@ from medinsure.cli.output import (
     INPUT_FORMATS,
     emit,
     input_file,
+    listed_names,
     replace_atomically,
     write_as_asked,
     write_atomically,
@@ -181,8 +182,8 @@ def _engine(args: argparse.Namespace) -> Engine:
     return Engine.from_plugins(
         *import_plugin_modules(args.plugin),
         entry_points=not args.no_entry_points,
-        allow=None if args.allow is None else [n.strip() for n in args.allow.split(",") if n.strip()],
-        block=[n.strip() for n in (args.block or "").split(",") if n.strip()],
+        allow=None if args.allow is None else listed_names(args.allow),
+        block=listed_names(args.block),
         isolate=not args.strict_plugins,
         strict=strict,
     )

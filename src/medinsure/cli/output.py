@@ -6,7 +6,8 @@
   is the exception, on purpose: each line is written as soon as its claim is settled, for
   consumers that stream; an error then stops it with the lines before it complete.
 - :func:`input_file` gives a path for ``FILE``, reading standard input into a temporary file
-  when ``FILE`` is ``-`` (its format from ``--input-format``).
+  when ``FILE`` is ``-`` (its format from ``--input-format``); :func:`listed_names` reads an option's
+  comma-separated names.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "INPUT_FORMATS",
     "emit",
     "input_file",
+    "listed_names",
     "replace_atomically",
     "write_as_asked",
     "write_atomically",
@@ -110,3 +112,8 @@ def input_file(file: str, input_format: str | None) -> Iterator[Path]:
         with path.open("wb") as handle:
             shutil.copyfileobj(sys.stdin.buffer, handle)
         yield path
+
+
+def listed_names(text: str | None) -> list[str]:
+    """The names an option lists, comma-separated (``--allow a, b``): stripped, empty ones left out."""
+    return [name.strip() for name in (text or "").split(",") if name.strip()]

@@ -19,6 +19,7 @@ import argparse
 import socket
 from typing import Any, TextIO
 
+from medinsure.cli.output import listed_names
 from medinsure.errors import MedinsureError, UsageError
 from medinsure.service.config import LEDGER_CONNECTIONS, MAX_BODY, TIMEOUT, ServiceConfig
 
@@ -57,10 +58,6 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
 
 
-def _names(text: str | None) -> list[str]:
-    return [n.strip() for n in (text or "").split(",") if n.strip()]
-
-
 def config_of(args: argparse.Namespace) -> ServiceConfig:
     """The service configuration of ``medinsure serve``'s options."""
     return ServiceConfig(
@@ -76,8 +73,8 @@ def config_of(args: argparse.Namespace) -> ServiceConfig:
         ledger_connections=args.ledger_connections,
         plugins=args.plugin,
         entry_points=not args.no_entry_points,
-        allow=None if args.allow is None else _names(args.allow),
-        block=_names(args.block),
+        allow=None if args.allow is None else listed_names(args.allow),
+        block=listed_names(args.block),
         strict=getattr(args, "strict", None),
     )
 
