@@ -43,8 +43,9 @@ _STRIDE = 1 << 40  # rows per partition in the global order
 
 
 def _as_read(values: pd.Series) -> pd.Series:
-    """Ids as the engine compares them: NFKC-normalised and stripped."""
-    return values.astype(str).str.normalize("NFKC").str.strip(WHITESPACE)
+    """Ids as the engine compares them: NFKC-normalised and stripped; missing ones None."""
+    text = values.astype("string").str.normalize("NFKC").str.strip(WHITESPACE)
+    return text.astype(object).where(text.notna(), None)
 
 
 def _number(part: pd.DataFrame, numbered: bool, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -53,8 +54,7 @@ def _number(part: pd.DataFrame, numbered: bool, partition_info: dict[str, Any] |
     if not numbered:
         number = 0 if partition_info is None else int(partition_info["number"])
         part = part.assign(_order=np.arange(len(part), dtype=np.int64) + number * _STRIDE)
-    claim = part["claim_id"].astype("string").str.normalize("NFKC").str.strip(WHITESPACE)  # missing stays so
-    return part.assign(_person=_as_read(part["patient_id"]), _claim=claim.astype(object).where(claim.notna(), None))
+    return part.assign(_person=_as_read(part["patient_id"]), _claim=_as_read(part["claim_id"]))
 
 
 def _row(order: int, numbered: bool) -> str:
