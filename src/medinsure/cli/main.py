@@ -197,7 +197,7 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         failed = _settle_batch(args, engine, out)
         if failed is None:
             return 0
-        if args.output and Path(args.output).suffix.lower() == ".parquet":
+        if _parquet_output(args):
             for _settlement in settle_file(args.file, engine=engine, jurisdiction=args.jurisdiction):
                 pass  # the scalar path names the first bad row in its own words
             raise failed
@@ -216,13 +216,18 @@ def _settle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _parquet_output(args: argparse.Namespace) -> bool:
+    """Whether ``-o`` names a Parquet file (which only the batch path writes)."""
+    return bool(args.output) and Path(args.output).suffix.lower() == ".parquet"
+
+
 def _batch_settles(args: argparse.Namespace) -> bool:
     """Whether the output needs amounts only, so that the batch path can settle a flat file."""
     if args.command != "settle" or args.lines or args.national_fields:
         return False  # a pre-settlement's header, fee lines and national fields: the scalar path
     if Path(args.file).suffix.lower() not in (".csv", ".parquet"):
         return False
-    if args.output and Path(args.output).suffix.lower() == ".parquet":
+    if _parquet_output(args):
         return True
     return args.format == "table" or (bool(args.amounts_only) and args.format != "jsonl")
 
@@ -243,7 +248,7 @@ def _settle_batch(args: argparse.Namespace, engine: Engine, out: TextIO) -> Medi
         table = settled(claims, settle_frame(claims, engine=engine, jurisdiction=args.jurisdiction), args.jurisdiction)
     except MedinsureError as exc:
         return exc
-    if args.output and Path(args.output).suffix.lower() == ".parquet":
+    if _parquet_output(args):
         replace_atomically(args.output, lambda tmp: write_frame(table.reset_index(drop=True), tmp))
         return None
 
