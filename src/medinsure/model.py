@@ -18,7 +18,7 @@ import attrs
 
 from medinsure.errors import InvalidInput
 from medinsure.io.codes import canonical
-from medinsure.money import ZERO, amount, rate, round_fen
+from medinsure.money import ZERO, amount, rate, round_fen, shortened
 
 __all__ = [
     "CATEGORIES",
@@ -182,7 +182,7 @@ def identifier(value: Any, field: str, *, limit: int = MAX_ID_LENGTH) -> str:
         raise InvalidInput(field, "an integer of many digits", f"longer than {limit} characters")
     raw = str(value)
     if len(raw) > 4 * limit:  # NFKC may shorten a text, never to a quarter
-        raise InvalidInput(field, f"{raw[:20]}…({len(raw)} characters)", f"longer than {limit} characters")
+        raise InvalidInput(field, shortened(raw, limit), f"longer than {limit} characters")
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
         raise InvalidInput(field, value, "must not be empty")
@@ -192,7 +192,7 @@ def identifier(value: Any, field: str, *, limit: int = MAX_ID_LENGTH) -> str:
                 field, text.encode("unicode_escape").decode("ascii"), f"contains the character U+{ord(char):04X}"
             )
     if len(text) > limit:
-        raise InvalidInput(field, f"{text[:20]}…({len(text)} characters)", f"longer than {limit} characters")
+        raise InvalidInput(field, shortened(text, limit), f"longer than {limit} characters")
     return text
 
 

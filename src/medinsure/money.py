@@ -32,6 +32,7 @@ __all__ = [
     "pct",
     "rate",
     "round_fen",
+    "shortened",
     "to_fen",
 ]
 
@@ -54,11 +55,11 @@ def _to_decimal(value: object, field: str) -> Decimal:
         dec = value
     elif isinstance(value, int):
         if abs(value) > MAX_AMOUNT:  # before Decimal(), which a 5,000-digit integer would slow
-            raise InvalidInput(field, _short(value), f"above the largest amount accepted ({MAX_AMOUNT:,.0f})")
+            raise InvalidInput(field, shortened(value), f"above the largest amount accepted ({MAX_AMOUNT:,.0f})")
         dec = Decimal(value)
     elif isinstance(value, str):
         if len(value) > MAX_NUMBER_TEXT:
-            raise InvalidInput(field, _short(value), f"longer than {MAX_NUMBER_TEXT} characters: not an amount")
+            raise InvalidInput(field, shortened(value), f"longer than {MAX_NUMBER_TEXT} characters: not an amount")
         try:
             dec = Decimal(value.strip())
         except InvalidOperation:
@@ -68,19 +69,20 @@ def _to_decimal(value: object, field: str) -> Decimal:
     if not dec.is_finite():
         raise InvalidInput(field, value, "not a finite number")
     if abs(dec) > MAX_AMOUNT:
-        raise InvalidInput(field, _short(value), f"above the largest amount accepted ({MAX_AMOUNT:,.0f})")
+        raise InvalidInput(field, shortened(value), f"above the largest amount accepted ({MAX_AMOUNT:,.0f})")
     if dec.is_zero():
         return ZERO  # "-0" and "0E+5" are the one zero
     return dec
 
 
-def _short(value: object) -> object:
-    """A value as an error message shows it: long text cut, so that the message stays one line."""
+def shortened(value: object, limit: int = MAX_NUMBER_TEXT) -> object:
+    """A value as an error message shows it: text over ``limit`` characters cut to its first 20
+    and its length, so that the message stays one line."""
     if isinstance(value, int):  # str() of a 5,000-digit integer fails, and says nothing useful
         digits = len(str(value)) if value.bit_length() < 100 else int(value.bit_length() * 0.30103) + 1
-        return value if digits <= MAX_NUMBER_TEXT else f"an integer of about {digits} digits"
+        return value if digits <= limit else f"an integer of about {digits} digits"
     text = str(value)
-    return value if len(text) <= MAX_NUMBER_TEXT else f"{text[:20]}…({len(text)} characters)"
+    return value if len(text) <= limit else f"{text[:20]}…({len(text)} characters)"
 
 
 def amount(value: object, field: str = "amount", *, allow_negative: bool = False) -> Decimal:
