@@ -88,3 +88,19 @@ def test_a_data_pack_naming_a_missing_file_is_refused(tmp_path, monkeypatch):
     entry_points.write_text("[medinsure.rulepacks]\nkitdata = kitdata_pkg:../../etc/passwd.yaml\n")
     with pytest.raises(PluginError, match=r"must be a \.yaml, \.yml or \.json path inside the package"):
         Engine.from_installed(allow=["kitdata"], isolate=False)
+
+
+def test_the_installed_entry_points_are_those_the_standard_library_finds():
+    from importlib import metadata
+
+    from medinsure.plugins.discovery import ENTRY_POINT_GROUP, RULE_PACK_GROUP, installed_entry_points
+
+    found = installed_entry_points()
+    assert set(found) == {ENTRY_POINT_GROUP, RULE_PACK_GROUP}
+    for group in (ENTRY_POINT_GROUP, RULE_PACK_GROUP):
+        expected = metadata.entry_points(group=group)
+        assert [(ep.name, ep.value, ep.dist.name) for ep in found[group]] == [
+            (ep.name, ep.value, ep.dist.name) for ep in expected
+        ]
+    # the plugins of this repository are installed beside the core when its suite runs
+    assert len(found[RULE_PACK_GROUP]) >= 4

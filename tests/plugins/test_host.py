@@ -74,17 +74,11 @@ class FakeEntryPoint:
 def fake_entry_points(monkeypatch):
     eps: list[FakeEntryPoint] = []
 
-    class EntryPoints:
-        """What ``importlib.metadata.entry_points()`` returns: every group, selected by name."""
+    def entry_points():
+        """What ``discovery.installed_entry_points()`` returns: the two groups' entry points."""
+        return {"medinsure": list(eps), "medinsure.rulepacks": []}
 
-        def select(self, group: str):
-            assert group in ("medinsure", "medinsure.rulepacks")
-            return list(eps) if group == "medinsure" else []
-
-    def entry_points(group: str | None = None):
-        return EntryPoints() if group is None else EntryPoints().select(group)
-
-    monkeypatch.setattr(discovery.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(discovery, "installed_entry_points", entry_points)
     # the process's shared engine would keep the plugins installed before: one for each call here
     monkeypatch.setattr(Engine, "shared", classmethod(lambda cls, refresh=False: cls.from_installed()))
     return eps
