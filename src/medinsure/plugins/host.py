@@ -65,6 +65,14 @@ class PluginManager(pluggy.PluginManager):
         #: the plugins whose failures are isolated (installed ones, unless asked to fail closed)
         self.isolated: set[str] = set()
 
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        """Only an attribute named after a hook can be one: the plugins registered here are
+        :class:`BoundPlugin` s, which carry each hook under its own name (so registering one need
+        not inspect every other attribute ``dir()`` lists)."""
+        if name not in hooks.HOOKS:
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
     def add(
         self, plugin: object, name: str | None = None, version: str | None = None, *, isolate: bool = False
     ) -> str | None:
