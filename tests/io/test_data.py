@@ -219,3 +219,19 @@ def test_numbers_with_a_point_are_exact_decimals():
 def test_what_is_not_json_is_one_read_error(text, message):
     with pytest.raises(ReadError, match=message):
         parse_json(text)
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+@pytest.mark.parametrize("text", ["a: 1\nb: [x, y]\n", "a: &x 1\nb: *x\n"])
+def test_reading_yaml_leaves_the_cycle_collector_as_it_found_it(collecting, text):
+    import contextlib
+    import gc
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        with contextlib.suppress(ReadError):  # the second text is refused (an alias)
+            read_data_text(text)
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
