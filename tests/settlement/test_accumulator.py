@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from medinsure import Accumulator, InvalidInput
+from medinsure.settlement.accumulator import Amounts
 from support import D, claim, patient, presettled
 
 
@@ -71,3 +74,23 @@ def test_settling_from_a_given_accumulator_continues_the_year(engine):
     given = Accumulator.from_mapping(first.accumulator_after.to_dict())
     (again,) = engine.settle(patient(), [presettled(25000)], jurisdiction="testland", accumulator=given)
     assert again.critical_illness == second.critical_illness == D(12000)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "critical", "subsidy", "zz"]),
+        st.integers(-(10**6), 10**6).map(lambda fen: D(fen) / 100),
+    )
+)
+def test_amounts_read_as_the_mapping_they_were_made_from(given_amounts):
+    amounts = Amounts(given_amounts)
+    kept = {k: v for k, v in given_amounts.items() if v}
+    assert dict(amounts) == kept
+    assert list(amounts.items()) == sorted(kept.items())
+    assert list(amounts.values()) == [v for _, v in sorted(kept.items())]
+    assert amounts.items() == kept.items()  # a set of pairs, as a dict's items are
+    assert len(amounts.items()) == len(amounts.values()) == len(kept)
+    for key, value in kept.items():
+        assert (key, value) in amounts.items()
+        assert (key, value + 1) not in amounts.items()
+        assert value in amounts.values()

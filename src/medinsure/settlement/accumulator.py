@@ -9,7 +9,7 @@ from input (the ``accumulator_after`` of the year's last settlement, say), check
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +59,12 @@ class Amounts(Mapping[str, Decimal]):
     def __contains__(self, key: object) -> bool:
         return any(name == key for name, _ in self.items_)
 
+    def items(self) -> ItemsView[str, Decimal]:
+        return _Items(self)
+
+    def values(self) -> ValuesView[Decimal]:
+        return _Values(self)
+
     def plus(self, other: Mapping[str, Decimal]) -> Amounts:
         if not other:
             return self
@@ -83,6 +89,24 @@ class Amounts(Mapping[str, Decimal]):
         instance = object.__new__(cls)
         object.__setattr__(instance, "items_", items)
         return instance
+
+
+class _Items(ItemsView[str, Decimal]):
+    """The items of :class:`Amounts`, read from its pairs (not looked up name by name)."""
+
+    _mapping: Amounts
+
+    def __iter__(self) -> Iterator[tuple[str, Decimal]]:
+        return iter(self._mapping.items_)
+
+
+class _Values(ValuesView[Decimal]):
+    """The values of :class:`Amounts`, read from its pairs."""
+
+    _mapping: Amounts
+
+    def __iter__(self) -> Iterator[Decimal]:
+        return (value for _, value in self._mapping.items_)
 
 
 @attrs.frozen

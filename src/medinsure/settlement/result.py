@@ -19,6 +19,7 @@ import attrs
 
 from medinsure.errors import InvalidInput
 from medinsure.model import Claim, Patient
+from medinsure.money import ZERO
 from medinsure.rules.names import COMPONENTS
 from medinsure.rules.tables import Provenance
 from medinsure.settlement.accumulator import Accumulator, Amounts, Delta
@@ -296,7 +297,8 @@ class Settlement:
 
     def amounts(self) -> dict[str, Decimal]:
         """Every component of the contract, zero where nothing was paid."""
-        return {name: self.components[name] for name in COMPONENTS}
+        paid = dict(self.components.items_)
+        return {name: paid.get(name, ZERO) for name in COMPONENTS}
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form: amounts as decimal strings."""
