@@ -546,11 +546,11 @@ def test_fixed_width_claim_ids_given_twice_are_found_out_of_order(engine, monkey
 
 
 @st.composite
-def ids_of_one_width(draw: st.DrawFn) -> list[str]:
-    """Ids of one width (1 to 24 bytes), each one character away from a common id, so that
+def ids_of_one_width(draw: st.DrawFn, alphabet: str = "AB01") -> list[str]:
+    """Ids of one width (1 to 24 characters), each one character away from a common id, so that
     ids differing only in their first, middle or last bytes are all drawn."""
-    base = draw(st.text(alphabet="AB01", min_size=1, max_size=24))
-    changes = st.tuples(st.integers(min_value=0, max_value=len(base) - 1), st.sampled_from("AB01"))
+    base = draw(st.text(alphabet=alphabet, min_size=1, max_size=24))
+    changes = st.tuples(st.integers(min_value=0, max_value=len(base) - 1), st.sampled_from(alphabet))
     return [base[:i] + c + base[i + 1 :] for i, c in draw(st.lists(changes, min_size=1, max_size=12))]
 
 
@@ -575,6 +575,37 @@ def test_fixed_width_codes_number_ids_as_a_hash_table_does(ids, mix):
     if codes is not None:
         assert list(codes) == list(pd.factorize(np.array(ids, dtype=object))[0])
     assert different is (len(set(ids)) == len(ids))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["AB01", "大连铁岭"]).flatmap(ids_of_one_width), st.data())
+def test_a_few_values_are_coded_by_comparison_as_a_hash_table_codes_them(values, data):
+    # key columns (jurisdiction, scheme, kind ...) of a few values of one width, each row
+    # compared with the values of the first rows: the codes are pandas' first-appearance codes,
+    # or None (the column is hashed) when a value is first met after those rows or there are
+    # more than a few values
+    import medinsure.research.batch as batch
+
+    distinct = list(dict.fromkeys(values))
+    rows = data.draw(st.lists(st.sampled_from(distinct), min_size=1, max_size=40))
+    late = data.draw(st.sampled_from([None, *distinct]))
+    texts = rows * (1200 // len(rows) + 1) if late is None else [t for t in rows if t != late] or [distinct[0]]
+    if late is not None:
+        texts = texts * (1100 // len(texts) + 1) + [late]  # met only after the first rows
+    column = pd.Series(texts, dtype="str")
+    found = batch._few_codes(column)
+    expected, uniques = pd.factorize(np.array(texts, dtype=object))
+    if found is None:
+        wide = len(texts[0].encode()) > 64  # longer than any id: the column is hashed
+        assert wide or len(uniques) > batch._FEW or texts[-1] not in texts[: batch._SAMPLE]
+    else:
+        codes, first = found
+        assert list(codes) == list(expected)
+        assert [texts[i] for i in first] == list(uniques)
+    assert list(pd.factorize(batch._codes(column))[0]) == list(expected)
+    jurisdictions, names = batch._jurisdictions(column)
+    assert list(jurisdictions) == list(expected)
+    assert names == [str(u).strip() for u in uniques]
 
 
 @settings(max_examples=100, deadline=None)

@@ -768,12 +768,9 @@ def _increasing(values: Any) -> bool:
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _fixed_width_words(values: pd.Series) -> list[np.ndarray] | None:
-    """The bytes of Arrow text ids all of one byte length (at most 64), none missing, blank or
-    padded, and all printable ASCII (national and hospital ids usually are), as columns of
-    64-bit words read in place (the last word of an id may overlap the one before; ids under 8
-    bytes are copied, zero-filled): two ids are equal when all their words are. None when the
-    column is not so."""
+def _one_width(values: pd.Series) -> tuple[Any, np.ndarray, int] | None:
+    """The data buffer, the offsets and the byte length of an Arrow text column whose values
+    all have one byte length (1 to 64), none missing; None for any other column."""
     import pyarrow as pa
 
     if not isinstance(values.array, pd.arrays.ArrowStringArray) or values.hasnans:
@@ -791,15 +788,17 @@ def _fixed_width_words(values: pd.Series) -> list[np.ndarray] | None:
         return None
     if not (np.diff(bounds) == w).all():
         return None
-    raw = _row_bytes(data, bounds).reshape(n, w)  # bounds[-1] is bounds[0] + n × w
-    low, high = _byte_range(raw)
-    if low < 0x20 or high > 0x7E:
-        return None  # beyond printable ASCII: the general path reads each id as identifier() does
-    if low == 0x20 and ((raw[:, 0] == 0x20).any() or (raw[:, -1] == 0x20).any()):
-        return None  # some id is padded with spaces: the general path strips it
+    return data, bounds, w
+
+
+def _words(data: Any, bounds: np.ndarray, w: int) -> list[np.ndarray]:
+    """The values of :func:`_one_width` as columns of 64-bit words, read in place (the last word
+    of a value may overlap the one before; values under 8 bytes are copied, zero-filled): two
+    values are equal when all their words are."""
+    n = (len(bounds) - 1) if len(bounds) else 0
     if w < 8:
         padded = np.zeros((n, 8), dtype=np.uint8)
-        padded[:, :w] = raw
+        padded[:, :w] = _row_bytes(data, bounds).reshape(n, w)
         return [padded.view(np.uint64)[:, 0]]
     buffer = np.frombuffer(data, dtype=np.uint8)
     starts = [8 * j for j in range(w // 8)] + ([w - 8] if w % 8 else [])
@@ -807,6 +806,76 @@ def _fixed_width_words(values: pd.Series) -> list[np.ndarray] | None:
         np.ndarray((n,), dtype=np.uint64, buffer=buffer, offset=int(bounds[0]) + start, strides=(w,))
         for start in starts
     ]
+
+
+def _narrow_words(data: Any, bounds: np.ndarray, w: int) -> list[np.ndarray]:
+    """The values of :func:`_one_width` under 8 bytes as columns of 4-, 2- or 1-byte words, read
+    in place (two windows, overlapping where the length is not twice the word): two values are
+    equal when all their words are."""
+    size = 4 if w >= 4 else 2 if w >= 2 else 1
+    dtype = {4: np.uint32, 2: np.uint16, 1: np.uint8}[size]
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    n = len(bounds) - 1
+    return [
+        np.ndarray((n,), dtype=dtype, buffer=buffer, offset=int(bounds[0]) + start, strides=(w,))
+        for start in ([0] if w == size else [0, w - size])
+    ]
+
+
+def _fixed_width_words(values: pd.Series) -> list[np.ndarray] | None:
+    """The :func:`_words` of Arrow text ids all of one byte length (at most 64), none missing,
+    blank or padded, and all printable ASCII (national and hospital ids usually are). None when
+    the column is not so."""
+    found = _one_width(values)
+    if found is None:
+        return None
+    data, bounds, w = found
+    raw = _row_bytes(data, bounds).reshape(-1, w)  # bounds[-1] is bounds[0] + n × w
+    low, high = _byte_range(raw)
+    if low < 0x20 or high > 0x7E:
+        return None  # beyond printable ASCII: the general path reads each id as identifier() does
+    if low == 0x20 and ((raw[:, 0] == 0x20).any() or (raw[:, -1] == 0x20).any()):
+        return None  # some id is padded with spaces: the general path strips it
+    return _words(data, bounds, w)
+
+
+#: How many first rows :func:`_few_codes` looks at for the values of a column.
+_SAMPLE = 1024
+#: The most distinct values :func:`_few_codes` numbers by comparing rows with each.
+_FEW = 8
+
+
+def _few_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes (int8) of an Arrow text column of a few values of one byte length, none missing,
+    and the first row of each code; None when the column is not so.
+
+    The values are those of the first rows; every row is compared, word by word, with each of
+    them, with no hashing. A row equal to none of them (a value first met later, or more than
+    :data:`_FEW` values) gives None, and the caller hashes the column as before. Equal codes
+    are equal bytes, so equal texts: the codes are exact.
+    """
+    found = _one_width(values)
+    if found is None:
+        return None
+    data, bounds, w = found
+    words = _words(data, bounds, w) if w >= 8 else _narrow_words(data, bounds, w)
+    head = np.stack([column[:_SAMPLE] for column in words], axis=1)
+    _, first = np.unique(head, axis=0, return_index=True)
+    if len(first) > _FEW:
+        return None
+    first.sort()  # codes in order of first appearance
+    codes = np.zeros(len(words[0]), dtype=np.int8)
+    matched: np.ndarray | None = None
+    for code, row in enumerate(first):
+        hit = words[0] == words[0][row]
+        for column in words[1:]:
+            hit &= column == column[row]
+        if matched is None:
+            matched = hit
+        else:  # the rows of different values are apart: adding sets each row's code once
+            matched |= hit
+            codes += hit.view(np.int8) * np.int8(code)
+    return (codes, first) if matched is not None and bool(matched.all()) else None
 
 
 def _mixed(words: list[np.ndarray]) -> np.ndarray:
@@ -937,6 +1006,9 @@ def _jurisdictions(values: pd.Series) -> tuple[np.ndarray, list[str]]:
         renumber = np.full(len(categories) + 1, -1, dtype=np.int64)
         renumber[used] = np.arange(len(used))
         return renumber[codes], [categories[u] for u in used]
+    few = _few_codes(values)
+    if few is not None:
+        return few[0], [str(values.iloc[int(row)]).strip() for row in few[1]]
     if _constant(values):
         return np.zeros(len(values), dtype=np.int8), [str(values.iloc[0]).strip()]
     codes, uniques = pd.factorize(values)
@@ -951,6 +1023,9 @@ def _codes(values: pd.Series) -> np.ndarray:
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy()
+    few = _few_codes(values)
+    if few is not None:
+        return few[0]
     if _constant(values):
         return np.zeros(len(values), dtype=np.int8)
     return pd.factorize(values)[0]
