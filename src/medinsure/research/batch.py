@@ -791,35 +791,32 @@ def _one_width(values: pd.Series) -> tuple[Any, np.ndarray, int] | None:
     return data, bounds, w
 
 
-def _words(data: Any, bounds: np.ndarray, w: int) -> list[np.ndarray]:
-    """The values of :func:`_one_width` as columns of 64-bit words, read in place (the last word
-    of a value may overlap the one before; values under 8 bytes are copied, zero-filled): two
-    values are equal when all their words are."""
-    n = (len(bounds) - 1) if len(bounds) else 0
-    if w < 8:
-        padded = np.zeros((n, 8), dtype=np.uint8)
-        padded[:, :w] = _row_bytes(data, bounds).reshape(n, w)
-        return [padded.view(np.uint64)[:, 0]]
+#: The unsigned integer type of each word size (bytes) that :func:`_windows` reads.
+_WORD_TYPES: dict[int, Any] = {8: np.uint64, 4: np.uint32, 2: np.uint16, 1: np.uint8}
+
+
+def _windows(data: Any, bounds: np.ndarray, w: int, size: int) -> list[np.ndarray]:
+    """The values of :func:`_one_width` (``w`` bytes each, ``w`` at least ``size``) as columns of
+    ``size``-byte words read in place, the last word of a value overlapping the one before where
+    ``size`` does not divide ``w``: two values are equal when all their words are."""
     buffer = np.frombuffer(data, dtype=np.uint8)
-    starts = [8 * j for j in range(w // 8)] + ([w - 8] if w % 8 else [])
+    n = len(bounds) - 1
+    starts = [size * j for j in range(w // size)] + ([w - size] if w % size else [])
     return [
-        np.ndarray((n,), dtype=np.uint64, buffer=buffer, offset=int(bounds[0]) + start, strides=(w,))
+        np.ndarray((n,), dtype=_WORD_TYPES[size], buffer=buffer, offset=int(bounds[0]) + start, strides=(w,))
         for start in starts
     ]
 
 
-def _narrow_words(data: Any, bounds: np.ndarray, w: int) -> list[np.ndarray]:
-    """The values of :func:`_one_width` under 8 bytes as columns of 4-, 2- or 1-byte words, read
-    in place (two windows, overlapping where the length is not twice the word): two values are
-    equal when all their words are."""
-    size = 4 if w >= 4 else 2 if w >= 2 else 1
-    dtype = {4: np.uint32, 2: np.uint16, 1: np.uint8}[size]
-    buffer = np.frombuffer(data, dtype=np.uint8)
+def _words(data: Any, bounds: np.ndarray, w: int) -> list[np.ndarray]:
+    """The values of :func:`_one_width` as columns of 64-bit words: :func:`_windows` of 8 bytes,
+    or, for values under 8 bytes, one column of copies zero-filled to 8."""
+    if w >= 8:
+        return _windows(data, bounds, w, 8)
     n = len(bounds) - 1
-    return [
-        np.ndarray((n,), dtype=dtype, buffer=buffer, offset=int(bounds[0]) + start, strides=(w,))
-        for start in ([0] if w == size else [0, w - size])
-    ]
+    padded = np.zeros((n, 8), dtype=np.uint8)
+    padded[:, :w] = _row_bytes(data, bounds).reshape(n, w)
+    return [padded.view(np.uint64)[:, 0]]
 
 
 def _fixed_width_words(values: pd.Series) -> list[np.ndarray] | None:
@@ -858,7 +855,7 @@ def _few_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     if found is None:
         return None
     data, bounds, w = found
-    words = _words(data, bounds, w) if w >= 8 else _narrow_words(data, bounds, w)
+    words = _windows(data, bounds, w, min(8, 1 << (w.bit_length() - 1)))  # the widest word in w
     head = np.stack([column[:_SAMPLE] for column in words], axis=1)
     _, first = np.unique(head, axis=0, return_index=True)
     if len(first) > _FEW:
