@@ -1003,29 +1003,31 @@ def _jurisdictions(values: pd.Series) -> tuple[np.ndarray, list[str]]:
         renumber = np.full(len(categories) + 1, -1, dtype=np.int64)
         renumber[used] = np.arange(len(used))
         return renumber[codes], [categories[u] for u in used]
-    few = _few_codes(values)
-    if few is not None:
-        return few[0], [str(values.iloc[int(row)]).strip() for row in few[1]]
-    if _constant(values):
-        return np.zeros(len(values), dtype=np.int8), [str(values.iloc[0]).strip()]
-    codes, uniques = pd.factorize(values)
-    return codes.astype(np.int64), [str(c).strip() for c in uniques]
+    codes, uniques = _coded(values)
+    return codes, [str(c).strip() for c in uniques]
 
 
 def _codes(values: pd.Series) -> np.ndarray:
-    """Small integer codes of a key column (missing is -1), equal values equal codes.
-
-    A column of one value throughout (a frame of one jurisdiction or claim kind) is found with
-    one comparison per row, without hashing.
-    """
+    """Small integer codes of a key column (missing is -1), equal values equal codes."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.codes.to_numpy()
+    return _coded(values)[0]
+
+
+def _coded(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes of a column that is not categorical, in order of first appearance (missing is -1),
+    and the value of each code.
+
+    A text column of a few values (:func:`_few_codes`) or a column of one value throughout (a
+    frame of one jurisdiction or claim kind) is coded by comparing rows, without hashing.
+    """
     few = _few_codes(values)
     if few is not None:
-        return few[0]
+        return few[0], [values.iloc[int(row)] for row in few[1]]
     if _constant(values):
-        return np.zeros(len(values), dtype=np.int8)
-    return pd.factorize(values)[0]
+        return np.zeros(len(values), dtype=np.int8), [values.iloc[0]] if len(values) else []
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64, copy=False), list(uniques)
 
 
 def _constant(values: pd.Series) -> bool:
