@@ -126,7 +126,7 @@ def test_settlement_and_accumulator_commit_together_or_not_at_all(ledger, monkey
         raise RuntimeError("the disk is gone")
 
     # the failure comes after the settlement rows of the claim are written
-    monkeypatch.setattr(ledger, "_store_accumulator", fail)
+    monkeypatch.setattr(ledger, "_store_accumulators", fail)
     late = presettled(1000, id="C4", discharged="2020-10-01")
     with pytest.raises(RuntimeError):
         ledger.settle(P, late, jurisdiction="testland")

@@ -269,12 +269,6 @@ JOIN ledger_settlements s ON s.claim_id = c.claim_id
 """
 
 
-_UPSERT_ACCUMULATOR = (
-    "INSERT INTO ledger_person_years (person_id, year, accumulator, last_event) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (person_id, year) DO UPDATE SET accumulator = excluded.accumulator, last_event = excluded.last_event"
-)
-
-
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of ``size`` (the last one shorter), read as they are needed."""
     group: list[T] = []
@@ -369,12 +363,8 @@ class Ledger(ABC):
         """A transaction that no other writer runs beside: a whole file recorded at once."""
 
     @abstractmethod
-    def _next_seq(self, tx: Tx) -> int:
-        """The next arrival number (called with the person-year's lock held)."""
-
-    @abstractmethod
     def _next_seqs(self, tx: Tx, count: int) -> list[int]:
-        """The next ``count`` arrival numbers, ascending."""
+        """The next ``count`` arrival numbers, ascending (called with the write locks held)."""
 
     @abstractmethod
     def _insert_events(self, tx: Tx, rows: Sequence[tuple[str, str, str, str]]) -> list[int]:
@@ -466,22 +456,19 @@ class Ledger(ABC):
 
     def record(self, patient: Patient, claim: Claim, *, jurisdiction: str) -> Recorded:
         """:meth:`settle`, saying whether this call recorded the claim or found it recorded."""
-        data, fingerprint, key = _identify(patient, claim, jurisdiction)
+        (pending,) = self._pending([Submission(patient, claim, jurisdiction)], {})
         for _ in range(_RETRIES):
-            with self._read() as tx:
+            with self._read() as tx:  # a claim recorded already is returned without a write lock
                 stored = self._stored(tx, claim.id)
             if stored is not None:
-                return Recorded(self._replay(stored, fingerprint, data), new=False)
+                return Recorded(self._replay(stored, pending.fingerprint, pending.data), new=False)
             try:
-                with self._write([key]) as tx:
-                    stored = self._stored(tx, claim.id)
-                    if stored is not None:
-                        return Recorded(self._replay(stored, fingerprint, data), new=False)
-                    settlement = self._settle_new(tx, patient, claim, jurisdiction, data, fingerprint)
+                with self._write([pending.key]) as tx:
+                    (recorded,) = self._record_group(tx, [pending])
             except ConcurrentWrite:
                 continue  # another writer recorded this claim id meanwhile: read it again
-            log.info("settled claim %s (person %s, %d)", claim.id, self.masker(patient.id), claim.year)
-            return Recorded(settlement, new=True)
+            self._log_new([recorded])
+            return recorded
         raise LedgerError(f"claim.id={claim.id!r}: not recorded after {_RETRIES} attempts (concurrent writers)")
 
     def record_many(
@@ -512,7 +499,9 @@ class Ledger(ABC):
         if commit_every is None:
             with self._write_all() as tx:
                 for group in _chunks(submissions, _GROUP):
-                    yield from self._record_group(tx, self._pending(group, seen))
+                    done = self._record_group(tx, self._pending(group, seen))
+                    self._log_new(done)
+                    yield from done
             return
         for group in _chunks(submissions, commit_every):
             pending = self._pending(group, seen)
@@ -526,7 +515,14 @@ class Ledger(ABC):
                     continue  # another writer recorded one of these claim ids meanwhile: again
             else:
                 raise LedgerError(f"{len(pending)} claims: not recorded after {_RETRIES} attempts (concurrent writers)")
+            self._log_new(done)
             yield from done
+
+    def _log_new(self, done: Sequence[Recorded]) -> None:
+        for recorded in done:
+            if recorded.new:
+                s = recorded.settlement
+                log.info("settled claim %s (person %s, %d)", s.claim.id, self.masker(s.patient_id), s.claim.year)
 
     def _pending(self, group: Sequence[Submission], seen: dict[str, str]) -> list[_Pending]:
         out = []
@@ -621,10 +617,8 @@ class Ledger(ABC):
             " VALUES (?, ?, 0, 1, ?, ?)",
             adjustments,
         )
-        tx.many(_UPSERT_ACCUMULATOR, [(*key, _json(acc.to_dict()), event) for key, (event, acc) in last.items()])
+        self._store_accumulators(tx, last)
         tx.many("INSERT INTO ledger_setl_ids (setl_id, claim_id, mdtrt_id, psn_no) VALUES (?, ?, ?, ?)", ids)
-        for p, _, _ in new:
-            log.info("settled claim %s (person %s, %d)", p.submission.claim.id, self.masker(p.key[0]), p.key[1])
 
     @contextmanager
     def dry_run(self) -> Iterator[DryRun]:
@@ -952,8 +946,14 @@ class Ledger(ABC):
         rows = tx.rows("SELECT accumulator FROM ledger_person_years WHERE person_id = ? AND year = ?", key)
         return codec.accumulator_from_dict(json.loads(rows[0][0])) if rows else Accumulator.empty(*key)
 
-    def _store_accumulator(self, tx: Tx, key: PersonYear, acc: Accumulator, event_id: int) -> None:
-        tx.run(_UPSERT_ACCUMULATOR, (*key, _json(acc.to_dict()), event_id))
+    def _store_accumulators(self, tx: Tx, last: Mapping[PersonYear, tuple[int, Accumulator]]) -> None:
+        """Store each person-year's accumulator, with the event that last changed it."""
+        tx.many(
+            "INSERT INTO ledger_person_years (person_id, year, accumulator, last_event) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (person_id, year) DO UPDATE SET accumulator = excluded.accumulator,"
+            " last_event = excluded.last_event",
+            [(*key, _json(acc.to_dict()), event) for key, (event, acc) in last.items()],
+        )
 
     def _event(self, tx: Tx, kind: str, claim_id: str, reason: str) -> int:
         rows = tx.rows(
@@ -990,35 +990,6 @@ class Ledger(ABC):
             tuple((c, v) for c, v in versions),
             setl[0][0] if setl else None,
         )
-
-    def _settle_new(
-        self, tx: Tx, patient: Patient, claim: Claim, jurisdiction: str, data: Mapping[str, Any], fingerprint: str
-    ) -> Settlement:
-        key = (patient.id, claim.year)
-        settlement = self.engine.settle_claim(
-            patient, claim, jurisdiction=jurisdiction, accumulator=self._accumulator(tx, key)
-        )
-        event_id = self._event(tx, "settle", claim.id, "")
-        tx.run(
-            "INSERT INTO ledger_claims (claim_id, seq, first_event) VALUES (?, ?, ?)",
-            (claim.id, self._next_seq(tx), event_id),
-        )
-        tx.run(
-            "INSERT INTO ledger_submissions (claim_id, version, event_id, fingerprint, jurisdiction, person_id, year,"
-            " content) VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
-            (claim.id, event_id, fingerprint, jurisdiction, *key, _json(data)),
-        )
-        self._insert_version(tx, event_id, claim.id, 0, {}, 1, 1, settlement, key)
-        self._store_accumulator(tx, key, settlement.accumulator_after, event_id)
-        setl_id = claim.setl_id or derived_setl_id(jurisdiction, patient.id, claim.id)
-        taken = tx.rows("SELECT claim_id FROM ledger_setl_ids WHERE setl_id = ?", (setl_id,))
-        if taken:
-            raise InvalidInput("claim.setl_id", setl_id, f"already the setl_id of claim {taken[0][0]!r}")
-        tx.run(
-            "INSERT INTO ledger_setl_ids (setl_id, claim_id, mdtrt_id, psn_no) VALUES (?, ?, ?, ?)",
-            (setl_id, claim.id, claim.treatment_id, patient.id),
-        )
-        return settlement
 
     def _add_version(
         self, tx: Tx, event_id: int, stored: _Stored, settlement: Settlement | None, key: PersonYear
@@ -1092,7 +1063,7 @@ class Ledger(ABC):
                 or stored.claim_id == force
             ):
                 self._add_version(tx, event_id, stored, settlement, key)
-        self._store_accumulator(tx, key, years.accumulator(*key), event_id)
+        self._store_accumulators(tx, {key: (event_id, years.accumulator(*key))})
 
     def _replay(self, stored: _Stored, fingerprint: str, data: Mapping[str, Any]) -> Settlement:
         if stored.status == "reversed":

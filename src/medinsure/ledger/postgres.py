@@ -138,9 +138,6 @@ class PostgresLedger(Ledger):
             cur.execute(_LEDGER_LOCK.format("pg_advisory_xact_lock"))
             yield _PgTx(cur)
 
-    def _next_seq(self, tx: Tx) -> int:
-        return self._next_seqs(tx, 1)[0]
-
     def _next_seqs(self, tx: Tx, count: int) -> list[int]:
         rows = tx.rows("SELECT nextval('ledger_claim_seq') FROM generate_series(1, ?)", (count,))
         return sorted(int(row[0]) for row in rows)

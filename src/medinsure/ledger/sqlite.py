@@ -120,9 +120,6 @@ class SQLiteLedger(Ledger):
     def _write_all(self) -> AbstractContextManager[Tx]:
         return self._transaction("BEGIN IMMEDIATE")  # the one write lock: no other writer beside
 
-    def _next_seq(self, tx: Tx) -> int:
-        return self._next_seqs(tx, 1)[0]
-
     def _next_seqs(self, tx: Tx, count: int) -> list[int]:
         start = int(tx.rows("SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger_claims")[0][0])
         return list(range(start, start + count))
