@@ -30,7 +30,8 @@ jurisdiction and rule for rule data, the claim for the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "UnknownClaim",
     "UnknownJurisdiction",
     "UsageError",
+    "naming",
 ]
 
 
@@ -95,6 +97,21 @@ class InputError(MedinsureError):
     def __init__(self, where: str, message: str) -> None:
         self.where = where
         super().__init__(f"{where}: {message}")
+
+
+@contextmanager
+def naming(where: str) -> Iterator[None]:
+    """Errors raised inside name ``where`` (a file and row, a case): a :class:`MedinsureError`
+    becomes an :class:`InputError` that starts with it. An ``InputError``, which names its place
+    already, passes as it is; so does every error when ``where`` is empty."""
+    try:
+        yield
+    except InputError:
+        raise
+    except MedinsureError as exc:
+        if not where:
+            raise
+        raise InputError(where, str(exc)) from None
 
 
 class RowInputError(InputError, InvalidInput):

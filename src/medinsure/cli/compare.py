@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from medinsure.cli.output import listed_names
-from medinsure.errors import InputError, MedinsureError
+from medinsure.errors import MedinsureError, naming
 from medinsure.settlement.engine import Engine
 
 __all__ = ["add_parser", "run"]
@@ -49,12 +49,8 @@ def run(args: argparse.Namespace, engine: Engine, out: TextIO, progress: Any = N
         reform = Reform.from_yaml(path, name=name or None) if Path(path).exists() else None
         if reform is None:
             raise MedinsureError(f"--reform {spec!r}: no such file")
-        try:
+        with naming(path):
             reform.tables(engine)  # its values checked against the rules now, naming the file
-        except InputError:
-            raise
-        except MedinsureError as exc:
-            raise InputError(path, str(exc)) from None
         reforms[reform.name] = reform
     codes = None if not args.jurisdictions else listed_names(args.jurisdictions)
     comparison = research.compare(

@@ -34,7 +34,7 @@ from typing import Any, TextIO, TypeVar
 
 from medinsure.cli.output import emit, write_as_asked
 from medinsure.cli.progress import Progress
-from medinsure.errors import InputError, LedgerError, MedinsureError, UnknownClaim
+from medinsure.errors import InputError, LedgerError, MedinsureError, UnknownClaim, naming
 from medinsure.io.masking import IdMasker
 from medinsure.io.national import interface
 from medinsure.io.records import count_records, read_records
@@ -165,12 +165,8 @@ def run(args: argparse.Namespace, make_engine: MakeEngine, out: TextIO, err: Tex
 
 def _at(where: str, action: Callable[[], T]) -> T:
     """Run ``action``; an error becomes a one-line InputError naming the file and row or case."""
-    try:
+    with naming(where):
         return action()
-    except InputError:
-        raise
-    except MedinsureError as exc:
-        raise InputError(where, str(exc)) from None
 
 
 def _items(file: str, jurisdiction: str | None, ids: set[str], lines: str | None = None) -> Iterator[Submission]:

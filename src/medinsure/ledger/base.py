@@ -40,11 +40,11 @@ from medinsure.errors import (
     ClaimConflict,
     ClaimReversed,
     ConcurrentWrite,
-    InputError,
     InvalidInput,
     LedgerError,
     MedinsureError,
     UnknownClaim,
+    naming,
 )
 from medinsure.io.masking import IdMasker
 from medinsure.io.national import derived_setl_id
@@ -290,20 +290,6 @@ def _in(tx: Tx, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
     return rows
 
 
-@contextmanager
-def _naming(sub: Submission) -> Iterator[None]:
-    """An error about ``sub`` names it by its ``where``, when it has one."""
-    try:
-        yield
-    except InputError:
-        raise
-    except MedinsureError as exc:
-        where = getattr(sub, "where", "")
-        if not where:
-            raise
-        raise InputError(where, str(exc)) from None
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
@@ -527,7 +513,7 @@ class Ledger(ABC):
     def _pending(self, group: Sequence[Submission], seen: dict[str, str]) -> list[_Pending]:
         out = []
         for sub in group:
-            with _naming(sub):
+            with naming(getattr(sub, "where", "")):  # not yet known to be a Submission
                 if not isinstance(sub, Submission):
                     raise InvalidInput("submission", sub, "expected a Submission (patient, claim, jurisdiction)")
                 data, _, key = _identify(sub.patient, sub.claim, sub.jurisdiction, fingerprint=False)
@@ -558,7 +544,7 @@ class Ledger(ABC):
         new: list[tuple[_Pending, Settlement, str]] = []
         for p in pending:
             sub = p.submission
-            with _naming(sub):
+            with naming(sub.where):
                 if sub.claim.id in found:
                     stored = self._stored(tx, sub.claim.id)
                     assert stored is not None  # rows are never deleted
@@ -583,7 +569,7 @@ class Ledger(ABC):
         for p, _, setl_id in new:
             owner = taken.setdefault(setl_id, p.submission.claim.id)
             if owner != p.submission.claim.id:
-                with _naming(p.submission):
+                with naming(p.submission.where):
                     raise InvalidInput("claim.setl_id", setl_id, f"already the setl_id of claim {owner!r}")
         now = _now()
         events = self._insert_events(tx, [("settle", p.submission.claim.id, "", now) for p, _, _ in new])

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from medinsure.errors import InputError, InvalidInput, MedinsureError, ReadError, RuleError
+from medinsure.errors import InputError, InvalidInput, ReadError, RuleError, naming
 from medinsure.io.data import read_data_file
 from medinsure.model import parse_date
 from medinsure.money import amount, rate
@@ -91,12 +91,8 @@ class Reform:
             data = read_data_file(path)
         except ReadError as exc:
             raise InputError(f"{path}: line {exc.line}" if exc.line else str(path), str(exc)) from None
-        try:
+        with naming(str(path)):
             return cls.from_mapping(data, name=name or path.stem)
-        except InputError:
-            raise
-        except MedinsureError as exc:
-            raise InputError(str(path), str(exc)) from None
 
     def tables(self, engine: Engine) -> dict[str, list[ParameterTable[Any]]]:
         """The changed tables, per jurisdiction, built against ``engine``'s rules."""
