@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from medinsure import InvalidInput
-from medinsure.money import amount, pct, rate, round_fen
+from medinsure.money import amount, fen_text, from_fen, pct, rate, round_fen
 
 
 @pytest.mark.parametrize(
@@ -77,3 +79,17 @@ def test_the_largest_amount_is_accepted_and_minus_zero_is_zero():
     for zero in ("-0", "-0.00", "0E+5", Decimal("-0")):
         assert str(amount(zero)) == "0.00"
     assert str(rate("-0")) == "0.00"
+
+
+@pytest.mark.parametrize(
+    ("fen", "text"),
+    [(0, "0.00"), (5, "0.05"), (50, "0.50"), (123456, "1234.56"), (-123456, "-1234.56"), (-7, "-0.07")],
+)
+def test_fen_text_is_yuan_with_two_decimals(fen, text):
+    assert fen_text(fen) == text
+
+
+@given(st.integers(min_value=-(10**11), max_value=10**11))
+def test_fen_text_reads_back_as_the_same_fen(fen):
+    assert Decimal(fen_text(fen)) == from_fen(fen)
+    assert amount(fen_text(fen), allow_negative=True) == from_fen(fen)

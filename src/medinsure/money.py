@@ -27,6 +27,7 @@ __all__ = [
     "Amount",
     "amount",
     "capital",
+    "fen_text",
     "fmt",
     "from_fen",
     "pct",
@@ -126,6 +127,12 @@ def to_fen(value: Decimal) -> int:
 def from_fen(fen: int) -> Decimal:
     """Whole fen as yuan with two decimals: ``1234`` -> ``Decimal("12.34")``."""
     return Decimal(fen if type(fen) is int else int(fen)).scaleb(-2)
+
+
+def fen_text(fen: int) -> str:
+    """Whole fen as yuan text, as files carry amounts (no grouping): ``-123456`` → ``"-1234.56"``."""
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
 def fmt(value: Decimal, *, short: bool = False) -> str:

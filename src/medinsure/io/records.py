@@ -36,6 +36,7 @@ import attrs
 from medinsure.errors import InputError, InvalidInput, MedinsureError, ScenarioError
 from medinsure.io.scenarios import load_cases
 from medinsure.model import Claim, Patient
+from medinsure.money import fen_text
 from medinsure.settlement.engine import Engine
 from medinsure.settlement.result import Settlement
 from medinsure.settlement.years import PersonYears
@@ -241,8 +242,7 @@ def _cell(column: str, value: Any) -> str:
     if column.endswith("_fen"):
         if not isinstance(value, int) or isinstance(value, bool):
             return repr(value)  # refused as an amount by the scalar rules, naming the value
-        sign, fen = ("-", -value) if value < 0 else ("", value)
-        return f"{sign}{fen // 100}.{fen % 100:02d}"
+        return fen_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if hasattr(value, "isoformat"):

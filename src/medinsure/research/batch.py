@@ -53,7 +53,7 @@ import pandas as pd
 from medinsure.errors import InputError, InvalidInput, MedinsureError, RowInputError
 from medinsure.io.records import BASIC_COLUMNS, CSV_COLUMNS, REQUIRED_COLUMNS, record_from_row, settle_records
 from medinsure.model import MAX_ID_LENGTH, WHITESPACE, Claim, Patient, identifier, whole_years
-from medinsure.money import MAX_AMOUNT, amount, fmt, from_fen, to_fen
+from medinsure.money import MAX_AMOUNT, amount, fen_text, fmt, from_fen, to_fen
 from medinsure.rules.names import BASES, COMPONENTS, FUNDS
 from medinsure.rules.reforms import apply_reform
 from medinsure.settlement import formulas
@@ -1486,8 +1486,7 @@ def _cell_text(column: str, value: Any) -> str:
         text = _text(value)
         if not text or not isinstance(value, int | np.integer) or isinstance(value, bool | np.bool_):
             return text  # empty, or refused as an amount by the scalar rules, naming the value
-        sign, fen = ("-", -int(value)) if value < 0 else ("", int(value))
-        return f"{sign}{fen // 100}.{fen % 100:02d}"
+        return fen_text(int(value))
     return _text(value)
 
 

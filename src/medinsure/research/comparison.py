@@ -47,7 +47,7 @@ import pandas as pd
 from medinsure.errors import InputError, MedinsureError
 from medinsure.money import amount, fmt
 from medinsure.research.batch import FEN_COLUMNS, amount_fen, prepare, rows_named, settle_frame, to_decimal, yuan
-from medinsure.research.frames import read_frame
+from medinsure.research.frames import read_frame, yuan_text
 from medinsure.rules.reforms import Reform
 from medinsure.settlement.engine import Engine
 from medinsure.settlement.result import COMPONENTS
@@ -385,7 +385,5 @@ def write_claims(comparison: Comparison, path: str | Path) -> None:
     table = comparison.claims.copy()
     for column in [c for c in table.columns if str(c).endswith("_fen")]:
         fen = table.pop(column).to_numpy()
-        table[str(column).removesuffix("_fen")] = [
-            f"{v // 100}.{v % 100:02d}" if v >= 0 else f"-{-v // 100}.{-v % 100:02d}" for v in fen.tolist()
-        ]
+        table[str(column).removesuffix("_fen")] = yuan_text(fen)
     table.to_csv(path, index=False)

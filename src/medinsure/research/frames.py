@@ -26,7 +26,7 @@ from medinsure.io.records import COLUMN_ALIASES, MAX_HEADER_CHARS
 from medinsure.research.batch import ROWS
 from medinsure.rules.names import COMPONENTS
 
-__all__ = ["FRAME_SUFFIXES", "SETTLED_COLUMNS", "read_frame", "settled", "write_frame", "write_settled"]
+__all__ = ["FRAME_SUFFIXES", "SETTLED_COLUMNS", "read_frame", "settled", "write_frame", "write_settled", "yuan_text"]
 
 #: The file types the batch path reads and writes, by extension.
 FRAME_SUFFIXES = (".csv", ".parquet")
@@ -158,7 +158,7 @@ def settled(claims: pd.DataFrame, result: pd.DataFrame, jurisdiction: str | None
     return out
 
 
-def _yuan_text(fen: np.ndarray, grouped: bool = False) -> Any:
+def yuan_text(fen: np.ndarray, grouped: bool = False) -> Any:
     """Fen as yuan text, ``1234.50`` (or ``1,234.50`` grouped for people); Arrow kernels for a
     whole column of amounts that are not negative, Python's formatting otherwise."""
     if grouped or (len(fen) and int(fen.min()) < 0):
@@ -215,16 +215,16 @@ def write_settled(table: pd.DataFrame, out: TextIO, *, format: str = "table", ma
     }
     if format == "table":
         people = [mask_id(p) for p in columns["patient_id"]] if mask else columns["patient_id"]
-        amounts = [_yuan_text(table[f"{name}_fen"].to_numpy(), grouped=True) for name in ("total", *TABLE_AMOUNTS)]
+        amounts = [yuan_text(table[f"{name}_fen"].to_numpy(), grouped=True) for name in ("total", *TABLE_AMOUNTS)]
         if n:
             out.write(table_header() + "\n")
         for i, (claim, person, year) in enumerate(zip(columns["claim_id"], people, columns["year"], strict=True)):
             out.write(table_row([str(claim), str(person), str(year), *(a[i] for a in amounts)]) + "\n")
         return n
     text = pd.DataFrame(columns, index=table.index)
-    text["total"] = _yuan_text(table["total_fen"].to_numpy())
+    text["total"] = yuan_text(table["total_fen"].to_numpy())
     for name in COMPONENTS:
-        text[name] = _yuan_text(table[f"{name}_fen"].to_numpy())
+        text[name] = yuan_text(table[f"{name}_fen"].to_numpy())
     text["plugin"] = pd.Series(columns["jurisdiction"], index=table.index).map(plugins)
     if format == "csv":
         _write_csv(text, out)

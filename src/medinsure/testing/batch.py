@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medinsure.errors import MedinsureError
+from medinsure.money import fen_text
 from medinsure.research.batch import prepare, settle_frame, settle_frame_scalar
 from medinsure.settlement.engine import Engine
 
@@ -33,10 +34,6 @@ LEVELS = ("tertiary", "secondary", "primary", "community")
 CATEGORIES = ("minimum_living", "extreme_poverty", "low_income", "student")
 CONDITIONS = ("childhood_blood_disease", "childhood_malignant_tumor", "pku")
 CATEGORICAL = ("patient_id", "jurisdiction", "scheme", "kind", "hospital_level", "categories", "filed", "service_years")
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 @st.composite
@@ -80,16 +77,16 @@ def populations(
                 "filed": draw(st.sampled_from(("true", "true", "true", "false"))),
                 "designated": draw(st.sampled_from(("true", "true", "true", "true", "false"))),
                 "tags": draw(st.sampled_from(tags)),
-                "total": _yuan(in_scope + extra),
-                "in_scope": _yuan(in_scope),
-                "class_b_self_pay": _yuan(class_b),
+                "total": fen_text(in_scope + extra),
+                "in_scope": fen_text(in_scope),
+                "class_b_self_pay": fen_text(class_b),
                 "basic_pool": "",
                 "basic_in_scope_self_pay": "",
             }
             if given:
                 pool = draw(st.integers(0, in_scope))
-                row["basic_pool"] = _yuan(pool)
-                row["basic_in_scope_self_pay"] = _yuan(in_scope - pool)
+                row["basic_pool"] = fen_text(pool)
+                row["basic_in_scope_self_pay"] = fen_text(in_scope - pool)
             rows.append(row)
     if draw(st.booleans()):  # persons interleaved: each person's rows keep their order
         rows = [rows[i] for i in draw(st.permutations(range(len(rows))))]
