@@ -133,7 +133,7 @@ def write_settlements(
         else:
             person = mask_id(settlement.patient_id) if mask else settlement.patient_id
             cells = [settlement.claim.id, person, str(settlement.claim.year), fmt(settlement.claim.total)]
-            cells += [fmt(settlement[name]) for name in _TABLE[4:]]
+            cells += [fmt(settlement[name]) for name in TABLE_AMOUNTS]
             if count == 0:
                 out.write(table_header() + "\n")
             out.write(table_row(cells) + "\n")
