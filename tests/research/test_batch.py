@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import testplugin
-from medinsure import EligibilityRule, Engine, Provenance, Source, hookimpl
+from medinsure import Engine
 from medinsure.errors import InputError, InvalidInput, MedinsureError
 from medinsure.research.batch import prepare, settle_frame, settle_frame_scalar, to_decimal, yuan_to_fen
 from medinsure.testing.batch import assert_same_as_scalar, populations
+from support import CheckPlugin
 
 
 def frame(*rows: dict) -> pd.DataFrame:
@@ -223,32 +224,12 @@ def test_unknown_column_is_refused(engine):
         settle_frame(frame(row), engine=engine)
 
 
-class PythonCheckPlugin:
-    """A child of testland whose eligibility rule is Python code reading the amounts."""
-
-    @hookimpl
-    def medinsure_register_jurisdictions(self, registry):
-        registry.add_jurisdiction("lambdaland", "λ", parent="testland")
-
-    @hookimpl
-    def medinsure_register_rules(self, registry):
-        registry.add_eligibility(
-            "lambdaland",
-            EligibilityRule(
-                id="small_claims_only",
-                check=lambda ctx: ctx.claim.in_scope < 50000,
-                reason="claims of 50,000 or more are not paid",
-                provenance=Provenance(Source("invented", "medinsure tests"), True),
-            ),
-        )
-
-
 def test_python_eligibility_checks_take_the_fallback():
-    engine = Engine.from_plugins(testplugin, PythonCheckPlugin())
+    engine = Engine.from_plugins(testplugin, CheckPlugin(lambda ctx: ctx.claim.in_scope < 50000))
     df = frame(
-        {"jurisdiction": "lambdaland", "patient_id": "P", "claim_id": "A", "discharged": "2021-03-01"}
+        {"jurisdiction": "checkland", "patient_id": "P", "claim_id": "A", "discharged": "2021-03-01"}
         | {"total": "20000", "in_scope": "20000"},
-        {"jurisdiction": "lambdaland", "patient_id": "P", "claim_id": "B", "discharged": "2021-04-01"}
+        {"jurisdiction": "checkland", "patient_id": "P", "claim_id": "B", "discharged": "2021-04-01"}
         | {"total": "60000", "in_scope": "60000"},
     )
     got = settle_frame(df, engine=engine)

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 import testplugin
-from medinsure import Accumulator, EligibilityRule, Engine, PluginError, Provenance, Source, hookimpl
-from support import D, claim, patient
+from medinsure import Accumulator, Engine, PluginError
+from support import CheckPlugin, D, claim, patient
 
 
 def test_not_designated_is_refused_with_zero_funds(engine):
@@ -160,31 +160,6 @@ def test_out_of_area_without_filing_is_refused(engine):
     assert s.refusals[0].rule_id == "testland/eligibility.filed"
     filed = engine.settle(patient(), [claim(in_scope=2000, location="out_of_province")], jurisdiction="testland")[0]
     assert filed.eligible
-
-
-class CheckPlugin:
-    """A child of testland whose eligibility check, written in Python, returns or raises what it is given."""
-
-    __name__ = "checkplugin"
-
-    def __init__(self, check):
-        self.check = check
-
-    @hookimpl
-    def medinsure_register_jurisdictions(self, registry):
-        registry.add_jurisdiction("checkland", "核查", parent="testland")
-
-    @hookimpl
-    def medinsure_register_rules(self, registry):
-        registry.add_eligibility(
-            "checkland",
-            EligibilityRule(
-                id="custom",
-                check=self.check,
-                reason="refused by the custom check",
-                provenance=Provenance(Source("s", "medinsure tests"), True),
-            ),
-        )
 
 
 def failing(ctx):

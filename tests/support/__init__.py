@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import testplugin
-from medinsure import Claim, Engine, Patient, RulePackPlugin, Schedule, hookimpl
+from medinsure import Claim, EligibilityRule, Engine, Patient, Provenance, RulePackPlugin, Schedule, Source, hookimpl
 from medinsure.cli import main
 from medinsure.plugins.kit import new_plugin
 
@@ -127,6 +127,32 @@ def pack_plugin(pack: dict[str, Any], name: str = "packplugin") -> types.ModuleT
     module.medinsure_register_jurisdictions = medinsure_register_jurisdictions  # type: ignore[attr-defined]
     module.medinsure_register_rules = medinsure_register_rules  # type: ignore[attr-defined]
     return module
+
+
+class CheckPlugin:
+    """``checkland``, a child of testland whose eligibility check is Python code: ``check``, which
+    returns or raises what a test gives it (a claim it answers False for is refused)."""
+
+    __name__ = "checkplugin"
+
+    def __init__(self, check: Any) -> None:
+        self.check = check
+
+    @hookimpl
+    def medinsure_register_jurisdictions(self, registry: Any) -> None:
+        registry.add_jurisdiction("checkland", "核查", parent="testland")
+
+    @hookimpl
+    def medinsure_register_rules(self, registry: Any) -> None:
+        registry.add_eligibility(
+            "checkland",
+            EligibilityRule(
+                id="custom",
+                check=self.check,
+                reason="refused by the custom check",
+                provenance=Provenance(Source("s", "medinsure tests"), True),
+            ),
+        )
 
 
 def generated(tmp_path: Path, code: str, **kw: Any) -> tuple[RulePackPlugin, list[Path]]:
