@@ -144,14 +144,10 @@ def make_plan(rules: JurisdictionRules, patient: Patient, claim: Claim) -> Plan:
             raise RuleError(str(exc), jurisdiction=owner, rule=f"eligibility.{rule.id}") from None
         except Exception as exc:  # a plugin's own check: its failure is the plugin's, named
             raise PluginError(
-                f"plugin {rules.owners.get(owner, owner)!r}, jurisdiction {owner!r}: eligibility check {rule.id!r}"
-                f" raised {type(exc).__name__}: {exc} (claim {claim.id!r})"
+                _check_failed(rules, owner, rule.id, f"raised {type(exc).__name__}: {exc}", claim)
             ) from exc
         if not isinstance(passed, bool):
-            raise PluginError(
-                f"plugin {rules.owners.get(owner, owner)!r}, jurisdiction {owner!r}: eligibility check {rule.id!r}"
-                f" returned {passed!r}, not True or False (claim {claim.id!r})"
-            )
+            raise PluginError(_check_failed(rules, owner, rule.id, f"returned {passed!r}, not True or False", claim))
         if not passed:
             reason_zh = REASONS_ZH.get(rule.check, "") if isinstance(rule.check, str) else ""
             refusals.append(
@@ -285,3 +281,9 @@ def describe_claim(patient: Patient, claim: Claim) -> str:
     if patient.employee_status:
         parts.append(f"status={patient.employee_status}")
     return ", ".join(parts)
+
+
+def _check_failed(rules: JurisdictionRules, owner: str, rule_id: str, what: str, claim: Claim) -> str:
+    """How a plugin's eligibility check that failed is named: plugin, jurisdiction, check and claim."""
+    plugin = rules.owners.get(owner, owner)
+    return f"plugin {plugin!r}, jurisdiction {owner!r}: eligibility check {rule_id!r} {what} (claim {claim.id!r})"
