@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from medinsure.errors import InvalidInput, RuleError, RuleNotInForce
-from medinsure.money import ZERO, amount, pct, rate
+from medinsure.money import ZERO, amount, fmt, pct, rate
 
 if TYPE_CHECKING:
     from medinsure.model import Claim, Patient
@@ -337,7 +337,7 @@ def _show_value(kind: str, value: Any) -> str:
     if kind == "rate":
         return pct(value)
     if kind == "amount":
-        return f"{value:,.2f}"
+        return fmt(value)
     return str(value)
 
 
