@@ -453,7 +453,6 @@ class Ledger(ABC):
                     (recorded,) = self._record_group(tx, [pending])
             except ConcurrentWrite:
                 continue  # another writer recorded this claim id meanwhile: read it again
-            self._log_new([recorded])
             return recorded
         raise LedgerError(f"claim.id={claim.id!r}: not recorded after {_RETRIES} attempts (concurrent writers)")
 
@@ -485,9 +484,7 @@ class Ledger(ABC):
         if commit_every is None:
             with self._write_all() as tx:
                 for group in _chunks(submissions, _GROUP):
-                    done = self._record_group(tx, self._pending(group, seen))
-                    self._log_new(done)
-                    yield from done
+                    yield from self._record_group(tx, self._pending(group, seen))
             return
         for group in _chunks(submissions, commit_every):
             pending = self._pending(group, seen)
@@ -501,14 +498,7 @@ class Ledger(ABC):
                     continue  # another writer recorded one of these claim ids meanwhile: again
             else:
                 raise LedgerError(f"{len(pending)} claims: not recorded after {_RETRIES} attempts (concurrent writers)")
-            self._log_new(done)
             yield from done
-
-    def _log_new(self, done: Sequence[Recorded]) -> None:
-        for recorded in done:
-            if recorded.new:
-                s = recorded.settlement
-                log.info("settled claim %s (person %s, %d)", s.claim.id, self.masker(s.patient_id), s.claim.year)
 
     def _pending(self, group: Sequence[Submission], seen: dict[str, str]) -> list[_Pending]:
         out = []
@@ -605,6 +595,8 @@ class Ledger(ABC):
         )
         self._store_accumulators(tx, last)
         tx.many("INSERT INTO ledger_setl_ids (setl_id, claim_id, mdtrt_id, psn_no) VALUES (?, ?, ?, ?)", ids)
+        for p, _, _ in new:
+            log.info("settled claim %s (person %s, %d)", p.submission.claim.id, self.masker(p.key[0]), p.key[1])
 
     @contextmanager
     def dry_run(self) -> Iterator[DryRun]:
