@@ -52,3 +52,18 @@ def test_every_error_pickles_whole(cls):
     assert str(copy) == str(error)
     assert copy.args == error.args
     assert vars(copy) == vars(error)
+
+
+def test_naming_puts_the_place_before_an_error_once():
+    with pytest.raises(errors.InputError) as info, errors.naming("claims.csv: row 2"):
+        raise errors.InvalidInput("claim.total", "1e", "not a number")
+    assert str(info.value) == "claims.csv: row 2: claim.total='1e': not a number"
+    assert info.value.where == "claims.csv: row 2"
+    with pytest.raises(errors.InputError) as info, errors.naming("claims.csv: row 2"):
+        raise errors.InputError("reform.yaml", "line 3: unknown key")  # names its place already
+    assert str(info.value) == "reform.yaml: line 3: unknown key"
+    with pytest.raises(errors.InvalidInput) as plain, errors.naming(""):  # no place: the error as it is
+        raise errors.InvalidInput("claim.total", "1e", "not a number")
+    assert not isinstance(plain.value, errors.InputError)
+    with pytest.raises(KeyError), errors.naming("claims.csv: row 2"):  # not medinsure's: untouched
+        raise KeyError("x")

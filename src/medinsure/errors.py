@@ -30,8 +30,9 @@ jurisdiction and rule for rule data, the claim for the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from types import TracebackType
 from typing import Any
 
 __all__ = [
@@ -99,19 +100,24 @@ class InputError(MedinsureError):
         super().__init__(f"{where}: {message}")
 
 
-@contextmanager
-def naming(where: str) -> Iterator[None]:
+def naming(where: str) -> AbstractContextManager[None]:
     """Errors raised inside name ``where`` (a file and row, a case): a :class:`MedinsureError`
     becomes an :class:`InputError` that starts with it. An ``InputError``, which names its place
     already, passes as it is; so does every error when ``where`` is empty."""
-    try:
-        yield
-    except InputError:
-        raise
-    except MedinsureError as exc:
-        if not where:
-            raise
-        raise InputError(where, str(exc)) from None
+    return _Naming(where)
+
+
+class _Naming(AbstractContextManager[None]):
+    """:func:`naming` (a class, not a generator: it wraps every claim read and recorded)."""
+
+    __slots__ = ("where",)
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if isinstance(exc, MedinsureError) and not isinstance(exc, InputError) and self.where:
+            raise InputError(self.where, str(exc)) from None
 
 
 class RowInputError(InputError, InvalidInput):
