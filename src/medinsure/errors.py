@@ -56,7 +56,6 @@ __all__ = [
     "UnknownClaim",
     "UnknownJurisdiction",
     "UsageError",
-    "naming",
 ]
 
 
@@ -103,7 +102,11 @@ class InputError(MedinsureError):
 def naming(where: str) -> AbstractContextManager[None]:
     """Errors raised inside name ``where`` (a file and row, a case): a :class:`MedinsureError`
     becomes an :class:`InputError` that starts with it. An ``InputError``, which names its place
-    already, passes as it is; so does every error when ``where`` is empty."""
+    already, passes as it is; so does every error when ``where`` is empty.
+
+    The helper of the readers, the command line and the ledger; not an error, so not in
+    ``__all__`` (which lists this module's error classes).
+    """
     return _Naming(where)
 
 
