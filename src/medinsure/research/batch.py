@@ -1271,7 +1271,7 @@ class _Batch:
         if amounts["total"] is not None and (total < 0).any():
             total = np.where(total < 0, in_scope, total)
         ded_in = amounts["basic_deductible"]
-        amounts_given_deductible = ded_in is not None
+        deductible_given = ded_in is not None
         ded_in = np.zeros(n, dtype=np.int64) if ded_in is None else np.maximum(ded_in, 0)
         for name, arr in (("total", total), ("in_scope", in_scope)):
             if (arr < 0).any():
@@ -1377,7 +1377,7 @@ class _Batch:
         sorted_out: dict[str, np.ndarray] = {}
         if any_given:
             pool_s = perm(pool_in)  # a deductible not given is zero in any order
-            ded_s = perm(ded_in) if amounts_given_deductible else np.zeros(n, dtype=np.int64)
+            ded_s = perm(ded_in) if deductible_given else np.zeros(n, dtype=np.int64)
         else:
             pool_s = ded_s = np.zeros(n, dtype=np.int64)
         for j, code in enumerate(codes):
